@@ -1,0 +1,482 @@
+//! Elasticsearch collectors: one function per API, each turning the documented body into facts.
+//!
+//! Phase one sends every independent request at once. Phase two lists snapshots, which needs
+//! the node versions (ES < 7.14 has no multi-repository get-snapshot, so it is asked once per
+//! repository) and the repository list.
+
+use super::fetch::{Endpoint, get_json, shape_failure};
+use crate::facts::{
+    ClusterHealth, ClusterInfo, CollectFailure, Deprecation, EsNode, FeatureState, KibanaIndex,
+    Repository, Snapshot, SystemFeature, SystemFeatures,
+};
+use crate::http::{Credentials, ReadOnlyClient};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+const ES_CREDENTIALS: &str = "RIPCORD_ES_API_KEY, or RIPCORD_ES_USERNAME and RIPCORD_ES_PASSWORD";
+
+/// Fields of a snapshot we keep; `filter_path` stops a cluster with tens of thousands of
+/// snapshots from sending every index name of every snapshot.
+const SNAPSHOT_FILTER: &str = "snapshots.snapshot,snapshots.uuid,snapshots.repository,snapshots.state,\
+snapshots.version,snapshots.version_id,snapshots.include_global_state,snapshots.start_time,\
+snapshots.start_time_in_millis,snapshots.end_time,snapshots.end_time_in_millis,snapshots.feature_states,\
+snapshots.shards.failed,failures,next,total,remaining";
+
+/// The endpoints, with the group they fill and the privilege a 403 means is missing.
+pub(crate) mod endpoints {
+    use super::{ES_CREDENTIALS, Endpoint};
+    pub const ROOT: Endpoint<'static> =
+        Endpoint { group: "es.cluster", path: "/", privilege: "monitor (cluster)", credentials_hint: ES_CREDENTIALS };
+    pub const NODES: Endpoint<'static> = Endpoint {
+        group: "es.nodes",
+        path: "/_nodes?filter_path=nodes.*.name,nodes.*.version,nodes.*.roles,nodes.*.ip,nodes.*.http.publish_address",
+        privilege: "monitor (cluster)",
+        credentials_hint: ES_CREDENTIALS,
+    };
+    pub const HEALTH: Endpoint<'static> =
+        Endpoint { group: "es.health", path: "/_cluster/health", privilege: "monitor (cluster)", credentials_hint: ES_CREDENTIALS };
+    pub const REPOSITORIES: Endpoint<'static> = Endpoint {
+        group: "es.repositories",
+        path: "/_snapshot",
+        privilege: "monitor_snapshot (cluster)",
+        credentials_hint: ES_CREDENTIALS,
+    };
+    pub const KIBANA_INDEX_ALIASES: Endpoint<'static> = Endpoint {
+        group: "es.kibana_indices",
+        path: "/.kibana*/_alias?expand_wildcards=all",
+        privilege: "view_index_metadata on .kibana* (allow_restricted_indices: true)",
+        credentials_hint: ES_CREDENTIALS,
+    };
+    pub const KIBANA_ALIASES: Endpoint<'static> = Endpoint {
+        group: "es.kibana_indices",
+        path: "/_alias/.kibana*?expand_wildcards=all",
+        privilege: "view_index_metadata on .kibana* (allow_restricted_indices: true)",
+        credentials_hint: ES_CREDENTIALS,
+    };
+    pub const KIBANA_CREATION: Endpoint<'static> = Endpoint {
+        group: "es.kibana_indices",
+        path: "/.kibana*/_settings/index.creation_date?expand_wildcards=all",
+        privilege: "view_index_metadata on .kibana* (allow_restricted_indices: true)",
+        credentials_hint: ES_CREDENTIALS,
+    };
+    pub const FEATURES: Endpoint<'static> =
+        Endpoint { group: "es.features", path: "/_features", privilege: "monitor (cluster)", credentials_hint: ES_CREDENTIALS };
+    pub const SYSTEM_FEATURES: Endpoint<'static> = Endpoint {
+        group: "es.system_features",
+        path: "/_migration/system_features",
+        privilege: "manage (cluster)",
+        credentials_hint: ES_CREDENTIALS,
+    };
+    pub const DEPRECATIONS: Endpoint<'static> = Endpoint {
+        group: "es.deprecations",
+        path: "/_migration/deprecations",
+        privilege: "manage (cluster)",
+        credentials_hint: ES_CREDENTIALS,
+    };
+}
+
+/// `GET /`.
+pub async fn cluster(c: &ReadOnlyClient, base: &str, cred: &Credentials) -> Result<ClusterInfo, CollectFailure> {
+    let ep = endpoints::ROOT;
+    let v = get_json(c, base, cred, ep).await?;
+    let version = v.pointer("/version/number").and_then(Value::as_str).map(str::to_string);
+    if v.get("version").is_none() && v.get("cluster_name").is_none() {
+        return Err(shape_failure(ep, "no `version` or `cluster_name`: is this Elasticsearch?"));
+    }
+    Ok(ClusterInfo {
+        cluster_name: str_at(&v, "/cluster_name"),
+        cluster_uuid: str_at(&v, "/cluster_uuid"),
+        version,
+    })
+}
+
+/// `GET _nodes`: every node's name, version, roles and address, sorted by node id.
+pub async fn nodes(c: &ReadOnlyClient, base: &str, cred: &Credentials) -> Result<Vec<EsNode>, CollectFailure> {
+    let ep = endpoints::NODES;
+    let v = get_json(c, base, cred, ep).await?;
+    parse_nodes(&v).map_err(|e| shape_failure(ep, e))
+}
+
+/// Parses a `_nodes` body.
+pub fn parse_nodes(v: &Value) -> Result<Vec<EsNode>, String> {
+    let nodes = v.get("nodes").and_then(Value::as_object).ok_or("no `nodes` object")?;
+    let mut out = Vec::new();
+    for (id, n) in nodes {
+        let version = n
+            .get("version")
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("node {id} has no `version`"))?;
+        out.push(EsNode {
+            id: id.clone(),
+            name: n.get("name").and_then(Value::as_str).unwrap_or(id).to_string(),
+            version: version.to_string(),
+            roles: n
+                .get("roles")
+                .and_then(Value::as_array)
+                .map(|r| r.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                .unwrap_or_default(),
+            ip: str_at(n, "/ip"),
+            publish_address: str_at(n, "/http/publish_address"),
+        });
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(out)
+}
+
+/// `GET _cluster/health`.
+pub async fn health(c: &ReadOnlyClient, base: &str, cred: &Credentials) -> Result<ClusterHealth, CollectFailure> {
+    let ep = endpoints::HEALTH;
+    let v = get_json(c, base, cred, ep).await?;
+    let status = str_at(&v, "/status").ok_or_else(|| shape_failure(ep, "no `status`"))?;
+    Ok(ClusterHealth {
+        status,
+        number_of_nodes: v.get("number_of_nodes").and_then(Value::as_i64),
+        unassigned_shards: v.get("unassigned_shards").and_then(Value::as_i64),
+        relocating_shards: v.get("relocating_shards").and_then(Value::as_i64),
+        initializing_shards: v.get("initializing_shards").and_then(Value::as_i64),
+    })
+}
+
+/// `GET _snapshot`: the registered repositories, by name.
+pub async fn repositories(c: &ReadOnlyClient, base: &str, cred: &Credentials) -> Result<Vec<Repository>, CollectFailure> {
+    let ep = endpoints::REPOSITORIES;
+    let v = get_json(c, base, cred, ep).await?;
+    let map = v.as_object().ok_or_else(|| shape_failure(ep, "not an object keyed by repository"))?;
+    Ok(map
+        .iter()
+        .map(|(name, r)| Repository { name: name.clone(), kind: str_at(r, "/type") })
+        .collect())
+}
+
+/// Every snapshot of every repository, verbose, without index lists.
+///
+/// `multi_repo` (ES ≥ 7.14) asks once for all repositories; otherwise, or when that request
+/// fails, once per repository, all in flight together. Per-repository failures are returned
+/// beside the snapshots that could be listed; `None` means none could be listed at all.
+pub async fn snapshots(
+    c: &ReadOnlyClient,
+    base: &str,
+    cred: &Credentials,
+    repositories: Option<&[Repository]>,
+    multi_repo: bool,
+) -> (Option<Vec<Snapshot>>, Vec<CollectFailure>) {
+    let mut failures = Vec::new();
+    if multi_repo || repositories.is_none() {
+        let path = format!("/_snapshot/_all/_all?verbose=true&ignore_unavailable=true&filter_path={SNAPSHOT_FILTER}");
+        let ep = snapshot_endpoint(&path);
+        match get_json(c, base, cred, ep).await.and_then(|v| parse_snapshots(&v, None).map_err(|e| shape_failure(ep, e))) {
+            Ok((snaps, repo_failures)) => {
+                failures.extend(repo_failures.into_iter().map(|(repo, reason)| repo_failure(&path, &repo, reason)));
+                return (Some(sorted(snaps)), failures);
+            }
+            Err(f) if repositories.is_none() => return (None, vec![f]),
+            Err(f) => failures.push(f),
+        }
+    }
+    let repos = repositories.unwrap_or_default();
+    let requests = repos.iter().map(|repo| async move {
+        let path = format!(
+            "/_snapshot/{}/_all?verbose=true&ignore_unavailable=true&filter_path={SNAPSHOT_FILTER}",
+            encode_segment(&repo.name)
+        );
+        let ep = snapshot_endpoint(&path);
+        let result = get_json(c, base, cred, ep)
+            .await
+            .and_then(|v| parse_snapshots(&v, Some(&repo.name)).map_err(|e| shape_failure(ep, e)));
+        (path, result)
+    });
+    let mut all = Vec::new();
+    let mut any_ok = repos.is_empty();
+    for (path, result) in futures::future::join_all(requests).await {
+        match result {
+            Ok((snaps, repo_failures)) => {
+                any_ok = true;
+                all.extend(snaps);
+                failures.extend(repo_failures.into_iter().map(|(repo, reason)| repo_failure(&path, &repo, reason)));
+            }
+            Err(f) => failures.push(f),
+        }
+    }
+    if any_ok { (Some(sorted(all)), failures) } else { (None, failures) }
+}
+
+fn snapshot_endpoint(path: &str) -> Endpoint<'_> {
+    Endpoint {
+        group: "es.snapshots",
+        path,
+        privilege: "monitor_snapshot (cluster)",
+        credentials_hint: ES_CREDENTIALS,
+    }
+}
+
+fn repo_failure(path: &str, repo: &str, reason: String) -> CollectFailure {
+    CollectFailure {
+        group: "es.snapshots".into(),
+        endpoint: format!("GET {path}"),
+        status: None,
+        reason: format!("repository {repo}: {reason}"),
+        hint: Some(format!("snapshots in repository {repo} could not be listed; check it with GET _snapshot/{repo}/_verify")),
+    }
+}
+
+/// Sorts newest first, then by repository and name, and drops duplicates.
+fn sorted(mut snaps: Vec<Snapshot>) -> Vec<Snapshot> {
+    snaps.sort_by(|a, b| {
+        b.start_time
+            .cmp(&a.start_time)
+            .then_with(|| a.repository.cmp(&b.repository))
+            .then_with(|| a.snapshot.cmp(&b.snapshot))
+    });
+    let mut seen = BTreeSet::new();
+    snaps.retain(|s| seen.insert((s.repository.clone(), s.snapshot.clone())));
+    snaps
+}
+
+/// Parses a get-snapshot body: `snapshots[]` (7.x and 8.x), tolerating the short-lived
+/// `responses[]` form, and the per-repository `failures` map. `only_repo` keeps only that
+/// repository's snapshots and names it where the body does not (before 7.14).
+pub fn parse_snapshots(v: &Value, only_repo: Option<&str>) -> Result<(Vec<Snapshot>, Vec<(String, String)>), String> {
+    let mut out = Vec::new();
+    let mut failures = Vec::new();
+    let mut lists: Vec<(Option<String>, &Vec<Value>)> = Vec::new();
+    if let Some(list) = v.get("snapshots").and_then(Value::as_array) {
+        lists.push((None, list));
+    }
+    if let Some(responses) = v.get("responses").and_then(Value::as_array) {
+        for r in responses {
+            let repo = str_at(r, "/repository");
+            if let Some(list) = r.get("snapshots").and_then(Value::as_array) {
+                lists.push((repo, list));
+            }
+        }
+    }
+    if lists.is_empty() && v.as_object().is_some_and(|o| !o.is_empty() && !o.contains_key("failures")) {
+        return Err("no `snapshots` array".into());
+    }
+    for (group_repo, list) in lists {
+        for s in list {
+            let repository = str_at(s, "/repository")
+                .or_else(|| group_repo.clone())
+                .or_else(|| only_repo.map(str::to_string))
+                .unwrap_or_default();
+            if only_repo.is_some_and(|r| r != repository) {
+                continue;
+            }
+            out.push(parse_snapshot(s, repository)?);
+        }
+    }
+    if let Some(map) = v.get("failures").and_then(Value::as_object) {
+        for (repo, err) in map {
+            let reason = str_at(err, "/reason").or_else(|| str_at(err, "/type")).unwrap_or_else(|| err.to_string());
+            failures.push((repo.clone(), reason));
+        }
+    }
+    Ok((out, failures))
+}
+
+fn parse_snapshot(s: &Value, repository: String) -> Result<Snapshot, String> {
+    let name = str_at(s, "/snapshot").ok_or("a snapshot without `snapshot` name")?;
+    let state = str_at(s, "/state").ok_or_else(|| format!("snapshot {name} has no `state`"))?;
+    let feature_states = s
+        .get("feature_states")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|f| {
+                    Some(FeatureState {
+                        feature_name: str_at(f, "/feature_name")?,
+                        indices: f
+                            .get("indices")
+                            .and_then(Value::as_array)
+                            .map(|i| i.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                            .unwrap_or_default(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Snapshot {
+        repository,
+        snapshot: name,
+        uuid: str_at(s, "/uuid"),
+        state,
+        version: str_at(s, "/version").or_else(|| s.get("version_id").and_then(Value::as_i64).and_then(version_from_id)),
+        include_global_state: s.get("include_global_state").and_then(Value::as_bool),
+        start_time: time_at(s, "start_time"),
+        end_time: time_at(s, "end_time"),
+        feature_states,
+        shards_failed: s.pointer("/shards/failed").and_then(Value::as_i64),
+    })
+}
+
+/// `8170399` → `8.17.3`: ES's `major*1000000 + minor*10000 + revision*100 + build` ids.
+fn version_from_id(id: i64) -> Option<String> {
+    if id <= 0 {
+        return None;
+    }
+    Some(format!("{}.{}.{}", id / 1_000_000, (id / 10_000) % 100, (id / 100) % 100))
+}
+
+/// `<field>_in_millis` if present, else the RFC 3339 `<field>`.
+fn time_at(v: &Value, field: &str) -> Option<jiff::Timestamp> {
+    if let Some(ms) = v.get(format!("{field}_in_millis")).and_then(Value::as_i64) {
+        return jiff::Timestamp::from_millisecond(ms).ok();
+    }
+    v.get(field).and_then(Value::as_str).and_then(|t| t.parse().ok())
+}
+
+/// The `.kibana*` indices with aliases (merged from both alias APIs) and creation dates.
+pub async fn kibana_indices(c: &ReadOnlyClient, base: &str, cred: &Credentials) -> Result<Vec<KibanaIndex>, CollectFailure> {
+    let (by_index, by_alias, created) = tokio::join!(
+        get_json(c, base, cred, endpoints::KIBANA_INDEX_ALIASES),
+        get_json(c, base, cred, endpoints::KIBANA_ALIASES),
+        get_json(c, base, cred, endpoints::KIBANA_CREATION),
+    );
+    let mut indices: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut first_error = None;
+    let mut any_ok = false;
+    for result in [by_index, by_alias] {
+        match result {
+            Ok(v) => {
+                any_ok = true;
+                merge_aliases(&v, &mut indices);
+            }
+            Err(f) => {
+                first_error.get_or_insert(f);
+            }
+        }
+    }
+    if !any_ok {
+        return Err(first_error.unwrap_or_else(|| shape_failure(endpoints::KIBANA_ALIASES, "no answer")));
+    }
+    let created = created.ok();
+    Ok(indices
+        .into_iter()
+        .map(|(index, aliases)| {
+            let created_at = created.as_ref().and_then(|c| creation_date(c, &index));
+            KibanaIndex { index, aliases: aliases.into_iter().collect(), created_at }
+        })
+        .collect())
+}
+
+/// Parses an `index → {aliases: {alias: {}}}` body into `indices`.
+pub fn merge_aliases(v: &Value, indices: &mut BTreeMap<String, BTreeSet<String>>) {
+    let Some(map) = v.as_object() else { return };
+    for (index, body) in map {
+        if !index.starts_with(".kibana") {
+            continue;
+        }
+        let entry = indices.entry(index.clone()).or_default();
+        if let Some(aliases) = body.get("aliases").and_then(Value::as_object) {
+            entry.extend(aliases.keys().cloned());
+        }
+    }
+}
+
+/// `index.creation_date` (epoch millis as a string) from a `_settings` body, nested or flat.
+fn creation_date(v: &Value, index: &str) -> Option<jiff::Timestamp> {
+    let settings = v.get(index)?.get("settings")?;
+    let raw = settings
+        .pointer("/index/creation_date")
+        .or_else(|| settings.get("index.creation_date"))?;
+    let ms = raw.as_str().and_then(|s| s.parse::<i64>().ok()).or_else(|| raw.as_i64())?;
+    jiff::Timestamp::from_millisecond(ms).ok()
+}
+
+/// `GET _features`: the feature names whose state a snapshot can hold.
+pub async fn features(c: &ReadOnlyClient, base: &str, cred: &Credentials) -> Result<Vec<String>, CollectFailure> {
+    let ep = endpoints::FEATURES;
+    let v = get_json(c, base, cred, ep).await?;
+    let list = v.get("features").and_then(Value::as_array).ok_or_else(|| shape_failure(ep, "no `features` array"))?;
+    let mut names: Vec<String> = list.iter().filter_map(|f| str_at(f, "/name")).collect();
+    names.sort();
+    Ok(names)
+}
+
+/// `GET _migration/system_features`.
+pub async fn system_features(c: &ReadOnlyClient, base: &str, cred: &Credentials) -> Result<SystemFeatures, CollectFailure> {
+    let ep = endpoints::SYSTEM_FEATURES;
+    let v = get_json(c, base, cred, ep).await?;
+    let migration_status = str_at(&v, "/migration_status").ok_or_else(|| shape_failure(ep, "no `migration_status`"))?;
+    let features = v
+        .get("features")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|f| {
+                    Some(SystemFeature {
+                        feature_name: str_at(f, "/feature_name")?,
+                        migration_status: str_at(f, "/migration_status")?,
+                        minimum_index_version: str_at(f, "/minimum_index_version"),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(SystemFeatures { migration_status, features })
+}
+
+/// `GET _migration/deprecations`, flattened: every item with its area and resource.
+pub async fn deprecations(c: &ReadOnlyClient, base: &str, cred: &Credentials) -> Result<Vec<Deprecation>, CollectFailure> {
+    let ep = endpoints::DEPRECATIONS;
+    let v = get_json(c, base, cred, ep).await?;
+    let map = v.as_object().ok_or_else(|| shape_failure(ep, "not an object"))?;
+    Ok(parse_deprecations(map))
+}
+
+/// Flattens the deprecation body; list areas have no resource, keyed areas name theirs.
+pub fn parse_deprecations(map: &serde_json::Map<String, Value>) -> Vec<Deprecation> {
+    let mut out = Vec::new();
+    for (area, body) in map {
+        match body {
+            Value::Array(items) => out.extend(items.iter().filter_map(|d| deprecation(area, None, d))),
+            Value::Object(keyed) => {
+                for (resource, items) in keyed {
+                    if let Some(items) = items.as_array() {
+                        out.extend(items.iter().filter_map(|d| deprecation(area, Some(resource), d)));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn deprecation(area: &str, resource: Option<&String>, d: &Value) -> Option<Deprecation> {
+    Some(Deprecation {
+        area: area.to_string(),
+        resource: resource.cloned(),
+        level: str_at(d, "/level")?,
+        message: str_at(d, "/message").unwrap_or_default(),
+        url: str_at(d, "/url"),
+    })
+}
+
+fn str_at(v: &Value, pointer: &str) -> Option<String> {
+    v.pointer(pointer).and_then(Value::as_str).map(str::to_string)
+}
+
+/// Percent-encodes one path segment (repository names may hold any character).
+fn encode_segment(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_ids() {
+        assert_eq!(version_from_id(8170399).as_deref(), Some("8.17.3"));
+        assert_eq!(version_from_id(7100299).as_deref(), Some("7.10.2"));
+    }
+
+    #[test]
+    fn snapshots_without_repository_take_the_requested_one() {
+        let v = serde_json::json!({"snapshots":[{"snapshot":"s1","state":"SUCCESS","version":"7.10.2","start_time_in_millis":1}]});
+        let (s, _) = parse_snapshots(&v, Some("repo1")).unwrap();
+        assert_eq!(s[0].repository, "repo1");
+        assert!(s[0].feature_states.is_empty());
+    }
+}

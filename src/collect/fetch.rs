@@ -1,0 +1,131 @@
+//! One GET turned into JSON or into a `CollectFailure` that says what went wrong and what to do.
+//!
+//! Every collector goes through here so that a 401, a 403 with Elasticsearch's
+//! `security_exception` body, an HTML error page, truncated JSON or a timeout all read the same
+//! way in the report.
+
+use crate::facts::CollectFailure;
+use crate::http::{Credentials, ReadOnlyClient, RequestError, Response};
+use serde_json::Value;
+
+/// What a fact group needs, used to turn a 403 into the missing privilege.
+#[derive(Debug, Clone, Copy)]
+pub struct Endpoint<'a> {
+    pub group: &'a str,
+    pub path: &'a str,
+    /// The privilege to name when the answer is 403.
+    pub privilege: &'a str,
+    /// Which credentials to check when the answer is 401.
+    pub credentials_hint: &'a str,
+}
+
+/// GETs `endpoint` and parses the body as JSON; a failure is ready for the bundle.
+pub async fn get_json(
+    client: &ReadOnlyClient,
+    base: &str,
+    credentials: &Credentials,
+    endpoint: Endpoint<'_>,
+) -> Result<Value, CollectFailure> {
+    let response = client
+        .get(base, endpoint.path, credentials)
+        .await
+        .map_err(|e| transport_failure(endpoint, &e))?;
+    if !(200..300).contains(&response.status) {
+        return Err(status_failure(endpoint, &response));
+    }
+    parse_body(endpoint, response.status, &response.body)
+}
+
+/// Parses a body as JSON, naming HTML pages and truncated documents plainly.
+pub fn parse_body(
+    endpoint: Endpoint<'_>,
+    status: u16,
+    body: &[u8],
+) -> Result<Value, CollectFailure> {
+    serde_json::from_slice(body).map_err(|e| {
+        let text = String::from_utf8_lossy(body);
+        let trimmed = text.trim_start();
+        let (reason, hint) = if trimmed.starts_with('<') {
+            (
+                format!("HTTP {status} answered with an HTML page, not JSON ({})", snippet(trimmed)),
+                Some("check the URL points straight at the service, not at a proxy or login page".to_string()),
+            )
+        } else if e.is_eof() {
+            (
+                format!("truncated JSON after {} bytes: {e}", body.len()),
+                Some("the connection was cut mid-response; retry, or raise --timeout".to_string()),
+            )
+        } else {
+            (format!("invalid JSON: {e}"), None)
+        };
+        failure(endpoint, Some(status), reason, hint)
+    })
+}
+
+/// Builds a failure for a body that parsed but did not have the documented shape.
+pub fn shape_failure(endpoint: Endpoint<'_>, what: impl std::fmt::Display) -> CollectFailure {
+    failure(endpoint, Some(200), format!("unexpected response shape: {what}"), None)
+}
+
+/// A failure for a request that got no HTTP answer.
+pub fn transport_failure(endpoint: Endpoint<'_>, error: &RequestError) -> CollectFailure {
+    let hint = match error {
+        RequestError::Timeout(_) => Some("the service did not answer in time; raise --timeout or check load".to_string()),
+        RequestError::Refused => Some("nothing listens there: is the service running and the port right?".to_string()),
+        RequestError::Connect(detail) if detail.contains("certificate") || detail.contains("Certificate") => {
+            Some("TLS verification failed: pass the cluster CA with --ca-cert (or --insecure)".to_string())
+        }
+        RequestError::TooLarge(_) => Some("the response exceeded the size cap".to_string()),
+        _ => None,
+    };
+    failure(endpoint, None, error.to_string(), hint)
+}
+
+/// A failure for a non-2xx answer, with Elasticsearch's error type and reason when present.
+pub fn status_failure(endpoint: Endpoint<'_>, response: &Response) -> CollectFailure {
+    let detail = error_detail(&response.body);
+    let status = response.status;
+    let reason = match &detail {
+        Some(d) => format!("HTTP {status}: {d}"),
+        None => format!("HTTP {status}: {}", snippet(&String::from_utf8_lossy(&response.body))),
+    };
+    let hint = match status {
+        401 => Some(format!("authentication failed: check {}", endpoint.credentials_hint)),
+        403 => Some(format!("the user lacks the {} privilege", endpoint.privilege)),
+        404 => Some("not found: check the URL and the service version".to_string()),
+        _ => None,
+    };
+    failure(endpoint, Some(status), reason, hint)
+}
+
+/// `error.type: error.reason` of an Elasticsearch error body, if it is one.
+pub fn error_detail(body: &[u8]) -> Option<String> {
+    let value: Value = serde_json::from_slice(body).ok()?;
+    let error = value.get("error")?;
+    if let Some(text) = error.as_str() {
+        return Some(text.to_string());
+    }
+    let kind = error.get("type").and_then(Value::as_str).unwrap_or("error");
+    let reason = error.get("reason").and_then(Value::as_str).unwrap_or("");
+    Some(format!("{kind}: {reason}"))
+}
+
+fn failure(endpoint: Endpoint<'_>, status: Option<u16>, reason: String, hint: Option<String>) -> CollectFailure {
+    CollectFailure {
+        group: endpoint.group.to_string(),
+        endpoint: format!("GET {}", endpoint.path),
+        status,
+        reason,
+        hint,
+    }
+}
+
+/// The first 80 characters of a body, on one line.
+fn snippet(text: &str) -> String {
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut cut: String = one_line.chars().take(80).collect();
+    if one_line.chars().count() > 80 {
+        cut.push('…');
+    }
+    if cut.is_empty() { "empty body".to_string() } else { format!("{cut:?}") }
+}

@@ -1,0 +1,431 @@
+//! What the rules should not have to compute: the upgrade's `from`/`to` and start, the best
+//! rollback snapshot, the ES snapshot for a full rollback, what a failed migration left behind.
+//!
+//! Everything here is a pure function of the bundle, the mode and the operator's overrides, and
+//! uses the bundle's one clock, so a bundle evaluated offline gives the live run's findings.
+
+use super::{Bundle, KibanaIndex, Snapshot};
+use crate::version;
+use jiff::Timestamp;
+use serde::Serialize;
+use std::cmp::Ordering;
+
+/// Preflight (before an upgrade) or rollback (after a failed one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Preflight,
+    Rollback,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Preflight => "preflight",
+            Self::Rollback => "rollback",
+        }
+    }
+}
+
+/// Operator facts given on the command line for this evaluation; they win over the bundle.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub upgrade_started_at: Option<Timestamp>,
+}
+
+/// The values rules and the plan read besides the raw facts.
+#[derive(Debug, Clone, Serialize)]
+pub struct Derived {
+    pub mode: Mode,
+    pub now: Timestamp,
+    pub upgrade: Upgrade,
+    pub es: EsSummary,
+    /// The snapshot a Kibana rollback restores the `kibana` feature state from.
+    pub kibana_snapshot: Option<SnapshotChoice>,
+    /// Why other snapshots holding the `kibana` feature state were not chosen (newest first).
+    pub kibana_snapshot_rejected: Vec<String>,
+    /// The full-cluster snapshot taken by the old ES, for when ES must be rolled back too.
+    pub es_rollback_snapshot: Option<SnapshotChoice>,
+    pub migration: MigrationState,
+    /// `--kibana` instances that still answer: `url (version, state)`.
+    pub kibana_answering: Vec<String>,
+}
+
+/// The upgrade under judgement and where each value came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct Upgrade {
+    pub from: Option<String>,
+    pub from_source: String,
+    pub to: Option<String>,
+    pub to_source: String,
+    pub started_at: Option<Timestamp>,
+    pub started_at_source: String,
+    /// `major`, `minor`, `patch`, `none` or `unknown`.
+    pub kind: String,
+    /// The Kibana version that will run: `to` in preflight, `from` in rollback.
+    pub kibana_version: Option<String>,
+}
+
+/// The cluster's versions at a glance.
+#[derive(Debug, Clone, Serialize)]
+pub struct EsSummary {
+    /// Distinct node versions, oldest first.
+    pub versions: Vec<String>,
+    pub min_version: Option<String>,
+    pub uniform: bool,
+}
+
+/// A chosen snapshot with what the rules need to judge it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SnapshotChoice {
+    pub repository: String,
+    pub snapshot: String,
+    pub uuid: Option<String>,
+    pub state: String,
+    pub version: Option<String>,
+    pub start_time: Option<Timestamp>,
+    pub age_hours: Option<f64>,
+    /// Its ES version is ≤ every node's, so this cluster can restore it.
+    pub restorable: bool,
+    pub include_global_state: Option<bool>,
+}
+
+/// A saved-object version alias such as `.kibana_task_manager_8.17.3`.
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionAlias {
+    pub alias: String,
+    pub base: String,
+    pub version: String,
+    pub index: String,
+}
+
+/// What the saved-object indices say about a (failed) migration.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MigrationState {
+    pub version_aliases: Vec<VersionAlias>,
+    /// Version aliases newer than `from`: the old Kibana refuses to start while they exist.
+    pub newer_aliases: Vec<String>,
+    /// `*_reindex_temp` indices an interrupted migration left.
+    pub reindex_temp: Vec<String>,
+    /// Indices of a newer version than `from` (created by the migration to `to`).
+    pub newer_indices: Vec<String>,
+    /// The index the `.kibana` alias points to.
+    pub kibana_alias_index: Option<String>,
+}
+
+/// Derives everything for `mode` from the bundle and the overrides.
+pub fn derive(bundle: &Bundle, mode: Mode, overrides: &Overrides) -> Derived {
+    let now = bundle.collected_at;
+    let es = es_summary(bundle);
+    let aliases = version_aliases(bundle.elastic.kibana_indices.as_deref().unwrap_or_default());
+    let upgrade = upgrade(bundle, mode, overrides, &es, &aliases);
+    let migration = migration_state(bundle, &upgrade, aliases);
+    let (kibana_snapshot, kibana_snapshot_rejected) = choose_kibana_snapshot(bundle, &upgrade, &es, now);
+    let es_rollback_snapshot = choose_es_snapshot(bundle, &upgrade, now);
+    let kibana_answering = bundle
+        .elastic
+        .kibana
+        .iter()
+        .filter(|k| k.state == "running" || k.state == "starting")
+        .map(|k| format!("{} ({}, {})", k.url, k.version.as_deref().unwrap_or("version unknown"), k.state))
+        .collect();
+    Derived { mode, now, upgrade, es, kibana_snapshot, kibana_snapshot_rejected, es_rollback_snapshot, migration, kibana_answering }
+}
+
+fn es_summary(bundle: &Bundle) -> EsSummary {
+    let mut versions: Vec<String> = bundle
+        .elastic
+        .nodes
+        .iter()
+        .flatten()
+        .map(|n| n.version.clone())
+        .collect();
+    versions.sort_by(|a, b| cmp_lenient(a, b));
+    versions.dedup();
+    EsSummary { min_version: versions.first().cloned(), uniform: versions.len() <= 1, versions }
+}
+
+/// Orders versions; unparsable ones sort last and by text, so sorting never fails.
+fn cmp_lenient(a: &str, b: &str) -> Ordering {
+    match (version::parse_lenient(a), version::parse_lenient(b)) {
+        (Ok(x), Ok(y)) => x.cmp_precedence(&y).then_with(|| a.cmp(b)),
+        (Ok(_), Err(_)) => Ordering::Less,
+        (Err(_), Ok(_)) => Ordering::Greater,
+        (Err(_), Err(_)) => a.cmp(b),
+    }
+}
+
+fn upgrade(bundle: &Bundle, mode: Mode, o: &Overrides, es: &EsSummary, aliases: &[VersionAlias]) -> Upgrade {
+    let op = &bundle.operator;
+    let indices = bundle.elastic.kibana_indices.as_deref().unwrap_or_default();
+    let running_kibana = lowest_kibana_version(bundle);
+
+    let (to, to_source) = if let Some(v) = &o.to {
+        (Some(v.clone()), "--to".to_string())
+    } else if let Some(v) = &op.to {
+        (Some(v.clone()), "bundle (--to at collection)".to_string())
+    } else if mode == Mode::Rollback {
+        let newest = aliases
+            .iter()
+            .map(|a| a.version.clone())
+            .chain(indices.iter().filter_map(|i| index_version(&i.index)))
+            .max_by(|a, b| cmp_lenient(a, b));
+        match (newest, &running_kibana) {
+            (Some(v), _) => (Some(v), "newest saved-object version alias or index".to_string()),
+            (None, Some(k)) => (Some(k.clone()), "running Kibana".to_string()),
+            (None, None) => (None, "unknown: pass --to".to_string()),
+        }
+    } else {
+        (None, "missing: pass --to".to_string())
+    };
+
+    let (from, from_source) = if let Some(v) = &o.from {
+        (Some(v.clone()), "--from".to_string())
+    } else if let Some(v) = &op.from {
+        (Some(v.clone()), "bundle (--from at collection)".to_string())
+    } else if mode == Mode::Rollback {
+        let older = aliases
+            .iter()
+            .map(|a| a.version.clone())
+            .filter(|v| to.as_deref().is_none_or(|t| cmp_lenient(v, t) == Ordering::Less))
+            .max_by(|a, b| cmp_lenient(a, b));
+        match older {
+            Some(v) => (Some(v), "newest saved-object version alias older than `to`".to_string()),
+            None => (None, "unknown: no older saved-object version alias; pass --from".to_string()),
+        }
+    } else if let Some(k) = running_kibana {
+        (Some(k), "running Kibana".to_string())
+    } else if let Some(v) = &es.min_version {
+        (Some(v.clone()), "oldest Elasticsearch node".to_string())
+    } else {
+        (None, "unknown: pass --from".to_string())
+    };
+
+    let (started_at, started_at_source) = if let Some(t) = o.upgrade_started_at {
+        (Some(t), "--upgrade-started-at".to_string())
+    } else if let Some(t) = op.upgrade_started_at {
+        (Some(t), "bundle (--upgrade-started-at at collection)".to_string())
+    } else if mode == Mode::Preflight {
+        (Some(bundle.collected_at), "now (the upgrade has not started)".to_string())
+    } else {
+        let first = to.as_deref().and_then(|to| {
+            indices
+                .iter()
+                .filter(|i| index_version(&i.index).is_some_and(|v| cmp_lenient(&v, to) == Ordering::Equal))
+                .filter_map(|i| i.created_at.map(|t| (t, i.index.clone())))
+                .min()
+        });
+        match first {
+            Some((t, index)) => (Some(t), format!("creation date of {index}")),
+            None => (None, "unknown: no index of the new version has a creation date; pass --upgrade-started-at".to_string()),
+        }
+    };
+
+    let kind = match (from.as_deref().map(version::parse_lenient), to.as_deref().map(version::parse_lenient)) {
+        (Some(Ok(f)), Some(Ok(t))) => {
+            if f.major != t.major {
+                "major"
+            } else if f.minor != t.minor {
+                "minor"
+            } else if f.patch != t.patch || f.pre != t.pre {
+                "patch"
+            } else {
+                "none"
+            }
+        }
+        _ => "unknown",
+    }
+    .to_string();
+    let kibana_version = match mode {
+        Mode::Preflight => to.clone(),
+        Mode::Rollback => from.clone(),
+    };
+    Upgrade { from, from_source, to, to_source, started_at, started_at_source, kind, kibana_version }
+}
+
+fn lowest_kibana_version(bundle: &Bundle) -> Option<String> {
+    bundle
+        .elastic
+        .kibana
+        .iter()
+        .filter_map(|k| k.version.clone())
+        .min_by(|a, b| cmp_lenient(a, b))
+}
+
+/// Splits `<base>_<x.y.z>` when base is a saved-object alias (`.kibana`, `.kibana_<word>`).
+pub fn split_version_alias(alias: &str) -> Option<(String, String)> {
+    let (base, ver) = alias.rsplit_once('_')?;
+    let is_base = base == ".kibana"
+        || base
+            .strip_prefix(".kibana_")
+            .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+    let parts: Vec<&str> = ver.split('.').collect();
+    let is_version = parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    (is_base && is_version).then(|| (base.to_string(), ver.to_string()))
+}
+
+/// The version in an index name `<base>_<x.y.z>_001` or `<base>_<x.y.z>_reindex_temp`.
+pub fn index_version(index: &str) -> Option<String> {
+    let stem = index
+        .strip_suffix("_reindex_temp")
+        .or_else(|| index.rsplit_once('_').filter(|(_, n)| n.bytes().all(|b| b.is_ascii_digit())).map(|(s, _)| s))?;
+    split_version_alias(stem).map(|(_, v)| v)
+}
+
+fn version_aliases(indices: &[KibanaIndex]) -> Vec<VersionAlias> {
+    let mut out: Vec<VersionAlias> = indices
+        .iter()
+        .flat_map(|i| {
+            i.aliases.iter().filter_map(|a| {
+                split_version_alias(a).map(|(base, version)| VersionAlias {
+                    alias: a.clone(),
+                    base,
+                    version,
+                    index: i.index.clone(),
+                })
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.alias.cmp(&b.alias));
+    out
+}
+
+fn migration_state(bundle: &Bundle, upgrade: &Upgrade, version_aliases: Vec<VersionAlias>) -> MigrationState {
+    let indices = bundle.elastic.kibana_indices.as_deref().unwrap_or_default();
+    let newer = |v: &str| upgrade.from.as_deref().is_some_and(|f| cmp_lenient(v, f) == Ordering::Greater);
+    MigrationState {
+        newer_aliases: version_aliases.iter().filter(|a| newer(&a.version)).map(|a| a.alias.clone()).collect(),
+        reindex_temp: indices.iter().filter(|i| i.index.ends_with("_reindex_temp")).map(|i| i.index.clone()).collect(),
+        newer_indices: indices
+            .iter()
+            .filter(|i| index_version(&i.index).is_some_and(|v| newer(&v)))
+            .map(|i| i.index.clone())
+            .collect(),
+        kibana_alias_index: indices.iter().find(|i| i.aliases.iter().any(|a| a == ".kibana")).map(|i| i.index.clone()),
+        version_aliases,
+    }
+}
+
+fn has_kibana_feature(s: &Snapshot) -> bool {
+    s.feature_states.iter().any(|f| f.feature_name == "kibana")
+}
+
+fn restorable(s: &Snapshot, bundle: &Bundle) -> bool {
+    let Some(v) = &s.version else { return false };
+    let nodes = bundle.elastic.nodes.as_deref().unwrap_or_default();
+    !nodes.is_empty() && nodes.iter().all(|n| version::compare(v, &n.version).is_ok_and(|o| o != Ordering::Greater))
+}
+
+fn choice(s: &Snapshot, bundle: &Bundle, now: Timestamp) -> SnapshotChoice {
+    SnapshotChoice {
+        repository: s.repository.clone(),
+        snapshot: s.snapshot.clone(),
+        uuid: s.uuid.clone(),
+        state: s.state.clone(),
+        version: s.version.clone(),
+        start_time: s.start_time,
+        age_hours: s.start_time.map(|t| {
+            let hours = now.duration_since(t).as_secs_f64() / 3600.0;
+            (hours * 10.0).round() / 10.0
+        }),
+        restorable: restorable(s, bundle),
+        include_global_state: s.include_global_state,
+    }
+}
+
+/// Newest successful snapshot with the `kibana` feature state that started before the
+/// upgrade, preferring ones this cluster can restore. Snapshots are sorted newest first.
+fn choose_kibana_snapshot(bundle: &Bundle, upgrade: &Upgrade, es: &EsSummary, now: Timestamp) -> (Option<SnapshotChoice>, Vec<String>) {
+    let _ = es;
+    let snapshots = bundle.elastic.snapshots.as_deref().unwrap_or_default();
+    let mut rejected = Vec::new();
+    let mut eligible = Vec::new();
+    for s in snapshots.iter().filter(|s| has_kibana_feature(s)) {
+        let name = format!("{}/{}", s.repository, s.snapshot);
+        if s.state != "SUCCESS" {
+            rejected.push(format!("{name}: state {}", s.state));
+            continue;
+        }
+        let Some(start) = s.start_time else {
+            rejected.push(format!("{name}: no start time"));
+            continue;
+        };
+        if let Some(cutoff) = upgrade.started_at {
+            if start >= cutoff {
+                rejected.push(format!("{name}: started {start}, not before the upgrade ({cutoff})"));
+                continue;
+            }
+        } else if let Some(to) = upgrade.to.as_deref().filter(|_| upgrade.from.is_some()) {
+            // Upgrade start unknown: a snapshot whose kibana indices carry the new version was
+            // taken after the migration began.
+            let migrated = s
+                .feature_states
+                .iter()
+                .filter(|f| f.feature_name == "kibana")
+                .flat_map(|f| f.indices.iter())
+                .any(|i| index_version(i).is_some_and(|v| cmp_lenient(&v, to) == Ordering::Equal));
+            if migrated {
+                rejected.push(format!("{name}: its kibana indices are already of version {to}"));
+                continue;
+            }
+        }
+        eligible.push(s);
+    }
+    let best = eligible
+        .iter()
+        .find(|s| restorable(s, bundle))
+        .or_else(|| eligible.first())
+        .map(|s| choice(s, bundle, now));
+    if let Some(b) = &best {
+        for s in eligible.iter().take_while(|s| s.snapshot != b.snapshot || s.repository != b.repository) {
+            rejected.push(format!("{}/{}: version {} is newer than a node", s.repository, s.snapshot, s.version.as_deref().unwrap_or("unknown")));
+        }
+    }
+    rejected.truncate(10);
+    (best, rejected)
+}
+
+/// Newest successful full-cluster snapshot (global state) taken before the upgrade by an ES
+/// that the rollback Kibana accepts: what a new cluster of the old version restores.
+fn choose_es_snapshot(bundle: &Bundle, upgrade: &Upgrade, now: Timestamp) -> Option<SnapshotChoice> {
+    let kibana = upgrade.from.as_deref()?;
+    let snapshots = bundle.elastic.snapshots.as_deref().unwrap_or_default();
+    snapshots
+        .iter()
+        .filter(|s| s.state == "SUCCESS" && s.include_global_state == Some(true))
+        .filter(|s| match (s.start_time, upgrade.started_at) {
+            (Some(start), Some(cutoff)) => start < cutoff,
+            (Some(_), None) => true,
+            (None, _) => false,
+        })
+        .find(|s| s.version.as_deref().is_some_and(|v| version::kibana_accepts_es(kibana, v).unwrap_or(false)))
+        .map(|s| choice(s, bundle, now))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_version_aliases() {
+        assert_eq!(split_version_alias(".kibana_8.17.3"), Some((".kibana".into(), "8.17.3".into())));
+        assert_eq!(
+            split_version_alias(".kibana_task_manager_8.18.0"),
+            Some((".kibana_task_manager".into(), "8.18.0".into()))
+        );
+        assert_eq!(split_version_alias(".kibana_1"), None);
+        assert_eq!(split_version_alias(".kibana"), None);
+        assert_eq!(split_version_alias(".kibana-event-log-8.17.3"), None);
+    }
+
+    #[test]
+    fn index_versions() {
+        assert_eq!(index_version(".kibana_8.18.0_001").as_deref(), Some("8.18.0"));
+        assert_eq!(index_version(".kibana_8.18.0_reindex_temp").as_deref(), Some("8.18.0"));
+        assert_eq!(index_version(".kibana_analytics_8.17.3_001").as_deref(), Some("8.17.3"));
+        assert_eq!(index_version(".kibana_1"), None);
+        assert_eq!(index_version(".kibana_security_session_1"), None);
+    }
+}

@@ -1,0 +1,7 @@
+//! Facts: the typed model, the bundle file, and what is derived from them.
+
+pub mod bundle;
+pub mod derive;
+mod model;
+
+pub use model::*;

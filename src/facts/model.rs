@@ -1,0 +1,260 @@
+//! The typed facts: the single contract between gathering (live collection or a bundle) and
+//! judging (derive, rules, plan). Only the fields ripcord uses are kept; each is named after
+//! the vendor's field it comes from so a reader can trace it back to the API body.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Schema tag of a facts bundle; bumped only on an incompatible change.
+pub const FACTS_SCHEMA: &str = "ripcord.facts/v1";
+
+/// One facts bundle: what was collected, what could not be, and every request made.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Bundle {
+    pub schema: String,
+    pub tool_version: String,
+    pub product: String,
+    /// The one clock every age is computed from.
+    pub collected_at: Timestamp,
+    pub target: Target,
+    #[serde(default)]
+    pub operator: OperatorFacts,
+    pub elastic: ElasticFacts,
+    /// What could not be collected, so rules can say `unknown` with the reason.
+    #[serde(default)]
+    pub failures: Vec<CollectFailure>,
+    /// The audit trail of the read-only promise: every request, its method and status.
+    #[serde(default)]
+    pub requests: Vec<RequestRecord>,
+}
+
+/// The endpoints that were asked (credentials are never part of a URL we keep).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    pub es: Option<String>,
+    #[serde(default)]
+    pub kibana: Vec<String>,
+}
+
+/// Facts only the operator knows; recorded in the bundle, overridden by flags at evaluation.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorFacts {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub upgrade_started_at: Option<Timestamp>,
+}
+
+/// Everything collected from Elasticsearch and Kibana. `None` means "not collected" (see
+/// `Bundle::failures` for why); an empty list means "collected, and there were none".
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ElasticFacts {
+    pub cluster: Option<ClusterInfo>,
+    pub nodes: Option<Vec<EsNode>>,
+    pub health: Option<ClusterHealth>,
+    pub repositories: Option<Vec<Repository>>,
+    pub snapshots: Option<Vec<Snapshot>>,
+    pub kibana_indices: Option<Vec<KibanaIndex>>,
+    pub features: Option<Vec<String>>,
+    pub system_features: Option<SystemFeatures>,
+    pub deprecations: Option<Vec<Deprecation>>,
+    #[serde(default)]
+    pub kibana: Vec<KibanaInstance>,
+}
+
+/// `GET /`: the responding node's view of the cluster.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterInfo {
+    pub cluster_name: Option<String>,
+    pub cluster_uuid: Option<String>,
+    /// `version.number` of the node that answered (mid rolling upgrade nodes differ).
+    pub version: Option<String>,
+}
+
+/// One node of `GET _nodes`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EsNode {
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    pub ip: Option<String>,
+    pub publish_address: Option<String>,
+}
+
+/// `GET _cluster/health`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterHealth {
+    pub status: String,
+    pub number_of_nodes: Option<i64>,
+    pub unassigned_shards: Option<i64>,
+    pub relocating_shards: Option<i64>,
+    pub initializing_shards: Option<i64>,
+}
+
+/// A registered snapshot repository (`GET _snapshot`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Repository {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+}
+
+/// One snapshot of the verbose get-snapshot API, without its index list.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Snapshot {
+    pub repository: String,
+    pub snapshot: String,
+    pub uuid: Option<String>,
+    /// `SUCCESS`, `PARTIAL`, `FAILED`, `IN_PROGRESS` or `INCOMPATIBLE`.
+    pub state: String,
+    /// The ES version that took the snapshot (absent for `INCOMPATIBLE`).
+    pub version: Option<String>,
+    pub include_global_state: Option<bool>,
+    pub start_time: Option<Timestamp>,
+    pub end_time: Option<Timestamp>,
+    /// Feature states in the snapshot; missing in the API (pre-7.12) means none.
+    #[serde(default)]
+    pub feature_states: Vec<FeatureState>,
+    pub shards_failed: Option<i64>,
+}
+
+/// A feature state captured by a snapshot (`feature_states[]`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureState {
+    pub feature_name: String,
+    #[serde(default)]
+    pub indices: Vec<String>,
+}
+
+/// A `.kibana*` system index, its aliases and creation time.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct KibanaIndex {
+    pub index: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    pub created_at: Option<Timestamp>,
+}
+
+/// `GET _migration/system_features`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SystemFeatures {
+    pub migration_status: String,
+    #[serde(default)]
+    pub features: Vec<SystemFeature>,
+}
+
+/// One feature of `_migration/system_features`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SystemFeature {
+    pub feature_name: String,
+    pub migration_status: String,
+    pub minimum_index_version: Option<String>,
+}
+
+/// One item of `_migration/deprecations`, flattened with where it was found.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Deprecation {
+    /// The response key: `cluster_settings`, `node_settings`, `index_settings`, …
+    pub area: String,
+    /// The index, data stream, template or policy it concerns, for keyed areas.
+    pub resource: Option<String>,
+    /// `none`, `info`, `warning` or `critical`.
+    pub level: String,
+    pub message: String,
+    pub url: Option<String>,
+}
+
+/// What one `--kibana` instance answered on `GET /api/status`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct KibanaInstance {
+    pub url: String,
+    /// `running` (answers), `starting` (503 while booting or migrating), `stopped` (connection
+    /// refused) or `unreachable` (timeout, TLS or DNS failure: we cannot tell).
+    pub state: String,
+    pub http_status: Option<u16>,
+    pub name: Option<String>,
+    pub version: Option<String>,
+    /// Overall level in v8 terms: `available`, `degraded`, `unavailable`, `critical`.
+    pub level: Option<String>,
+    pub summary: Option<String>,
+    /// What this Kibana says about its Elasticsearch connection.
+    pub elasticsearch_summary: Option<String>,
+}
+
+/// Something that could not be collected, and what to do about it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CollectFailure {
+    /// The fact group it leaves unknown, e.g. `es.snapshots`.
+    pub group: String,
+    /// `GET /_snapshot/...` as requested (no credentials).
+    pub endpoint: String,
+    pub status: Option<u16>,
+    pub reason: String,
+    pub hint: Option<String>,
+}
+
+/// One request in the audit log.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RequestRecord {
+    pub method: String,
+    pub url: String,
+    pub status: Option<u16>,
+    pub duration_ms: u64,
+    pub error: Option<String>,
+}
+
+impl Bundle {
+    /// An empty bundle for `product`, collected at `now`.
+    pub fn new(product: &str, now: Timestamp) -> Self {
+        Self {
+            schema: FACTS_SCHEMA.to_string(),
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            product: product.to_string(),
+            collected_at: now,
+            target: Target::default(),
+            operator: OperatorFacts::default(),
+            elastic: ElasticFacts::default(),
+            failures: Vec::new(),
+            requests: Vec::new(),
+        }
+    }
+
+    /// The fact groups that were collected, for rules' `requires`.
+    pub fn available_groups(&self) -> BTreeMap<&'static str, bool> {
+        let e = &self.elastic;
+        let kibana_known = !self.target.kibana.is_empty()
+            && e.kibana.len() == self.target.kibana.len()
+            && e.kibana.iter().all(|k| k.state != "unreachable");
+        BTreeMap::from([
+            ("es.cluster", e.cluster.is_some()),
+            ("es.nodes", e.nodes.as_ref().is_some_and(|n| !n.is_empty())),
+            ("es.health", e.health.is_some()),
+            ("es.repositories", e.repositories.is_some()),
+            ("es.snapshots", e.snapshots.is_some()),
+            ("es.kibana_indices", e.kibana_indices.is_some()),
+            ("es.features", e.features.is_some()),
+            ("es.system_features", e.system_features.is_some()),
+            ("es.deprecations", e.deprecations.is_some()),
+            ("kibana.status", kibana_known),
+        ])
+    }
+}

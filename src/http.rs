@@ -1,0 +1,312 @@
+//! The only HTTP client in ripcord, and it can only read.
+//!
+//! `ReadOnlyClient` exposes `get` and `head` and nothing else: no method parameter, no body.
+//! That makes the read-only promise a property of the type rather than of reviewers' care.
+//! It also owns what every request needs: credentials (held as `SecretString`, exposed only
+//! while building a sensitive header), TLS trust, per-request timeout, a response size cap,
+//! the request log that goes into the bundle, and `-v` logging (URL and status, never headers).
+
+use crate::facts::RequestRecord;
+use base64::Engine as _;
+use reqwest::header::{AUTHORIZATION, HeaderValue};
+use secrecy::{ExposeSecret, SecretString};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Largest response body we read; a bigger one is cut off and reported, not buffered.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
+
+/// How to authenticate to one service.
+#[derive(Clone, Default)]
+pub enum Credentials {
+    #[default]
+    None,
+    /// `Authorization: ApiKey <key>` (the base64 `id:api_key` form Elastic prints).
+    ApiKey(SecretString),
+    /// HTTP basic.
+    Basic { username: String, password: SecretString },
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::None => f.write_str("None"),
+            Self::ApiKey(_) => f.write_str("ApiKey([redacted])"),
+            Self::Basic { username, .. } => write!(f, "Basic({username}, [redacted])"),
+        }
+    }
+}
+
+impl Credentials {
+    fn header(&self) -> Option<HeaderValue> {
+        let raw = match self {
+            Self::None => return None,
+            Self::ApiKey(key) => format!("ApiKey {}", key.expose_secret()),
+            Self::Basic { username, password } => {
+                let pair = format!("{username}:{}", password.expose_secret());
+                format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
+            }
+        };
+        let mut value = HeaderValue::from_str(&raw).ok()?;
+        value.set_sensitive(true);
+        Some(value)
+    }
+
+    /// Every secret string this holds, so tests and redaction can look for them.
+    pub fn secrets(&self) -> Vec<String> {
+        match self {
+            Self::None => vec![],
+            Self::ApiKey(k) => vec![k.expose_secret().to_string()],
+            Self::Basic { password, .. } => vec![password.expose_secret().to_string()],
+        }
+    }
+}
+
+/// Connection settings shared by every request of a run.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    pub timeout: Duration,
+    pub ca_cert: Option<std::path::PathBuf>,
+    pub insecure: bool,
+    pub verbose: bool,
+    pub max_body_bytes: usize,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(10),
+            ca_cert: None,
+            insecure: false,
+            verbose: false,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+/// Why the client could not be built.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum ClientError {
+    #[error("cannot read CA certificate {path}")]
+    #[diagnostic(code(ripcord::http::ca_cert), help("pass a PEM file with --ca-cert"))]
+    CaCertRead {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("CA certificate {path} is not valid PEM")]
+    #[diagnostic(code(ripcord::http::ca_cert))]
+    CaCertParse {
+        path: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("cannot build the HTTP client")]
+    #[diagnostic(code(ripcord::http::client))]
+    Build(#[source] reqwest::Error),
+}
+
+/// A request that did not produce a usable HTTP response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    #[error("timed out after {0} s")]
+    Timeout(u64),
+    #[error("connection refused")]
+    Refused,
+    #[error("connection failed: {0}")]
+    Connect(String),
+    #[error("response larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A response as read: status and (capped) body.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+/// A GET/HEAD-only HTTP client. See the module docs.
+#[derive(Clone)]
+pub struct ReadOnlyClient {
+    inner: reqwest::Client,
+    options: ClientOptions,
+    log: Arc<Mutex<Vec<RequestRecord>>>,
+}
+
+impl ReadOnlyClient {
+    /// Builds the client; fails only on an unreadable CA file.
+    pub fn new(options: ClientOptions) -> Result<Self, ClientError> {
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("ripcord/", env!("CARGO_PKG_VERSION")))
+            .timeout(options.timeout)
+            .connect_timeout(options.timeout)
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(path) = &options.ca_cert {
+            let shown = path.display().to_string();
+            let pem = std::fs::read(path).map_err(|source| ClientError::CaCertRead {
+                path: shown.clone(),
+                source,
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|source| ClientError::CaCertParse { path: shown, source })?;
+            builder = builder.tls_certs_merge(certs);
+        }
+        if options.insecure {
+            builder = builder.tls_danger_accept_invalid_certs(true);
+        }
+        let inner = builder.build().map_err(ClientError::Build)?;
+        Ok(Self { inner, options, log: Arc::default() })
+    }
+
+    /// `GET base + path` with the given credentials.
+    pub async fn get(
+        &self,
+        base: &str,
+        path_and_query: &str,
+        credentials: &Credentials,
+    ) -> Result<Response, RequestError> {
+        let url = join_url(base, path_and_query);
+        self.send("GET", self.inner.get(&url), &url, credentials).await
+    }
+
+    /// `HEAD base + path` with the given credentials.
+    pub async fn head(
+        &self,
+        base: &str,
+        path_and_query: &str,
+        credentials: &Credentials,
+    ) -> Result<Response, RequestError> {
+        let url = join_url(base, path_and_query);
+        self.send("HEAD", self.inner.head(&url), &url, credentials).await
+    }
+
+    /// Every request made so far, in the order they finished.
+    pub fn request_log(&self) -> Vec<RequestRecord> {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    async fn send(
+        &self,
+        method: &str,
+        mut request: reqwest::RequestBuilder,
+        url: &str,
+        credentials: &Credentials,
+    ) -> Result<Response, RequestError> {
+        if let Some(value) = credentials.header() {
+            request = request.header(AUTHORIZATION, value);
+        }
+        let started = Instant::now();
+        let result = self.read(request).await;
+        let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let shown_url = strip_userinfo(url);
+        let (status, error) = match &result {
+            Ok(r) => (Some(r.status), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        if self.options.verbose {
+            match (&status, &error) {
+                (Some(s), _) => eprintln!("ripcord: {method} {shown_url} -> {s} ({duration_ms} ms)"),
+                (None, Some(e)) => eprintln!("ripcord: {method} {shown_url} -> {e} ({duration_ms} ms)"),
+                _ => {}
+            }
+        }
+        if let Ok(mut log) = self.log.lock() {
+            log.push(RequestRecord {
+                method: method.to_string(),
+                url: shown_url,
+                status,
+                duration_ms,
+                error,
+            });
+        }
+        result
+    }
+
+    async fn read(&self, request: reqwest::RequestBuilder) -> Result<Response, RequestError> {
+        let mut response = request.send().await.map_err(|e| self.classify(&e))?;
+        let status = response.status().as_u16();
+        let cap = self.options.max_body_bytes;
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(&e))? {
+            if body.len() + chunk.len() > cap {
+                return Err(RequestError::TooLarge(cap));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Response { status, body })
+    }
+
+    fn classify(&self, error: &reqwest::Error) -> RequestError {
+        if error.is_timeout() {
+            return RequestError::Timeout(self.options.timeout.as_secs());
+        }
+        let chain = error_chain(error);
+        if chain.contains("Connection refused") || chain.contains("ConnectionRefused") {
+            return RequestError::Refused;
+        }
+        if error.is_connect() {
+            return RequestError::Connect(chain);
+        }
+        RequestError::Other(chain)
+    }
+}
+
+/// The error and its sources in one line; reqwest's top-level message alone says too little.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+/// Joins a base URL (with or without trailing slash or path prefix) and an absolute path.
+pub fn join_url(base: &str, path_and_query: &str) -> String {
+    format!("{}/{}", base.trim_end_matches('/'), path_and_query.trim_start_matches('/'))
+}
+
+/// Removes `user:password@` from a URL so it can be logged or stored.
+pub fn strip_userinfo(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Whether a CA path exists, for a clearer early error than the TLS layer gives.
+pub fn ca_exists(path: &Path) -> bool {
+    path.is_file()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joins_paths() {
+        assert_eq!(join_url("http://h:9200/", "/_nodes"), "http://h:9200/_nodes");
+        assert_eq!(join_url("http://h/es", "_nodes"), "http://h/es/_nodes");
+    }
+
+    #[test]
+    fn strips_userinfo() {
+        assert_eq!(strip_userinfo("https://u:p@h:9200/x"), "https://h:9200/x");
+        assert_eq!(strip_userinfo("https://h:9200/x"), "https://h:9200/x");
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let c = Credentials::Basic { username: "elastic".into(), password: "hunter2".into() };
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+}

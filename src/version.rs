@@ -1,0 +1,137 @@
+//! Lenient version parsing and Kibana's own Elasticsearch-compatibility rule.
+//!
+//! Vendors print versions loosely: `8.15`, `8.15.0-SNAPSHOT`, and since ES 8.11 sometimes a
+//! range such as `8.11.0-8.11.4` (`ReleaseVersions.inferVersion`). We accept all of them, take
+//! the lower bound of a range, and compare precisely with semver precedence. Anything else is an
+//! error the caller turns into an `error` finding, never a panic.
+
+use semver::Version;
+use std::cmp::Ordering;
+
+/// Why a version string could not be understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unparsable version {0:?}")]
+pub struct VersionError(pub String);
+
+/// Parses `8`, `8.15`, `8.15.3`, `8.15.0-SNAPSHOT`, `v8.15.3`, `8.11.0-8.11.4` (lower bound).
+pub fn parse_lenient(raw: &str) -> Result<Version, VersionError> {
+    let err = || VersionError(raw.to_string());
+    let text = raw.trim();
+    let text = text.strip_prefix('v').unwrap_or(text);
+    if text.is_empty() {
+        return Err(err());
+    }
+    // A range `A-B` where B is itself a version: keep the lower bound.
+    let text = match text.split_once('-') {
+        Some((low, high)) if looks_numeric_version(low) && looks_numeric_version(high) => low,
+        _ => text,
+    };
+    let (core, rest) = match text.find(['-', '+']) {
+        Some(i) => (&text[..i], &text[i..]),
+        None => (text, ""),
+    };
+    if !looks_numeric_version(core) {
+        return Err(err());
+    }
+    let mut parts: Vec<&str> = core.split('.').collect();
+    while parts.len() < 3 {
+        parts.push("0");
+    }
+    let normalized = format!("{}{}", parts.join("."), rest);
+    Version::parse(&normalized).map_err(|_| err())
+}
+
+fn looks_numeric_version(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('.').collect();
+    (1..=3).contains(&parts.len())
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 9 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Compares two versions by semver precedence (build metadata ignored).
+pub fn compare(a: &str, b: &str) -> Result<Ordering, VersionError> {
+    Ok(parse_lenient(a)?.cmp_precedence(&parse_lenient(b)?))
+}
+
+/// `major.minor.patch` without pre-release or build suffix, like JavaScript `semver.coerce`.
+pub fn core(v: &str) -> Result<String, VersionError> {
+    let v = parse_lenient(v)?;
+    Ok(format!("{}.{}.{}", v.major, v.minor, v.patch))
+}
+
+/// Whether a Kibana release line also accepts the next Elasticsearch major.
+///
+/// Kibana adds this clause only on the last minor branch of a major: 5.6, 6.7/6.8, 7.17,
+/// 8.18 (source: `es_kibana_version_compatability.ts` on those branches). 8.19 is assumed to
+/// keep it (it accepts ES 9.1+; the reference marks this as not directly verified).
+pub fn kibana_accepts_next_major(kibana: &Version) -> bool {
+    matches!(
+        (kibana.major, kibana.minor),
+        (5, 6) | (6, 7..) | (7, 17) | (8, 18..)
+    )
+}
+
+/// Kibana's `esVersionCompatibleWithKibana(es, kibana)`: same major and ES minor ≥ Kibana
+/// minor (patch ignored), plus the next-major exception of the last minor branches.
+pub fn kibana_accepts_es(kibana: &str, es: &str) -> Result<bool, VersionError> {
+    let kibana = parse_lenient(kibana)?;
+    let es = parse_lenient(es)?;
+    if es.major == kibana.major + 1 && kibana_accepts_next_major(&kibana) {
+        return Ok(true);
+    }
+    if es.major != kibana.major {
+        return Ok(false);
+    }
+    Ok(es.minor >= kibana.minor)
+}
+
+/// Kibana's `esVersionEqualsKibana`: equal after dropping pre-release and build suffixes.
+pub fn same_release(a: &str, b: &str) -> Result<bool, VersionError> {
+    Ok(core(a)? == core(b)?)
+}
+
+/// Whether the version carries a pre-release suffix (`-SNAPSHOT`, `-rc1`, `-beta1`).
+pub fn is_prerelease(v: &str) -> Result<bool, VersionError> {
+    Ok(!parse_lenient(v)?.pre.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lenient_forms() {
+        assert_eq!(parse_lenient("8.15").unwrap(), Version::new(8, 15, 0));
+        assert_eq!(parse_lenient("8").unwrap(), Version::new(8, 0, 0));
+        assert_eq!(parse_lenient("v8.15.3").unwrap(), Version::new(8, 15, 3));
+        assert_eq!(parse_lenient("8.11.0-8.11.4").unwrap(), Version::new(8, 11, 0));
+        assert_eq!(parse_lenient("8.15.0-SNAPSHOT").unwrap().pre.as_str(), "SNAPSHOT");
+        assert!(parse_lenient("615c621a8416c444941dc97b142a0122d5c878d0").is_err());
+        assert!(parse_lenient("").is_err());
+        assert!(parse_lenient("snapshot[123]").is_err());
+        assert!(parse_lenient("8.x").is_err());
+    }
+
+    #[test]
+    fn precedence_ignores_build_but_not_prerelease() {
+        assert_eq!(compare("8.15.0+abc", "8.15.0").unwrap(), Ordering::Equal);
+        assert_eq!(compare("8.15.0-rc1", "8.15.0").unwrap(), Ordering::Less);
+        assert_eq!(compare("8.9.0", "8.10.0").unwrap(), Ordering::Less);
+    }
+
+    #[test]
+    fn same_release_coerces() {
+        assert!(same_release("5.1.0-SNAPSHOT", "5.1.0").unwrap());
+        assert!(!same_release("5.1.1-Beta1", "5.1.0").unwrap());
+    }
+
+    #[test]
+    fn next_major_table() {
+        assert!(kibana_accepts_es("7.17.9", "8.0.0").unwrap());
+        assert!(kibana_accepts_es("8.18.2", "9.0.0").unwrap());
+        assert!(kibana_accepts_es("5.6.0", "6.8.0").unwrap());
+        assert!(!kibana_accepts_es("8.17.3", "9.0.0").unwrap());
+        assert!(!kibana_accepts_es("7.17.9", "9.0.0").unwrap());
+    }
+}
