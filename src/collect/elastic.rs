@@ -144,7 +144,11 @@ pub async fn repositories(c: &ReadOnlyClient, base: &str, cred: &Credentials) ->
     let map = v.as_object().ok_or_else(|| shape_failure(ep, "not an object keyed by repository"))?;
     Ok(map
         .iter()
-        .map(|(name, r)| Repository { name: name.clone(), kind: str_at(r, "/type") })
+        .map(|(name, r)| Repository {
+            name: name.clone(),
+            kind: str_at(r, "/type"),
+            settings: r.get("settings").and_then(Value::as_object).cloned().unwrap_or_default(),
+        })
         .collect())
 }
 

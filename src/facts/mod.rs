@@ -3,5 +3,6 @@
 pub mod bundle;
 pub mod derive;
 mod model;
+pub mod sample;
 
 pub use model::*;

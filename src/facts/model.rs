@@ -107,6 +107,10 @@ pub struct Repository {
     pub name: String,
     #[serde(rename = "type")]
     pub kind: Option<String>,
+    /// The repository settings (bucket, path, …), so a new cluster can register it the same
+    /// way in an Elasticsearch rollback. Credentials live in the keystore, never here.
+    #[serde(default)]
+    pub settings: serde_json::Map<String, serde_json::Value>,
 }
 
 /// One snapshot of the verbose get-snapshot API, without its index list.

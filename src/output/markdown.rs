@@ -1,0 +1,45 @@
+//! `--format markdown`: the report for a PR comment or a nightly page.
+
+use super::{outcome_label, summary_line};
+use crate::report::Report;
+use std::fmt::Write as _;
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+pub(super) fn render(r: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# ripcord {} {}\n", r.mode, r.product);
+    let _ = writeln!(out, "**{}**\n", summary_line(r));
+    let _ = writeln!(out, "| outcome | rule | severity | message |");
+    let _ = writeln!(out, "|---|---|---|---|");
+    for f in &r.findings {
+        let _ = writeln!(out, "| {} | `{}` | {} | {} |", outcome_label(f.outcome), f.rule, f.severity.as_str(), cell(&f.message));
+    }
+    if !r.collection_failures.is_empty() {
+        let _ = writeln!(out, "\n## Could not collect\n");
+        for f in &r.collection_failures {
+            let hint = f.hint.as_deref().map(|h| format!(" — {h}")).unwrap_or_default();
+            let _ = writeln!(out, "- `{}`: {}{hint}", f.endpoint, f.reason);
+        }
+    }
+    let _ = writeln!(out, "\n## {}\n", r.plan.title);
+    for (i, step) in r.plan.steps.iter().enumerate() {
+        let _ = writeln!(out, "{}. **{}** (on {})", i + 1, step.title, step.run_on);
+        if !step.commands.is_empty() {
+            let _ = writeln!(out, "   ```sh");
+            for c in &step.commands {
+                let _ = writeln!(out, "   {c}");
+            }
+            let _ = writeln!(out, "   ```");
+        }
+    }
+    if !r.plan.warnings.is_empty() {
+        let _ = writeln!(out, "\n## Warnings\n");
+        for w in &r.plan.warnings {
+            let _ = writeln!(out, "- {w}");
+        }
+    }
+    out
+}

@@ -1,0 +1,44 @@
+//! `--format table`: one row per rule, a summary line, then the numbered plan.
+
+use super::{outcome_label, summary_line};
+use crate::report::Report;
+use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use std::fmt::Write as _;
+
+pub(super) fn render(r: &Report) -> String {
+    let mut table = Table::new();
+    table.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic).set_width(120);
+    table.set_header(vec!["outcome", "rule", "severity", "message"]);
+    for f in &r.findings {
+        table.add_row(vec![outcome_label(f.outcome), &f.rule, f.severity.as_str(), &f.message]);
+    }
+    let mut out = String::new();
+    let _ = writeln!(out, "{table}");
+    let _ = writeln!(out, "{}", summary_line(r));
+    if !r.collection_failures.is_empty() {
+        let _ = writeln!(out, "\nCould not collect:");
+        for f in &r.collection_failures {
+            let hint = f.hint.as_deref().map(|h| format!(" — {h}")).unwrap_or_default();
+            let _ = writeln!(out, "  - {}: {}{hint}", f.endpoint, f.reason);
+        }
+    }
+    let _ = writeln!(out, "\n{}", r.plan.title);
+    for (i, step) in r.plan.steps.iter().enumerate() {
+        let _ = writeln!(out, "  {}. {}", i + 1, step.title);
+        let _ = writeln!(out, "     on: {}", step.run_on);
+        if let Some(req) = &step.request {
+            let body = if req.body.is_null() { String::new() } else { format!(" {}", req.body) };
+            let _ = writeln!(out, "     request: {} {}{body}", req.method, req.path);
+        }
+        for c in &step.commands {
+            let _ = writeln!(out, "     $ {c}");
+        }
+    }
+    if !r.plan.warnings.is_empty() {
+        let _ = writeln!(out, "\nWarnings:");
+        for w in &r.plan.warnings {
+            let _ = writeln!(out, "  ! {w}");
+        }
+    }
+    out
+}

@@ -1,0 +1,276 @@
+//! The Kibana (and, when needed, Elasticsearch) rollback plan, following Elastic's documented
+//! procedure: stop every Kibana, restore the `kibana` feature state from the chosen snapshot
+//! (`{"indices": "-*", "feature_states": ["kibana"]}`), start every instance on the old
+//! version, verify with `GET /api/status`. When the old Kibana cannot run against the upgraded
+//! cluster, Elasticsearch goes back first: a new cluster of the old version and a full restore.
+
+use super::{Plan, Request, Step, shell_quote};
+use crate::facts::Bundle;
+use crate::facts::derive::{Derived, Mode, SnapshotChoice};
+use crate::report::{Finding, Outcome};
+use crate::version;
+use serde_json::json;
+
+/// How the printed curl commands authenticate: by naming env vars, never by value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CurlAuth {
+    #[default]
+    None,
+    ApiKey,
+    Basic,
+}
+
+/// What the plan needs to know about the connection, to print commands that work as given.
+#[derive(Debug, Clone, Default)]
+pub struct CurlOptions {
+    pub auth: CurlAuth,
+    pub ca_cert: Option<String>,
+    pub insecure: bool,
+}
+
+impl CurlOptions {
+    fn prefix(&self) -> String {
+        let mut parts = vec!["curl -sS".to_string()];
+        match self.auth {
+            CurlAuth::ApiKey => parts.push("-H \"Authorization: ApiKey $RIPCORD_ES_API_KEY\"".into()),
+            CurlAuth::Basic => parts.push("-u \"$RIPCORD_ES_USERNAME:$RIPCORD_ES_PASSWORD\"".into()),
+            CurlAuth::None => {}
+        }
+        if let Some(ca) = &self.ca_cert {
+            parts.push(format!("--cacert {}", shell_quote(ca)));
+        }
+        if self.insecure {
+            parts.push("-k".into());
+        }
+        parts.join(" ")
+    }
+}
+
+/// Builds the plan for `mode` from facts, derived values and findings.
+pub fn plan(bundle: &Bundle, derived: &Derived, findings: &[Finding], curl: &CurlOptions) -> Plan {
+    let from = derived.upgrade.from.clone().unwrap_or_else(|| "<from: unknown, pass --from>".into());
+    let to = derived.upgrade.to.clone().unwrap_or_else(|| "<to: unknown, pass --to>".into());
+    let es_url = bundle.target.es.clone().unwrap_or_else(|| "$ES_URL".into());
+    let es_url = es_url.trim_end_matches('/').to_string();
+    let title = match derived.mode {
+        Mode::Rollback => format!("Roll Kibana back from {to} to {from}"),
+        Mode::Preflight => format!("If this upgrade fails: roll Kibana back from {to} to {from}"),
+    };
+    let mut plan = Plan { title, steps: Vec::new(), warnings: Vec::new() };
+    let hosts = kibana_hosts(bundle);
+
+    plan.steps.push(stop_kibana(bundle, &hosts));
+
+    let es_rollback = needs_es_rollback(derived, findings);
+    if es_rollback {
+        es_rollback_steps(bundle, derived, &from, curl, &mut plan);
+    } else {
+        restore_kibana_steps(derived, &es_url, curl, &mut plan);
+    }
+
+    plan.steps.push(Step {
+        title: format!("Start every Kibana instance on {from}"),
+        run_on: hosts.join(", "),
+        commands: vec![
+            format!("sudo apt-get install --allow-downgrades kibana={from}   # or: sudo yum downgrade kibana-{from}; containers: docker.elastic.co/kibana/kibana:{from}"),
+            "sudo systemctl start kibana".into(),
+        ],
+        request: None,
+    });
+    let verify: Vec<String> = if bundle.target.kibana.is_empty() {
+        vec!["curl -sS \"$KIBANA_URL/api/status\" | jq '{version: .version.number, level: .status.overall.level}'".into()]
+    } else {
+        bundle
+            .target
+            .kibana
+            .iter()
+            .map(|u| format!("curl -sS {} | jq '{{version: .version.number, level: .status.overall.level}}'", shell_quote(&format!("{}/api/status", u.trim_end_matches('/')))))
+            .collect()
+    };
+    plan.steps.push(Step {
+        title: format!("Verify: every instance reports version {from} and level \"available\""),
+        run_on: hosts.join(", "),
+        commands: verify,
+        request: Some(Request { method: "GET".into(), path: "/api/status".into(), body: serde_json::Value::Null }),
+    });
+
+    if derived.upgrade.started_at.is_none() && derived.mode == Mode::Rollback {
+        plan.warnings.push(format!(
+            "the upgrade start is unknown ({}): the snapshot was chosen because its kibana indices predate {to}; confirm it was taken before the upgrade, or pass --upgrade-started-at",
+            derived.upgrade.started_at_source
+        ));
+    }
+    if derived.upgrade.from.is_none() {
+        plan.warnings.push(format!("the version to go back to is unknown ({}): pass --from", derived.upgrade.from_source));
+    }
+    plan
+}
+
+/// Whether the ES path is part of the plan: in a rollback, as the rule found; in preflight,
+/// predicted: would the current Kibana be refused by a cluster upgraded to `to`?
+fn needs_es_rollback(derived: &Derived, findings: &[Finding]) -> bool {
+    match derived.mode {
+        Mode::Rollback => findings.iter().any(|f| f.rule == "es-rollback-needed" && f.outcome == Outcome::Fail),
+        Mode::Preflight => match (&derived.upgrade.from, &derived.upgrade.to) {
+            (Some(from), Some(to)) => version::kibana_accepts_es(from, to).is_ok_and(|ok| !ok),
+            _ => false,
+        },
+    }
+}
+
+fn kibana_hosts(bundle: &Bundle) -> Vec<String> {
+    if bundle.target.kibana.is_empty() {
+        return vec!["every Kibana host (none given with --kibana)".into()];
+    }
+    bundle
+        .target
+        .kibana
+        .iter()
+        .map(|u| match url::Url::parse(u) {
+            Ok(p) => match (p.host_str(), p.port_or_known_default()) {
+                (Some(h), Some(port)) => format!("{h}:{port}"),
+                (Some(h), None) => h.to_string(),
+                _ => u.clone(),
+            },
+            Err(_) => u.clone(),
+        })
+        .collect()
+}
+
+fn stop_kibana(bundle: &Bundle, hosts: &[String]) -> Step {
+    let mut commands = vec!["sudo systemctl stop kibana   # on each host; containers: docker stop / scale the deployment to 0".to_string()];
+    for u in &bundle.target.kibana {
+        commands.push(format!(
+            "curl -sS --max-time 5 {}   # must fail: connection refused",
+            shell_quote(&format!("{}/api/status", u.trim_end_matches('/')))
+        ));
+    }
+    let running: Vec<String> = bundle
+        .elastic
+        .kibana
+        .iter()
+        .filter(|k| k.state == "running" || k.state == "starting")
+        .map(|k| format!("{} ({})", k.url, k.version.as_deref().unwrap_or("version unknown")))
+        .collect();
+    let title = if running.is_empty() {
+        "Stop every Kibana instance (none answered at collection time; make sure)".to_string()
+    } else {
+        format!("Stop every Kibana instance; still running: {}", running.join(", "))
+    };
+    Step { title, run_on: hosts.join(", "), commands, request: None }
+}
+
+fn restore_kibana_steps(derived: &Derived, es_url: &str, curl: &CurlOptions, plan: &mut Plan) {
+    let Some(snap) = &derived.kibana_snapshot else {
+        plan.steps.push(Step {
+            title: "No snapshot with the kibana feature state predates the upgrade: there is no supported way back; fix forward".into(),
+            run_on: "-".into(),
+            commands: vec![],
+            request: None,
+        });
+        plan.warnings.push("without a snapshot of the kibana feature state from before the upgrade, Kibana cannot be rolled back".into());
+        return;
+    };
+    let path = format!("/_snapshot/{}/{}/_restore", encode(&snap.repository), encode(&snap.snapshot));
+    let body = json!({ "indices": "-*", "feature_states": ["kibana"] });
+    plan.steps.push(Step {
+        title: format!(
+            "Restore the kibana feature state from {}/{} (started {})",
+            snap.repository,
+            snap.snapshot,
+            time(snap)
+        ),
+        run_on: format!("Elasticsearch cluster {es_url}"),
+        commands: vec![
+            format!(
+                "{} -X POST {} -H 'Content-Type: application/json' -d {}",
+                curl.prefix(),
+                shell_quote(&format!("{es_url}{path}")),
+                shell_quote(&body.to_string())
+            ),
+            format!("{} {}   # wait until the restored indices are allocated", curl.prefix(), shell_quote(&format!("{es_url}/_cluster/health?wait_for_status=yellow&timeout=5m"))),
+        ],
+        request: Some(Request { method: "POST".into(), path, body }),
+    });
+    plan.warnings.push(format!(
+        "everything saved in Kibana after {} (the snapshot's start) is lost: saved objects, dashboards, alerting and task state",
+        time(snap)
+    ));
+}
+
+fn es_rollback_steps(bundle: &Bundle, derived: &Derived, from: &str, curl: &CurlOptions, plan: &mut Plan) {
+    let Some(snap) = &derived.es_rollback_snapshot else {
+        plan.steps.push(Step {
+            title: format!(
+                "Elasticsearch must go back too, but no SUCCESS full snapshot (global state) taken before the upgrade by an Elasticsearch that Kibana {from} accepts was found: Elasticsearch cannot be rolled back; upgrade Kibana forward instead"
+            ),
+            run_on: "-".into(),
+            commands: vec![],
+            request: None,
+        });
+        plan.warnings.push("Elasticsearch cannot be downgraded in place and no usable pre-upgrade full snapshot exists".into());
+        return;
+    };
+    let es_version = snap.version.clone().unwrap_or_else(|| from.to_string());
+    plan.steps.push(Step {
+        title: format!("Stand up a new, empty Elasticsearch {es_version} cluster (nodes cannot be downgraded in place)"),
+        run_on: "new cluster ($NEW_ES_URL)".into(),
+        commands: vec![format!(
+            "sudo apt-get install elasticsearch={es_version}   # on each new node; containers: docker.elastic.co/elasticsearch/elasticsearch:{es_version}"
+        )],
+        request: None,
+    });
+    let repo = bundle.elastic.repositories.iter().flatten().find(|r| r.name == snap.repository);
+    let mut settings = repo.map(|r| r.settings.clone()).unwrap_or_default();
+    settings.insert("readonly".into(), json!(true));
+    let register = json!({ "type": repo.and_then(|r| r.kind.clone()).unwrap_or_else(|| "<type>".into()), "settings": settings });
+    let reg_path = format!("/_snapshot/{}", encode(&snap.repository));
+    plan.steps.push(Step {
+        title: format!("Register repository {} on the new cluster, read-only", snap.repository),
+        run_on: "new cluster ($NEW_ES_URL)".into(),
+        commands: vec![format!(
+            "{} -X PUT \"$NEW_ES_URL\"{} -H 'Content-Type: application/json' -d {}",
+            curl.prefix(),
+            shell_quote(&reg_path),
+            shell_quote(&register.to_string())
+        )],
+        request: Some(Request { method: "PUT".into(), path: reg_path, body: register }),
+    });
+    let path = format!("/_snapshot/{}/{}/_restore", encode(&snap.repository), encode(&snap.snapshot));
+    let body = json!({ "indices": "*", "include_global_state": true });
+    plan.steps.push(Step {
+        title: format!(
+            "Restore the full snapshot {}/{} (Elasticsearch {es_version}, started {}), which includes the kibana feature state",
+            snap.repository,
+            snap.snapshot,
+            time(snap)
+        ),
+        run_on: "new cluster ($NEW_ES_URL)".into(),
+        commands: vec![format!(
+            "{} -X POST \"$NEW_ES_URL\"{} -H 'Content-Type: application/json' -d {}",
+            curl.prefix(),
+            shell_quote(&path),
+            shell_quote(&body.to_string())
+        )],
+        request: Some(Request { method: "POST".into(), path, body }),
+    });
+    plan.steps.push(Step {
+        title: "Point every Kibana instance at the new cluster (elasticsearch.hosts in kibana.yml)".into(),
+        run_on: kibana_hosts(bundle).join(", "),
+        commands: vec!["sudo sed -i 's#^elasticsearch.hosts:.*#elasticsearch.hosts: [\"'\"$NEW_ES_URL\"'\"]#' /etc/kibana/kibana.yml".into()],
+        request: None,
+    });
+    plan.warnings.push(format!(
+        "everything written to Elasticsearch and Kibana after {} (the full snapshot's start) is lost",
+        time(snap)
+    ));
+}
+
+fn time(s: &SnapshotChoice) -> String {
+    s.start_time.map(|t| t.to_string()).unwrap_or_else(|| "an unknown time".into())
+}
+
+/// Percent-encodes a path segment (snapshot names may hold `<`, `>`, `{`, `}` from date math).
+fn encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20")
+}
