@@ -219,7 +219,7 @@ fn repo_failure(path: &str, repo: &str, reason: String) -> CollectFailure {
         endpoint: format!("GET {path}"),
         status: None,
         reason: format!("repository {repo}: {reason}"),
-        hint: Some(format!("snapshots in repository {repo} could not be listed; check it with GET _snapshot/{repo}/_verify")),
+        hint: Some(format!("snapshots in repository {repo} could not be listed; check the repository with `POST _snapshot/{repo}/_verify`")),
     }
 }
 

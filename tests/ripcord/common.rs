@@ -1,0 +1,229 @@
+//! Loopback fixture servers: each `fixtures/http/<scenario>/scenario.toml` becomes one
+//! wiremock server for Elasticsearch and one per running Kibana instance (a stopped instance
+//! is a closed port). Every server fails the test on any method other than GET or HEAD.
+#![allow(dead_code)]
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub description: String,
+    /// Another scenario whose routes this one starts from (same path: this one wins).
+    pub extends: Option<String>,
+    #[serde(default)]
+    pub es: Option<EsSection>,
+    /// Replaces the parent's Kibana instances when given.
+    pub kibana: Option<Vec<KibanaSection>>,
+}
+
+#[derive(Debug, Deserialize, Clone, Default)]
+#[serde(deny_unknown_fields)]
+pub struct EsSection {
+    #[serde(default)]
+    pub routes: Vec<Route>,
+    /// Answer every path not listed with this route (e.g. a proxy's error page).
+    pub fallback: Option<Route>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct KibanaSection {
+    pub name: String,
+    /// `running` (default) or `stopped` (nothing listens).
+    #[serde(default = "running")]
+    pub state: String,
+    #[serde(default)]
+    pub routes: Vec<Route>,
+}
+
+fn running() -> String {
+    "running".into()
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    #[serde(default)]
+    pub path: String,
+    /// Body file relative to the scenario folder that declares the route.
+    pub file: Option<String>,
+    /// Inline body, for short error bodies.
+    pub body: Option<String>,
+    #[serde(default = "ok")]
+    pub status: u16,
+    pub content_type: Option<String>,
+    #[serde(default)]
+    pub delay_ms: u64,
+    /// Cut the body after this many bytes (a connection dropped mid-response).
+    pub truncate_at: Option<usize>,
+    #[serde(skip)]
+    pub base: PathBuf,
+}
+
+fn ok() -> u16 {
+    200
+}
+
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// Reads a scenario manifest with its `extends` chain resolved.
+pub fn manifest(name: &str) -> Manifest {
+    let dir = fixtures_dir().join("http").join(name);
+    let text = std::fs::read_to_string(dir.join("scenario.toml")).unwrap_or_else(|e| panic!("scenario {name}: {e}"));
+    let mut m: Manifest = toml::from_str(&text).unwrap_or_else(|e| panic!("scenario {name}: {e}"));
+    let set_base = |routes: &mut Vec<Route>| routes.iter_mut().for_each(|r| r.base = dir.clone());
+    if let Some(es) = &mut m.es {
+        set_base(&mut es.routes);
+        if let Some(f) = &mut es.fallback {
+            f.base = dir.clone();
+        }
+    }
+    if let Some(ks) = &mut m.kibana {
+        ks.iter_mut().for_each(|k| set_base(&mut k.routes));
+    }
+    if let Some(parent) = m.extends.clone() {
+        let p = manifest(&parent);
+        let mut es = p.es.unwrap_or_default();
+        if let Some(own) = m.es.take() {
+            for r in own.routes {
+                es.routes.retain(|x| x.path != r.path);
+                es.routes.push(r);
+            }
+            if own.fallback.is_some() {
+                es.fallback = own.fallback;
+            }
+        }
+        m.es = Some(es);
+        if m.kibana.is_none() {
+            m.kibana = p.kibana;
+        }
+    }
+    m
+}
+
+/// Running servers for one scenario.
+pub struct Running {
+    pub es: Option<MockServer>,
+    pub kibana: Vec<(String, String, Option<MockServer>)>,
+}
+
+impl Running {
+    pub fn es_url(&self) -> String {
+        self.es.as_ref().map(|s| s.uri()).expect("scenario has no Elasticsearch")
+    }
+
+    pub fn kibana_urls(&self) -> Vec<String> {
+        self.kibana.iter().map(|(_, url, _)| url.clone()).collect()
+    }
+
+    /// `--es URL --kibana URL …` for the CLI.
+    pub fn target_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        if let Some(es) = &self.es {
+            args.extend(["--es".to_string(), es.uri()]);
+        }
+        for url in self.kibana_urls() {
+            args.extend(["--kibana".to_string(), url]);
+        }
+        args
+    }
+
+    /// Every request every server saw, as `METHOD path`.
+    pub async fn requests(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for server in self.es.iter().chain(self.kibana.iter().filter_map(|(_, _, s)| s.as_ref())) {
+            for r in server.received_requests().await.unwrap_or_default() {
+                out.push(format!("{} {}", r.method, r.url.path()));
+            }
+        }
+        out
+    }
+}
+
+fn response(route: &Route, extra_delay: Duration) -> ResponseTemplate {
+    let mut body: Vec<u8> = match (&route.file, &route.body) {
+        (Some(f), _) => std::fs::read(route.base.join(f)).unwrap_or_else(|e| panic!("{}: {e}", route.base.join(f).display())),
+        (None, Some(b)) => b.clone().into_bytes(),
+        (None, None) => Vec::new(),
+    };
+    if let Some(n) = route.truncate_at {
+        body.truncate(n);
+    }
+    let content_type = route.content_type.clone().unwrap_or_else(|| {
+        if route.file.as_deref().is_some_and(|f| f.ends_with(".html")) {
+            "text/html".into()
+        } else {
+            "application/json".into()
+        }
+    });
+    ResponseTemplate::new(route.status)
+        .set_body_raw(body, &content_type)
+        .set_delay(Duration::from_millis(route.delay_ms) + extra_delay)
+}
+
+async fn serve(routes: &[Route], fallback: Option<&Route>, extra_delay: Duration) -> MockServer {
+    let server = MockServer::start().await;
+    for m in ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"] {
+        // The read-only guarantee: any such request fails the test when the server drops.
+        Mock::given(method(m)).respond_with(ResponseTemplate::new(405)).expect(0).named(format!("no {m} ever")).mount(&server).await;
+    }
+    for r in routes {
+        Mock::given(method("GET")).and(path(r.path.as_str())).respond_with(response(r, extra_delay)).mount(&server).await;
+        Mock::given(method("HEAD")).and(path(r.path.as_str())).respond_with(ResponseTemplate::new(r.status)).mount(&server).await;
+    }
+    if let Some(f) = fallback {
+        Mock::given(method("GET")).respond_with(response(f, extra_delay)).with_priority(10).mount(&server).await;
+    }
+    server
+}
+
+/// Starts the servers of `name`.
+pub async fn start(name: &str) -> Running {
+    start_with_delay(name, Duration::ZERO).await
+}
+
+/// Starts the servers of `name`, adding `delay` to every response.
+pub async fn start_with_delay(name: &str, delay: Duration) -> Running {
+    let m = manifest(name);
+    let es = match &m.es {
+        Some(es) => Some(serve(&es.routes, es.fallback.as_ref(), delay).await),
+        None => None,
+    };
+    let mut kibana = Vec::new();
+    for k in m.kibana.iter().flatten() {
+        if k.state == "stopped" {
+            kibana.push((k.name.clone(), closed_port_url(), None));
+        } else {
+            let s = serve(&k.routes, None, delay).await;
+            kibana.push((k.name.clone(), s.uri(), Some(s)));
+        }
+    }
+    Running { es, kibana }
+}
+
+/// A loopback URL nothing listens on (connection refused).
+pub fn closed_port_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}
+
+/// Every scenario folder name.
+pub fn scenarios() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(fixtures_dir().join("http"))
+        .expect("fixtures/http")
+        .flatten()
+        .filter(|e| e.path().join("scenario.toml").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
