@@ -13,11 +13,17 @@ fn main() {
     let mut entries = Vec::new();
     collect(&root, &root, &mut entries);
     entries.sort();
-    let mut out = String::from("/// (path relative to rules/, file text) for every built-in rule.\n");
+    let mut out =
+        String::from("/// (path relative to rules/, file text) for every built-in rule.\n");
     out.push_str("pub(crate) const EMBEDDED_RULES: &[(&str, &str)] = &[\n");
     for rel in &entries {
         let abs = root.join(rel);
-        writeln!(out, "    ({rel:?}, include_str!({:?})),", abs.display().to_string()).unwrap();
+        writeln!(
+            out,
+            "    ({rel:?}, include_str!({:?})),",
+            abs.display().to_string()
+        )
+        .unwrap();
     }
     out.push_str("];\n");
     let dest = Path::new(&env::var("OUT_DIR").unwrap()).join("embedded_rules.rs");
@@ -31,7 +37,11 @@ fn collect(root: &Path, dir: &Path, entries: &mut Vec<String>) {
         if path.is_dir() {
             collect(root, &path, entries);
         } else if path.extension().is_some_and(|e| e == "toml") {
-            let rel = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+            let rel = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
             entries.push(rel);
         }
     }

@@ -1,7 +1,10 @@
 //! Wires the pipeline for each command: rules → facts (collect or bundle) → derive → engine
 //! → plan → report → render. Returns the exit code; errors are miette diagnostics (exit 2).
 
-use crate::cli::{Cli, CollectProduct, Command, ConnectionArgs, ElasticTargetArgs, Evaluate, ListFormat, PreflightProduct, RollbackProduct, RulesCommand};
+use crate::cli::{
+    Cli, CollectProduct, Command, ConnectionArgs, ElasticTargetArgs, Evaluate, ListFormat,
+    PreflightProduct, RollbackProduct, RulesCommand,
+};
 use crate::collect::{self, ElasticTarget};
 use crate::facts::derive::{self, Mode, Overrides};
 use crate::facts::{Bundle, OperatorFacts, bundle};
@@ -31,7 +34,10 @@ pub enum AppError {
     #[diagnostic(transparent)]
     Client(#[from] crate::http::ClientError),
     #[error("unknown rule {0:?}")]
-    #[diagnostic(code(ripcord::rules::unknown), help("`ripcord rules list` shows every rule id"))]
+    #[diagnostic(
+        code(ripcord::rules::unknown),
+        help("`ripcord rules list` shows every rule id")
+    )]
     UnknownRule(String),
     #[error("cannot write output")]
     #[diagnostic(code(ripcord::io))]
@@ -48,7 +54,9 @@ fn usage(message: impl Into<String>, help: Option<&str>) -> AppError {
 /// Runs one command and returns its exit code.
 pub fn run(cli: Cli) -> Result<u8, AppError> {
     match cli.command {
-        Command::Preflight { product: PreflightProduct::Elastic(a) } => evaluate(Evaluate {
+        Command::Preflight {
+            product: PreflightProduct::Elastic(a),
+        } => evaluate(Evaluate {
             mode: Mode::Preflight,
             target: &a.target,
             from: a.from.clone(),
@@ -57,7 +65,9 @@ pub fn run(cli: Cli) -> Result<u8, AppError> {
             common: &a.common,
             connection: &a.connection,
         }),
-        Command::Rollback { product: RollbackProduct::Elastic(a) } => evaluate(Evaluate {
+        Command::Rollback {
+            product: RollbackProduct::Elastic(a),
+        } => evaluate(Evaluate {
             mode: Mode::Rollback,
             target: &a.target,
             from: a.from.clone(),
@@ -66,9 +76,15 @@ pub fn run(cli: Cli) -> Result<u8, AppError> {
             common: &a.common,
             connection: &a.connection,
         }),
-        Command::Collect { product: CollectProduct::Elastic(a) } => {
+        Command::Collect {
+            product: CollectProduct::Elastic(a),
+        } => {
             require_target(&a.target)?;
-            let operator = OperatorFacts { from: a.from.clone(), to: a.to.clone(), upgrade_started_at: a.operator.upgrade_started_at };
+            let operator = OperatorFacts {
+                from: a.from.clone(),
+                to: a.to.clone(),
+                upgrade_started_at: a.operator.upgrade_started_at,
+            };
             let now = a.now.unwrap_or_else(jiff::Timestamp::now);
             let bundle = collect_live(&a.target, &a.connection, operator, now)?;
             let text = serde_json::to_string_pretty(&bundle).unwrap_or_default() + "\n";
@@ -89,7 +105,8 @@ pub fn run(cli: Cli) -> Result<u8, AppError> {
     }
 }
 
-fn load_rules(extra: Option<&Path>) -> Result<RuleSet, AppError> {
+/// Loads the built-in rules and `extra`'s, checked against the fact schema.
+pub fn load_rules(extra: Option<&Path>) -> Result<RuleSet, AppError> {
     let schema = Schema::from_sample(&crate::facts::sample::schema_inputs());
     Ok(load::load(extra, &schema)?)
 }
@@ -115,10 +132,17 @@ fn rules_command(command: RulesCommand) -> Result<u8, AppError> {
                 }
                 ListFormat::Table => {
                     let mut t = comfy_table::Table::new();
-                    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED).set_width(120);
+                    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
+                        .set_width(120);
                     t.set_header(vec!["rule", "product", "severity", "modes", "title"]);
                     for r in &set.rules {
-                        t.add_row(vec![r.id.clone(), r.product.clone(), r.severity.as_str().into(), r.modes.join(", "), r.title.clone()]);
+                        t.add_row(vec![
+                            r.id.clone(),
+                            r.product.clone(),
+                            r.severity.as_str().into(),
+                            r.modes.join(", "),
+                            r.title.clone(),
+                        ]);
                     }
                     format!("{t}\n")
                 }
@@ -128,7 +152,9 @@ fn rules_command(command: RulesCommand) -> Result<u8, AppError> {
         }
         RulesCommand::Explain { rule_id, rules } => {
             let set = load_rules(rules.as_deref())?;
-            let rule = set.get(&rule_id).ok_or_else(|| AppError::UnknownRule(rule_id.clone()))?;
+            let rule = set
+                .get(&rule_id)
+                .ok_or_else(|| AppError::UnknownRule(rule_id.clone()))?;
             output::write_stdout(&explain(rule))?;
             Ok(0)
         }
@@ -143,9 +169,17 @@ pub fn explain(r: &crate::ruleset::Rule) -> String {
         title = r.title,
         product = r.product,
         sev = r.severity.as_str(),
-        gate = if r.severity == Severity::Blocker { " (a failure blocks: exit 1)" } else { "" },
+        gate = if r.severity == Severity::Blocker {
+            " (a failure blocks: exit 1)"
+        } else {
+            ""
+        },
         modes = r.modes.join(", "),
-        req = if r.requires.is_empty() { "-".to_string() } else { r.requires.join(", ") },
+        req = if r.requires.is_empty() {
+            "-".to_string()
+        } else {
+            r.requires.join(", ")
+        },
     );
     if !r.params.is_empty() {
         let params: Vec<String> = r.params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
@@ -154,30 +188,56 @@ pub fn explain(r: &crate::ruleset::Rule) -> String {
     if let Some(w) = &r.when {
         out.push_str(&format!("when:     {}\n", w.source.trim()));
     }
-    out.push_str(&format!("passes when:\n  {}\n", r.expr.source.trim().replace('\n', "\n  ")));
-    out.push_str(&format!("\n{}\n\nWhy:\n{}\n\nRemediation:\n{}\n", r.docs.summary.trim(), r.docs.why.trim(), r.docs.remediation.trim()));
+    out.push_str(&format!(
+        "passes when:\n  {}\n",
+        r.expr.source.trim().replace('\n', "\n  ")
+    ));
+    out.push_str(&format!(
+        "\n{}\n\nWhy:\n{}\n\nRemediation:\n{}\n",
+        r.docs.summary.trim(),
+        r.docs.why.trim(),
+        r.docs.remediation.trim()
+    ));
     if !r.docs.reference.is_empty() {
         out.push_str(&format!("\nReference: {}\n", r.docs.reference));
     }
-    out.push_str(&format!("Source: {}\n", if r.origin == "built-in" { format!("built-in (rules/{}/{}.toml)", r.product, r.id) } else { r.origin.clone() }));
+    out.push_str(&format!(
+        "Source: {}\n",
+        if r.origin == "built-in" {
+            format!("built-in (rules/{}/{}.toml)", r.product, r.id)
+        } else {
+            r.origin.clone()
+        }
+    ));
     out
 }
 
 fn require_target(t: &ElasticTargetArgs) -> Result<(), AppError> {
     if t.es.is_none() && t.kibana.is_empty() {
-        return Err(usage("nothing to check: give --es URL and --kibana URL (or --facts FILE)", Some("e.g. --es https://es:9200 --kibana https://kb-1:5601")));
+        return Err(usage(
+            "nothing to check: give --es URL and --kibana URL (or --facts FILE)",
+            Some("e.g. --es https://es:9200 --kibana https://kb-1:5601"),
+        ));
     }
     for url in t.es.iter().chain(t.kibana.iter()) {
         match url::Url::parse(url) {
             Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
-            _ => return Err(usage(format!("not an http(s) URL: {url:?}"), Some("e.g. https://es:9200"))),
+            _ => {
+                return Err(usage(
+                    format!("not an http(s) URL: {url:?}"),
+                    Some("e.g. https://es:9200"),
+                ));
+            }
         }
     }
     Ok(())
 }
 
 fn env_secret(name: &str) -> Option<SecretString> {
-    std::env::var(name).ok().filter(|v| !v.is_empty()).map(SecretString::from)
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(SecretString::from)
 }
 
 fn env_text(name: &str) -> Option<String> {
@@ -189,15 +249,25 @@ pub fn credentials_from_env(prefix: &str) -> Credentials {
     if let Some(key) = env_secret(&format!("RIPCORD_{prefix}_API_KEY")) {
         return Credentials::ApiKey(key);
     }
-    match (env_text(&format!("RIPCORD_{prefix}_USERNAME")), env_secret(&format!("RIPCORD_{prefix}_PASSWORD"))) {
+    match (
+        env_text(&format!("RIPCORD_{prefix}_USERNAME")),
+        env_secret(&format!("RIPCORD_{prefix}_PASSWORD")),
+    ) {
         (Some(username), Some(password)) => Credentials::Basic { username, password },
         _ => Credentials::None,
     }
 }
 
-fn collect_live(target: &ElasticTargetArgs, conn: &ConnectionArgs, operator: OperatorFacts, now: jiff::Timestamp) -> Result<Bundle, AppError> {
+fn collect_live(
+    target: &ElasticTargetArgs,
+    conn: &ConnectionArgs,
+    operator: OperatorFacts,
+    now: jiff::Timestamp,
+) -> Result<Bundle, AppError> {
     if conn.insecure {
-        eprintln!("ripcord: WARNING: --insecure: TLS certificates are NOT verified; anyone on the path can read the credentials. Prefer --ca-cert.");
+        eprintln!(
+            "ripcord: WARNING: --insecure: TLS certificates are NOT verified; anyone on the path can read the credentials. Prefer --ca-cert."
+        );
     }
     let options = ClientOptions {
         timeout: std::time::Duration::from_secs(conn.timeout.max(1)),
@@ -212,8 +282,16 @@ fn collect_live(target: &ElasticTargetArgs, conn: &ConnectionArgs, operator: Ope
         Credentials::None => es_credentials.clone(),
         c => c,
     };
-    let t = ElasticTarget { es: target.es.clone(), kibana: target.kibana.clone(), es_credentials, kibana_credentials };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(AppError::Runtime)?;
+    let t = ElasticTarget {
+        es: target.es.clone(),
+        kibana: target.kibana.clone(),
+        es_credentials,
+        kibana_credentials,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(AppError::Runtime)?;
     let spinner = spinner(conn);
     let bundle = runtime.block_on(collect::collect_elastic(&client, &t, operator, now));
     if let Some(s) = spinner {
@@ -237,26 +315,43 @@ fn evaluate(e: Evaluate<'_>) -> Result<u8, AppError> {
     let (bundle, source_kind) = match &e.common.facts {
         Some(path) => {
             if e.target.es.is_some() || !e.target.kibana.is_empty() {
-                return Err(usage("give either --facts or --es/--kibana, not both", None));
+                return Err(usage(
+                    "give either --facts or --es/--kibana, not both",
+                    None,
+                ));
             }
             (bundle::read(path, "elastic")?, "facts")
         }
         None => {
             require_target(e.target)?;
-            let operator = OperatorFacts { from: e.from.clone(), to: e.to.clone(), upgrade_started_at: e.operator.upgrade_started_at };
+            let operator = OperatorFacts {
+                from: e.from.clone(),
+                to: e.to.clone(),
+                upgrade_started_at: e.operator.upgrade_started_at,
+            };
             let now = e.common.now.unwrap_or_else(jiff::Timestamp::now);
             (collect_live(e.target, e.connection, operator, now)?, "live")
         }
     };
-    let overrides = Overrides { from: e.from.clone(), to: e.to.clone(), upgrade_started_at: e.operator.upgrade_started_at };
+    let overrides = Overrides {
+        from: e.from.clone(),
+        to: e.to.clone(),
+        upgrade_started_at: e.operator.upgrade_started_at,
+    };
     if e.mode == Mode::Preflight && overrides.to.is_none() && bundle.operator.to.is_none() {
-        return Err(usage("preflight needs the target version: --to VERSION", Some("e.g. --to 8.15.3")));
+        return Err(usage(
+            "preflight needs the target version: --to VERSION",
+            Some("e.g. --to 8.15.3"),
+        ));
     }
     for (flag, v) in [("--from", &overrides.from), ("--to", &overrides.to)] {
         if let Some(v) = v
             && crate::version::parse_lenient(v).is_err()
         {
-            return Err(usage(format!("{flag} {v:?} is not a version"), Some("e.g. 8.15.3")));
+            return Err(usage(
+                format!("{flag} {v:?} is not a version"),
+                Some("e.g. 8.15.3"),
+            ));
         }
     }
     let derived = derive::derive(&bundle, e.mode, &overrides);
@@ -267,7 +362,11 @@ fn evaluate(e: Evaluate<'_>) -> Result<u8, AppError> {
             Credentials::Basic { .. } => CurlAuth::Basic,
             Credentials::None => CurlAuth::None,
         },
-        ca_cert: e.connection.ca_cert.as_ref().map(|p| p.display().to_string()),
+        ca_cert: e
+            .connection
+            .ca_cert
+            .as_ref()
+            .map(|p| p.display().to_string()),
         insecure: e.connection.insecure,
     };
     let plan = crate::plan::elastic::plan(&bundle, &derived, &findings, &curl);

@@ -17,10 +17,19 @@ pub fn inputs(bundle: &Bundle, derived: &Derived) -> BTreeMap<String, Value> {
     let derived_json = serde_json::to_value(derived).unwrap_or(Value::Null);
     BTreeMap::from([
         ("es".to_string(), es),
-        ("kibana".to_string(), json!({ "instances": bundle.elastic.kibana })),
-        ("upgrade".to_string(), derived_json.get("upgrade").cloned().unwrap_or(Value::Null)),
+        (
+            "kibana".to_string(),
+            json!({ "instances": bundle.elastic.kibana }),
+        ),
+        (
+            "upgrade".to_string(),
+            derived_json.get("upgrade").cloned().unwrap_or(Value::Null),
+        ),
         ("derived".to_string(), derived_json),
-        ("mode".to_string(), Value::String(derived.mode.as_str().to_string())),
+        (
+            "mode".to_string(),
+            Value::String(derived.mode.as_str().to_string()),
+        ),
     ])
 }
 
@@ -30,16 +39,26 @@ pub fn available_groups(bundle: &Bundle, derived: &Derived) -> BTreeMap<&'static
     groups.insert("upgrade.from", derived.upgrade.from.is_some());
     groups.insert("upgrade.to", derived.upgrade.to.is_some());
     groups.insert("upgrade.started_at", derived.upgrade.started_at.is_some());
-    groups.insert("upgrade.kibana_version", derived.upgrade.kibana_version.is_some());
+    groups.insert(
+        "upgrade.kibana_version",
+        derived.upgrade.kibana_version.is_some(),
+    );
     groups
 }
 
 /// Evaluates every rule of `product` and returns findings sorted by rule id.
-pub fn evaluate(rules: &RuleSet, product: &str, bundle: &Bundle, derived: &Derived) -> Vec<Finding> {
+pub fn evaluate(
+    rules: &RuleSet,
+    product: &str,
+    bundle: &Bundle,
+    derived: &Derived,
+) -> Vec<Finding> {
     let vars = inputs(bundle, derived);
     let groups = available_groups(bundle, derived);
-    let mut findings: Vec<Finding> =
-        rules.for_product(product).map(|r| evaluate_rule(r, derived.mode, &vars, &groups, bundle, derived)).collect();
+    let mut findings: Vec<Finding> = rules
+        .for_product(product)
+        .map(|r| evaluate_rule(r, derived.mode, &vars, &groups, bundle, derived))
+        .collect();
     findings.sort_by(|a, b| a.rule.cmp(&b.rule));
     findings
 }
@@ -67,7 +86,10 @@ fn evaluate_rule(
         return finding;
     }
     let mut vars = base.clone();
-    vars.insert("params".into(), Value::Object(rule.params.clone().into_iter().collect()));
+    vars.insert(
+        "params".into(),
+        Value::Object(rule.params.clone().into_iter().collect()),
+    );
     // `when` goes first: a rule that does not apply (say, not a major upgrade) is skipped even
     // when the facts it would need are missing. A `when` that cannot be evaluated because of
     // missing facts falls through to the `requires` check below.
@@ -76,13 +98,20 @@ fn evaluate_rule(
         match when.eval_bool(&vars) {
             Ok(true) => {}
             Ok(false) => {
-                finding.message = rule.skip_reason.clone().unwrap_or_else(|| format!("does not apply: {}", when.source.trim()));
+                finding.message = rule
+                    .skip_reason
+                    .clone()
+                    .unwrap_or_else(|| format!("does not apply: {}", when.source.trim()));
                 return finding;
             }
             Err(e) => when_error = Some(e),
         }
     }
-    let missing: Vec<&String> = rule.requires.iter().filter(|g| !groups.get(g.as_str()).copied().unwrap_or(false)).collect();
+    let missing: Vec<&String> = rule
+        .requires
+        .iter()
+        .filter(|g| !groups.get(g.as_str()).copied().unwrap_or(false))
+        .collect();
     if !missing.is_empty() {
         finding.outcome = Outcome::Unknown;
         finding.message = unknown_message(&missing, bundle, derived);
@@ -93,7 +122,9 @@ fn evaluate_rule(
             .map(|f| json!({"endpoint": f.endpoint, "status": f.status, "reason": f.reason, "hint": f.hint}))
             .collect();
         if !reasons.is_empty() {
-            finding.evidence.insert("collection_failures".into(), Value::Array(reasons));
+            finding
+                .evidence
+                .insert("collection_failures".into(), Value::Array(reasons));
         }
         return finding;
     }
@@ -105,12 +136,18 @@ fn evaluate_rule(
     for (key, expr) in &rule.evidence {
         // Evidence is best effort: a value that cannot be computed (say, of a snapshot that
         // does not exist) is null, and never changes the outcome.
-        finding.evidence.insert(key.clone(), expr.eval(&vars).unwrap_or(Value::Null));
+        finding
+            .evidence
+            .insert(key.clone(), expr.eval(&vars).unwrap_or(Value::Null));
     }
     match rule.expr.eval_bool(&vars) {
         Ok(passed) => {
             finding.outcome = if passed { Outcome::Pass } else { Outcome::Fail };
-            let template = if passed { &rule.message_pass } else { &rule.message_fail };
+            let template = if passed {
+                &rule.message_pass
+            } else {
+                &rule.message_fail
+            };
             finding.message = render_message(template, &finding.evidence, &rule.params);
         }
         Err(e) => {
@@ -133,10 +170,17 @@ fn unknown_message(missing: &[&String], bundle: &Bundle, derived: &Derived) -> S
                     Mode::Preflight => derived.upgrade.to_source.clone(),
                     Mode::Rollback => derived.upgrade.from_source.clone(),
                 },
-                "kibana.status" if bundle.target.kibana.is_empty() => "no --kibana instance given".to_string(),
+                "kibana.status" if bundle.target.kibana.is_empty() => {
+                    "no --kibana instance given".to_string()
+                }
                 _ => match failures_for(g, bundle).first() {
                     Some(f) => match &f.hint {
-                        Some(h) => format!("{} {}: {} ({h})", f.endpoint, status_text(f.status), f.reason),
+                        Some(h) => format!(
+                            "{} {}: {} ({h})",
+                            f.endpoint,
+                            status_text(f.status),
+                            f.reason
+                        ),
                         None => format!("{} {}: {}", f.endpoint, status_text(f.status), f.reason),
                     },
                     None => "not collected".to_string(),
@@ -149,18 +193,32 @@ fn unknown_message(missing: &[&String], bundle: &Bundle, derived: &Derived) -> S
 }
 
 fn status_text(status: Option<u16>) -> String {
-    status.map(|s| format!("→ {s}")).unwrap_or_else(|| "→ no answer".into())
+    status
+        .map(|s| format!("→ {s}"))
+        .unwrap_or_else(|| "→ no answer".into())
 }
 
 fn failures_for<'a>(group: &str, bundle: &'a Bundle) -> Vec<&'a CollectFailure> {
-    bundle.failures.iter().filter(|f| f.group == group).collect()
+    bundle
+        .failures
+        .iter()
+        .filter(|f| f.group == group)
+        .collect()
 }
 
 /// Fills `{key}` from evidence, then params; lists are joined, null reads "unknown".
-pub fn render_message(template: &str, evidence: &serde_json::Map<String, Value>, params: &BTreeMap<String, Value>) -> String {
+pub fn render_message(
+    template: &str,
+    evidence: &serde_json::Map<String, Value>,
+    params: &BTreeMap<String, Value>,
+) -> String {
     let mut out = template.trim().to_string();
     for key in crate::ruleset::load::placeholders(template) {
-        let value = evidence.get(&key).or_else(|| params.get(&key)).cloned().unwrap_or(Value::Null);
+        let value = evidence
+            .get(&key)
+            .or_else(|| params.get(&key))
+            .cloned()
+            .unwrap_or(Value::Null);
         out = out.replace(&format!("{{{key}}}"), &display(&value));
     }
     out

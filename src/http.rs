@@ -25,7 +25,10 @@ pub enum Credentials {
     /// `Authorization: ApiKey <key>` (the base64 `id:api_key` form Elastic prints).
     ApiKey(SecretString),
     /// HTTP basic.
-    Basic { username: String, password: SecretString },
+    Basic {
+        username: String,
+        password: SecretString,
+    },
 }
 
 impl std::fmt::Debug for Credentials {
@@ -45,7 +48,10 @@ impl Credentials {
             Self::ApiKey(key) => format!("ApiKey {}", key.expose_secret()),
             Self::Basic { username, password } => {
                 let pair = format!("{username}:{}", password.expose_secret());
-                format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(pair)
+                )
             }
         };
         let mut value = HeaderValue::from_str(&raw).ok()?;
@@ -151,15 +157,23 @@ impl ReadOnlyClient {
                 path: shown.clone(),
                 source,
             })?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|source| ClientError::CaCertParse { path: shown, source })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|source| {
+                ClientError::CaCertParse {
+                    path: shown,
+                    source,
+                }
+            })?;
             builder = builder.tls_certs_merge(certs);
         }
         if options.insecure {
             builder = builder.tls_danger_accept_invalid_certs(true);
         }
         let inner = builder.build().map_err(ClientError::Build)?;
-        Ok(Self { inner, options, log: Arc::default() })
+        Ok(Self {
+            inner,
+            options,
+            log: Arc::default(),
+        })
     }
 
     /// `GET base + path` with the given credentials.
@@ -170,7 +184,8 @@ impl ReadOnlyClient {
         credentials: &Credentials,
     ) -> Result<Response, RequestError> {
         let url = join_url(base, path_and_query);
-        self.send("GET", self.inner.get(&url), &url, credentials).await
+        self.send("GET", self.inner.get(&url), &url, credentials)
+            .await
     }
 
     /// `HEAD base + path` with the given credentials.
@@ -181,7 +196,8 @@ impl ReadOnlyClient {
         credentials: &Credentials,
     ) -> Result<Response, RequestError> {
         let url = join_url(base, path_and_query);
-        self.send("HEAD", self.inner.head(&url), &url, credentials).await
+        self.send("HEAD", self.inner.head(&url), &url, credentials)
+            .await
     }
 
     /// Every request made so far, in the order they finished.
@@ -209,8 +225,12 @@ impl ReadOnlyClient {
         };
         if self.options.verbose {
             match (&status, &error) {
-                (Some(s), _) => eprintln!("ripcord: {method} {shown_url} -> {s} ({duration_ms} ms)"),
-                (None, Some(e)) => eprintln!("ripcord: {method} {shown_url} -> {e} ({duration_ms} ms)"),
+                (Some(s), _) => {
+                    eprintln!("ripcord: {method} {shown_url} -> {s} ({duration_ms} ms)")
+                }
+                (None, Some(e)) => {
+                    eprintln!("ripcord: {method} {shown_url} -> {e} ({duration_ms} ms)")
+                }
                 _ => {}
             }
         }
@@ -268,7 +288,11 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 
 /// Joins a base URL (with or without trailing slash or path prefix) and an absolute path.
 pub fn join_url(base: &str, path_and_query: &str) -> String {
-    format!("{}/{}", base.trim_end_matches('/'), path_and_query.trim_start_matches('/'))
+    format!(
+        "{}/{}",
+        base.trim_end_matches('/'),
+        path_and_query.trim_start_matches('/')
+    )
 }
 
 /// Removes `user:password@` from a URL so it can be logged or stored.
@@ -294,7 +318,10 @@ mod tests {
 
     #[test]
     fn joins_paths() {
-        assert_eq!(join_url("http://h:9200/", "/_nodes"), "http://h:9200/_nodes");
+        assert_eq!(
+            join_url("http://h:9200/", "/_nodes"),
+            "http://h:9200/_nodes"
+        );
         assert_eq!(join_url("http://h/es", "_nodes"), "http://h/es/_nodes");
     }
 
@@ -306,7 +333,10 @@ mod tests {
 
     #[test]
     fn debug_never_shows_secrets() {
-        let c = Credentials::Basic { username: "elastic".into(), password: "hunter2".into() };
+        let c = Credentials::Basic {
+            username: "elastic".into(),
+            password: "hunter2".into(),
+        };
         assert!(!format!("{c:?}").contains("hunter2"));
     }
 }

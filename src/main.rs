@@ -12,6 +12,10 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    // Unwrapped lines keep `file:line:column` greppable in CI logs.
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
+    }));
     match ripcord::app::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {

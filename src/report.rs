@@ -109,12 +109,14 @@ pub fn verdict(findings: &[Finding], fail_on: FailOn) -> Verdict {
         FailOn::Blocker => f.severity == Severity::Blocker,
         FailOn::Warning => matches!(f.severity, Severity::Blocker | Severity::Warning),
     };
-    if findings.iter().any(|f| f.outcome == Outcome::Fail && counts(f)) {
-        Verdict::NotReady
-    } else if findings
+    if findings
         .iter()
-        .any(|f| f.severity == Severity::Blocker && matches!(f.outcome, Outcome::Unknown | Outcome::Error))
+        .any(|f| f.outcome == Outcome::Fail && counts(f))
     {
+        Verdict::NotReady
+    } else if findings.iter().any(|f| {
+        f.severity == Severity::Blocker && matches!(f.outcome, Outcome::Unknown | Outcome::Error)
+    }) {
         Verdict::Incomplete
     } else {
         Verdict::Ready

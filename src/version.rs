@@ -105,8 +105,14 @@ mod tests {
         assert_eq!(parse_lenient("8.15").unwrap(), Version::new(8, 15, 0));
         assert_eq!(parse_lenient("8").unwrap(), Version::new(8, 0, 0));
         assert_eq!(parse_lenient("v8.15.3").unwrap(), Version::new(8, 15, 3));
-        assert_eq!(parse_lenient("8.11.0-8.11.4").unwrap(), Version::new(8, 11, 0));
-        assert_eq!(parse_lenient("8.15.0-SNAPSHOT").unwrap().pre.as_str(), "SNAPSHOT");
+        assert_eq!(
+            parse_lenient("8.11.0-8.11.4").unwrap(),
+            Version::new(8, 11, 0)
+        );
+        assert_eq!(
+            parse_lenient("8.15.0-SNAPSHOT").unwrap().pre.as_str(),
+            "SNAPSHOT"
+        );
         assert!(parse_lenient("615c621a8416c444941dc97b142a0122d5c878d0").is_err());
         assert!(parse_lenient("").is_err());
         assert!(parse_lenient("snapshot[123]").is_err());

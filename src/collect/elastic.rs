@@ -25,16 +25,24 @@ snapshots.shards.failed,failures,next,total,remaining";
 /// The endpoints, with the group they fill and the privilege a 403 means is missing.
 pub(crate) mod endpoints {
     use super::{ES_CREDENTIALS, Endpoint};
-    pub const ROOT: Endpoint<'static> =
-        Endpoint { group: "es.cluster", path: "/", privilege: "monitor (cluster)", credentials_hint: ES_CREDENTIALS };
+    pub const ROOT: Endpoint<'static> = Endpoint {
+        group: "es.cluster",
+        path: "/",
+        privilege: "monitor (cluster)",
+        credentials_hint: ES_CREDENTIALS,
+    };
     pub const NODES: Endpoint<'static> = Endpoint {
         group: "es.nodes",
         path: "/_nodes?filter_path=nodes.*.name,nodes.*.version,nodes.*.roles,nodes.*.ip,nodes.*.http.publish_address",
         privilege: "monitor (cluster)",
         credentials_hint: ES_CREDENTIALS,
     };
-    pub const HEALTH: Endpoint<'static> =
-        Endpoint { group: "es.health", path: "/_cluster/health", privilege: "monitor (cluster)", credentials_hint: ES_CREDENTIALS };
+    pub const HEALTH: Endpoint<'static> = Endpoint {
+        group: "es.health",
+        path: "/_cluster/health",
+        privilege: "monitor (cluster)",
+        credentials_hint: ES_CREDENTIALS,
+    };
     pub const REPOSITORIES: Endpoint<'static> = Endpoint {
         group: "es.repositories",
         path: "/_snapshot",
@@ -59,8 +67,12 @@ pub(crate) mod endpoints {
         privilege: "view_index_metadata on .kibana* (allow_restricted_indices: true)",
         credentials_hint: ES_CREDENTIALS,
     };
-    pub const FEATURES: Endpoint<'static> =
-        Endpoint { group: "es.features", path: "/_features", privilege: "monitor (cluster)", credentials_hint: ES_CREDENTIALS };
+    pub const FEATURES: Endpoint<'static> = Endpoint {
+        group: "es.features",
+        path: "/_features",
+        privilege: "monitor (cluster)",
+        credentials_hint: ES_CREDENTIALS,
+    };
     pub const SYSTEM_FEATURES: Endpoint<'static> = Endpoint {
         group: "es.system_features",
         path: "/_migration/system_features",
@@ -76,12 +88,22 @@ pub(crate) mod endpoints {
 }
 
 /// `GET /`.
-pub async fn cluster(c: &ReadOnlyClient, base: &str, cred: &Credentials) -> Result<ClusterInfo, CollectFailure> {
+pub async fn cluster(
+    c: &ReadOnlyClient,
+    base: &str,
+    cred: &Credentials,
+) -> Result<ClusterInfo, CollectFailure> {
     let ep = endpoints::ROOT;
     let v = get_json(c, base, cred, ep).await?;
-    let version = v.pointer("/version/number").and_then(Value::as_str).map(str::to_string);
+    let version = v
+        .pointer("/version/number")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     if v.get("version").is_none() && v.get("cluster_name").is_none() {
-        return Err(shape_failure(ep, "no `version` or `cluster_name`: is this Elasticsearch?"));
+        return Err(shape_failure(
+            ep,
+            "no `version` or `cluster_name`: is this Elasticsearch?",
+        ));
     }
     Ok(ClusterInfo {
         cluster_name: str_at(&v, "/cluster_name"),
@@ -91,7 +113,11 @@ pub async fn cluster(c: &ReadOnlyClient, base: &str, cred: &Credentials) -> Resu
 }
 
 /// `GET _nodes`: every node's name, version, roles and address, sorted by node id.
-pub async fn nodes(c: &ReadOnlyClient, base: &str, cred: &Credentials) -> Result<Vec<EsNode>, CollectFailure> {
+pub async fn nodes(
+    c: &ReadOnlyClient,
+    base: &str,
+    cred: &Credentials,
+) -> Result<Vec<EsNode>, CollectFailure> {
     let ep = endpoints::NODES;
     let v = get_json(c, base, cred, ep).await?;
     parse_nodes(&v).map_err(|e| shape_failure(ep, e))
@@ -99,7 +125,10 @@ pub async fn nodes(c: &ReadOnlyClient, base: &str, cred: &Credentials) -> Result
 
 /// Parses a `_nodes` body.
 pub fn parse_nodes(v: &Value) -> Result<Vec<EsNode>, String> {
-    let nodes = v.get("nodes").and_then(Value::as_object).ok_or("no `nodes` object")?;
+    let nodes = v
+        .get("nodes")
+        .and_then(Value::as_object)
+        .ok_or("no `nodes` object")?;
     let mut out = Vec::new();
     for (id, n) in nodes {
         let version = n
@@ -108,12 +137,21 @@ pub fn parse_nodes(v: &Value) -> Result<Vec<EsNode>, String> {
             .ok_or_else(|| format!("node {id} has no `version`"))?;
         out.push(EsNode {
             id: id.clone(),
-            name: n.get("name").and_then(Value::as_str).unwrap_or(id).to_string(),
+            name: n
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or(id)
+                .to_string(),
             version: version.to_string(),
             roles: n
                 .get("roles")
                 .and_then(Value::as_array)
-                .map(|r| r.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                .map(|r| {
+                    r.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
                 .unwrap_or_default(),
             ip: str_at(n, "/ip"),
             publish_address: str_at(n, "/http/publish_address"),
@@ -124,7 +162,11 @@ pub fn parse_nodes(v: &Value) -> Result<Vec<EsNode>, String> {
 }
 
 /// `GET _cluster/health`.
-pub async fn health(c: &ReadOnlyClient, base: &str, cred: &Credentials) -> Result<ClusterHealth, CollectFailure> {
+pub async fn health(
+    c: &ReadOnlyClient,
+    base: &str,
+    cred: &Credentials,
+) -> Result<ClusterHealth, CollectFailure> {
     let ep = endpoints::HEALTH;
     let v = get_json(c, base, cred, ep).await?;
     let status = str_at(&v, "/status").ok_or_else(|| shape_failure(ep, "no `status`"))?;
@@ -138,16 +180,26 @@ pub async fn health(c: &ReadOnlyClient, base: &str, cred: &Credentials) -> Resul
 }
 
 /// `GET _snapshot`: the registered repositories, by name.
-pub async fn repositories(c: &ReadOnlyClient, base: &str, cred: &Credentials) -> Result<Vec<Repository>, CollectFailure> {
+pub async fn repositories(
+    c: &ReadOnlyClient,
+    base: &str,
+    cred: &Credentials,
+) -> Result<Vec<Repository>, CollectFailure> {
     let ep = endpoints::REPOSITORIES;
     let v = get_json(c, base, cred, ep).await?;
-    let map = v.as_object().ok_or_else(|| shape_failure(ep, "not an object keyed by repository"))?;
+    let map = v
+        .as_object()
+        .ok_or_else(|| shape_failure(ep, "not an object keyed by repository"))?;
     Ok(map
         .iter()
         .map(|(name, r)| Repository {
             name: name.clone(),
             kind: str_at(r, "/type"),
-            settings: r.get("settings").and_then(Value::as_object).cloned().unwrap_or_default(),
+            settings: r
+                .get("settings")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default(),
         })
         .collect())
 }
@@ -165,16 +217,27 @@ pub async fn snapshots(
     multi_repo: bool,
 ) -> (Option<Vec<Snapshot>>, Vec<CollectFailure>) {
     let mut failures = Vec::new();
+    // Kept only if the per-repository fallback cannot list anything either.
+    let mut multi_failure = None;
     if multi_repo || repositories.is_none() {
-        let path = format!("/_snapshot/_all/_all?verbose=true&ignore_unavailable=true&filter_path={SNAPSHOT_FILTER}");
+        let path = format!(
+            "/_snapshot/_all/_all?verbose=true&ignore_unavailable=true&filter_path={SNAPSHOT_FILTER}"
+        );
         let ep = snapshot_endpoint(&path);
-        match get_json(c, base, cred, ep).await.and_then(|v| parse_snapshots(&v, None).map_err(|e| shape_failure(ep, e))) {
+        match get_json(c, base, cred, ep)
+            .await
+            .and_then(|v| parse_snapshots(&v, None).map_err(|e| shape_failure(ep, e)))
+        {
             Ok((snaps, repo_failures)) => {
-                failures.extend(repo_failures.into_iter().map(|(repo, reason)| repo_failure(&path, &repo, reason)));
+                failures.extend(
+                    repo_failures
+                        .into_iter()
+                        .map(|(repo, reason)| repo_failure(&path, &repo, reason)),
+                );
                 return (Some(sorted(snaps)), failures);
             }
             Err(f) if repositories.is_none() => return (None, vec![f]),
-            Err(f) => failures.push(f),
+            Err(f) => multi_failure = Some(f),
         }
     }
     let repos = repositories.unwrap_or_default();
@@ -196,12 +259,21 @@ pub async fn snapshots(
             Ok((snaps, repo_failures)) => {
                 any_ok = true;
                 all.extend(snaps);
-                failures.extend(repo_failures.into_iter().map(|(repo, reason)| repo_failure(&path, &repo, reason)));
+                failures.extend(
+                    repo_failures
+                        .into_iter()
+                        .map(|(repo, reason)| repo_failure(&path, &repo, reason)),
+                );
             }
             Err(f) => failures.push(f),
         }
     }
-    if any_ok { (Some(sorted(all)), failures) } else { (None, failures) }
+    if any_ok {
+        (Some(sorted(all)), failures)
+    } else {
+        failures.extend(multi_failure);
+        (None, failures)
+    }
 }
 
 fn snapshot_endpoint(path: &str) -> Endpoint<'_> {
@@ -216,10 +288,12 @@ fn snapshot_endpoint(path: &str) -> Endpoint<'_> {
 fn repo_failure(path: &str, repo: &str, reason: String) -> CollectFailure {
     CollectFailure {
         group: "es.snapshots".into(),
-        endpoint: format!("GET {path}"),
+        endpoint: format!("GET {}", path.split('?').next().unwrap_or(path)),
         status: None,
         reason: format!("repository {repo}: {reason}"),
-        hint: Some(format!("snapshots in repository {repo} could not be listed; check the repository with `POST _snapshot/{repo}/_verify`")),
+        hint: Some(format!(
+            "snapshots in repository {repo} could not be listed; check the repository with `POST _snapshot/{repo}/_verify`"
+        )),
     }
 }
 
@@ -239,7 +313,10 @@ fn sorted(mut snaps: Vec<Snapshot>) -> Vec<Snapshot> {
 /// Parses a get-snapshot body: `snapshots[]` (7.x and 8.x), tolerating the short-lived
 /// `responses[]` form, and the per-repository `failures` map. `only_repo` keeps only that
 /// repository's snapshots and names it where the body does not (before 7.14).
-pub fn parse_snapshots(v: &Value, only_repo: Option<&str>) -> Result<(Vec<Snapshot>, Vec<(String, String)>), String> {
+pub fn parse_snapshots(
+    v: &Value,
+    only_repo: Option<&str>,
+) -> Result<(Vec<Snapshot>, Vec<(String, String)>), String> {
     let mut out = Vec::new();
     let mut failures = Vec::new();
     let mut lists: Vec<(Option<String>, &Vec<Value>)> = Vec::new();
@@ -254,7 +331,10 @@ pub fn parse_snapshots(v: &Value, only_repo: Option<&str>) -> Result<(Vec<Snapsh
             }
         }
     }
-    if lists.is_empty() && v.as_object().is_some_and(|o| !o.is_empty() && !o.contains_key("failures")) {
+    if lists.is_empty()
+        && v.as_object()
+            .is_some_and(|o| !o.is_empty() && !o.contains_key("failures"))
+    {
         return Err("no `snapshots` array".into());
     }
     for (group_repo, list) in lists {
@@ -271,7 +351,9 @@ pub fn parse_snapshots(v: &Value, only_repo: Option<&str>) -> Result<(Vec<Snapsh
     }
     if let Some(map) = v.get("failures").and_then(Value::as_object) {
         for (repo, err) in map {
-            let reason = str_at(err, "/reason").or_else(|| str_at(err, "/type")).unwrap_or_else(|| err.to_string());
+            let reason = str_at(err, "/reason")
+                .or_else(|| str_at(err, "/type"))
+                .unwrap_or_else(|| err.to_string());
             failures.push((repo.clone(), reason));
         }
     }
@@ -292,7 +374,12 @@ fn parse_snapshot(s: &Value, repository: String) -> Result<Snapshot, String> {
                         indices: f
                             .get("indices")
                             .and_then(Value::as_array)
-                            .map(|i| i.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                            .map(|i| {
+                                i.iter()
+                                    .filter_map(Value::as_str)
+                                    .map(str::to_string)
+                                    .collect()
+                            })
                             .unwrap_or_default(),
                     })
                 })
@@ -304,7 +391,11 @@ fn parse_snapshot(s: &Value, repository: String) -> Result<Snapshot, String> {
         snapshot: name,
         uuid: str_at(s, "/uuid"),
         state,
-        version: str_at(s, "/version").or_else(|| s.get("version_id").and_then(Value::as_i64).and_then(version_from_id)),
+        version: str_at(s, "/version").or_else(|| {
+            s.get("version_id")
+                .and_then(Value::as_i64)
+                .and_then(version_from_id)
+        }),
         include_global_state: s.get("include_global_state").and_then(Value::as_bool),
         start_time: time_at(s, "start_time"),
         end_time: time_at(s, "end_time"),
@@ -318,7 +409,12 @@ fn version_from_id(id: i64) -> Option<String> {
     if id <= 0 {
         return None;
     }
-    Some(format!("{}.{}.{}", id / 1_000_000, (id / 10_000) % 100, (id / 100) % 100))
+    Some(format!(
+        "{}.{}.{}",
+        id / 1_000_000,
+        (id / 10_000) % 100,
+        (id / 100) % 100
+    ))
 }
 
 /// `<field>_in_millis` if present, else the RFC 3339 `<field>`.
@@ -326,11 +422,17 @@ fn time_at(v: &Value, field: &str) -> Option<jiff::Timestamp> {
     if let Some(ms) = v.get(format!("{field}_in_millis")).and_then(Value::as_i64) {
         return jiff::Timestamp::from_millisecond(ms).ok();
     }
-    v.get(field).and_then(Value::as_str).and_then(|t| t.parse().ok())
+    v.get(field)
+        .and_then(Value::as_str)
+        .and_then(|t| t.parse().ok())
 }
 
 /// The `.kibana*` indices with aliases (merged from both alias APIs) and creation dates.
-pub async fn kibana_indices(c: &ReadOnlyClient, base: &str, cred: &Credentials) -> Result<Vec<KibanaIndex>, CollectFailure> {
+pub async fn kibana_indices(
+    c: &ReadOnlyClient,
+    base: &str,
+    cred: &Credentials,
+) -> Result<Vec<KibanaIndex>, CollectFailure> {
     let (by_index, by_alias, created) = tokio::join!(
         get_json(c, base, cred, endpoints::KIBANA_INDEX_ALIASES),
         get_json(c, base, cred, endpoints::KIBANA_ALIASES),
@@ -351,14 +453,20 @@ pub async fn kibana_indices(c: &ReadOnlyClient, base: &str, cred: &Credentials) 
         }
     }
     if !any_ok {
-        return Err(first_error.unwrap_or_else(|| shape_failure(endpoints::KIBANA_ALIASES, "no answer")));
+        return Err(
+            first_error.unwrap_or_else(|| shape_failure(endpoints::KIBANA_ALIASES, "no answer"))
+        );
     }
     let created = created.ok();
     Ok(indices
         .into_iter()
         .map(|(index, aliases)| {
             let created_at = created.as_ref().and_then(|c| creation_date(c, &index));
-            KibanaIndex { index, aliases: aliases.into_iter().collect(), created_at }
+            KibanaIndex {
+                index,
+                aliases: aliases.into_iter().collect(),
+                created_at,
+            }
         })
         .collect())
 }
@@ -383,25 +491,40 @@ fn creation_date(v: &Value, index: &str) -> Option<jiff::Timestamp> {
     let raw = settings
         .pointer("/index/creation_date")
         .or_else(|| settings.get("index.creation_date"))?;
-    let ms = raw.as_str().and_then(|s| s.parse::<i64>().ok()).or_else(|| raw.as_i64())?;
+    let ms = raw
+        .as_str()
+        .and_then(|s| s.parse::<i64>().ok())
+        .or_else(|| raw.as_i64())?;
     jiff::Timestamp::from_millisecond(ms).ok()
 }
 
 /// `GET _features`: the feature names whose state a snapshot can hold.
-pub async fn features(c: &ReadOnlyClient, base: &str, cred: &Credentials) -> Result<Vec<String>, CollectFailure> {
+pub async fn features(
+    c: &ReadOnlyClient,
+    base: &str,
+    cred: &Credentials,
+) -> Result<Vec<String>, CollectFailure> {
     let ep = endpoints::FEATURES;
     let v = get_json(c, base, cred, ep).await?;
-    let list = v.get("features").and_then(Value::as_array).ok_or_else(|| shape_failure(ep, "no `features` array"))?;
+    let list = v
+        .get("features")
+        .and_then(Value::as_array)
+        .ok_or_else(|| shape_failure(ep, "no `features` array"))?;
     let mut names: Vec<String> = list.iter().filter_map(|f| str_at(f, "/name")).collect();
     names.sort();
     Ok(names)
 }
 
 /// `GET _migration/system_features`.
-pub async fn system_features(c: &ReadOnlyClient, base: &str, cred: &Credentials) -> Result<SystemFeatures, CollectFailure> {
+pub async fn system_features(
+    c: &ReadOnlyClient,
+    base: &str,
+    cred: &Credentials,
+) -> Result<SystemFeatures, CollectFailure> {
     let ep = endpoints::SYSTEM_FEATURES;
     let v = get_json(c, base, cred, ep).await?;
-    let migration_status = str_at(&v, "/migration_status").ok_or_else(|| shape_failure(ep, "no `migration_status`"))?;
+    let migration_status = str_at(&v, "/migration_status")
+        .ok_or_else(|| shape_failure(ep, "no `migration_status`"))?;
     let features = v
         .get("features")
         .and_then(Value::as_array)
@@ -417,14 +540,23 @@ pub async fn system_features(c: &ReadOnlyClient, base: &str, cred: &Credentials)
                 .collect()
         })
         .unwrap_or_default();
-    Ok(SystemFeatures { migration_status, features })
+    Ok(SystemFeatures {
+        migration_status,
+        features,
+    })
 }
 
 /// `GET _migration/deprecations`, flattened: every item with its area and resource.
-pub async fn deprecations(c: &ReadOnlyClient, base: &str, cred: &Credentials) -> Result<Vec<Deprecation>, CollectFailure> {
+pub async fn deprecations(
+    c: &ReadOnlyClient,
+    base: &str,
+    cred: &Credentials,
+) -> Result<Vec<Deprecation>, CollectFailure> {
     let ep = endpoints::DEPRECATIONS;
     let v = get_json(c, base, cred, ep).await?;
-    let map = v.as_object().ok_or_else(|| shape_failure(ep, "not an object"))?;
+    let map = v
+        .as_object()
+        .ok_or_else(|| shape_failure(ep, "not an object"))?;
     Ok(parse_deprecations(map))
 }
 
@@ -433,11 +565,17 @@ pub fn parse_deprecations(map: &serde_json::Map<String, Value>) -> Vec<Deprecati
     let mut out = Vec::new();
     for (area, body) in map {
         match body {
-            Value::Array(items) => out.extend(items.iter().filter_map(|d| deprecation(area, None, d))),
+            Value::Array(items) => {
+                out.extend(items.iter().filter_map(|d| deprecation(area, None, d)))
+            }
             Value::Object(keyed) => {
                 for (resource, items) in keyed {
                     if let Some(items) = items.as_array() {
-                        out.extend(items.iter().filter_map(|d| deprecation(area, Some(resource), d)));
+                        out.extend(
+                            items
+                                .iter()
+                                .filter_map(|d| deprecation(area, Some(resource), d)),
+                        );
                     }
                 }
             }
@@ -458,12 +596,16 @@ fn deprecation(area: &str, resource: Option<&String>, d: &Value) -> Option<Depre
 }
 
 fn str_at(v: &Value, pointer: &str) -> Option<String> {
-    v.pointer(pointer).and_then(Value::as_str).map(str::to_string)
+    v.pointer(pointer)
+        .and_then(Value::as_str)
+        .map(str::to_string)
 }
 
 /// Percent-encodes one path segment (repository names may hold any character).
 fn encode_segment(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20")
+    url::form_urlencoded::byte_serialize(s.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
 }
 
 #[cfg(test)]

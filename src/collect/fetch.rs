@@ -47,8 +47,14 @@ pub fn parse_body(
         let trimmed = text.trim_start();
         let (reason, hint) = if trimmed.starts_with('<') {
             (
-                format!("HTTP {status} answered with an HTML page, not JSON ({})", snippet(trimmed)),
-                Some("check the URL points straight at the service, not at a proxy or login page".to_string()),
+                format!(
+                    "HTTP {status} answered with an HTML page, not JSON ({})",
+                    snippet(trimmed)
+                ),
+                Some(
+                    "check the URL points straight at the service, not at a proxy or login page"
+                        .to_string(),
+                ),
             )
         } else if e.is_eof() {
             (
@@ -64,16 +70,30 @@ pub fn parse_body(
 
 /// Builds a failure for a body that parsed but did not have the documented shape.
 pub fn shape_failure(endpoint: Endpoint<'_>, what: impl std::fmt::Display) -> CollectFailure {
-    failure(endpoint, Some(200), format!("unexpected response shape: {what}"), None)
+    failure(
+        endpoint,
+        Some(200),
+        format!("unexpected response shape: {what}"),
+        None,
+    )
 }
 
 /// A failure for a request that got no HTTP answer.
 pub fn transport_failure(endpoint: Endpoint<'_>, error: &RequestError) -> CollectFailure {
     let hint = match error {
-        RequestError::Timeout(_) => Some("the service did not answer in time; raise --timeout or check load".to_string()),
-        RequestError::Refused => Some("nothing listens there: is the service running and the port right?".to_string()),
-        RequestError::Connect(detail) if detail.contains("certificate") || detail.contains("Certificate") => {
-            Some("TLS verification failed: pass the cluster CA with --ca-cert (or --insecure)".to_string())
+        RequestError::Timeout(_) => {
+            Some("the service did not answer in time; raise --timeout or check load".to_string())
+        }
+        RequestError::Refused => {
+            Some("nothing listens there: is the service running and the port right?".to_string())
+        }
+        RequestError::Connect(detail)
+            if detail.contains("certificate") || detail.contains("Certificate") =>
+        {
+            Some(
+                "TLS verification failed: pass the cluster CA with --ca-cert (or --insecure)"
+                    .to_string(),
+            )
         }
         RequestError::TooLarge(_) => Some("the response exceeded the size cap".to_string()),
         _ => None,
@@ -85,17 +105,36 @@ pub fn transport_failure(endpoint: Endpoint<'_>, error: &RequestError) -> Collec
 pub fn status_failure(endpoint: Endpoint<'_>, response: &Response) -> CollectFailure {
     let detail = error_detail(&response.body);
     let status = response.status;
+    let text = String::from_utf8_lossy(&response.body);
+    let html = text.trim_start().starts_with('<');
     let reason = match &detail {
         Some(d) => format!("HTTP {status}: {d}"),
-        None => format!("HTTP {status}: {}", snippet(&String::from_utf8_lossy(&response.body))),
+        None if html => format!(
+            "HTTP {status} answered with an HTML page, not JSON ({})",
+            snippet(text.trim_start())
+        ),
+        None => format!("HTTP {status}: {}", snippet(&text)),
     };
     let hint = match status {
+        _ if html && detail.is_none() => Some("a proxy, load balancer or login page answered instead of the service: check the URL and the proxy".to_string()),
         401 => Some(format!("authentication failed: check {}", endpoint.credentials_hint)),
-        403 => Some(format!("the user lacks the {} privilege", endpoint.privilege)),
+        403 => Some(match detail.as_deref().and_then(granted_by) {
+            Some(granted) => format!("the user lacks a privilege; Elasticsearch says this is granted by {granted}"),
+            None => format!("the user lacks the {} privilege", endpoint.privilege),
+        }),
         404 => Some("not found: check the URL and the service version".to_string()),
         _ => None,
     };
     failure(endpoint, Some(status), reason, hint)
+}
+
+/// `the cluster privileges [monitor_snapshot,…]` from an 8.x `security_exception` reason.
+fn granted_by(reason: &str) -> Option<String> {
+    let start =
+        reason.find("this action is granted by the ")? + "this action is granted by the ".len();
+    let rest = &reason[start..];
+    let end = rest.find(']')? + 1;
+    Some(rest[..end].to_string())
 }
 
 /// `error.type: error.reason` of an Elasticsearch error body, if it is one.
@@ -110,10 +149,19 @@ pub fn error_detail(body: &[u8]) -> Option<String> {
     Some(format!("{kind}: {reason}"))
 }
 
-fn failure(endpoint: Endpoint<'_>, status: Option<u16>, reason: String, hint: Option<String>) -> CollectFailure {
+fn failure(
+    endpoint: Endpoint<'_>,
+    status: Option<u16>,
+    reason: String,
+    hint: Option<String>,
+) -> CollectFailure {
     CollectFailure {
         group: endpoint.group.to_string(),
-        endpoint: format!("GET {}", endpoint.path),
+        // The query (filter_path and friends) is in the request log; here it only hides the path.
+        endpoint: format!(
+            "GET {}",
+            endpoint.path.split('?').next().unwrap_or(endpoint.path)
+        ),
         status,
         reason,
         hint,
@@ -127,5 +175,9 @@ fn snippet(text: &str) -> String {
     if one_line.chars().count() > 80 {
         cut.push('…');
     }
-    if cut.is_empty() { "empty body".to_string() } else { format!("{cut:?}") }
+    if cut.is_empty() {
+        "empty body".to_string()
+    } else {
+        format!("{cut:?}")
+    }
 }

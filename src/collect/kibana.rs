@@ -9,8 +9,7 @@ use crate::facts::{CollectFailure, KibanaInstance};
 use crate::http::{Credentials, ReadOnlyClient, RequestError, strip_userinfo};
 use serde_json::Value;
 
-const KIBANA_CREDENTIALS: &str =
-    "RIPCORD_KIBANA_API_KEY, or RIPCORD_KIBANA_USERNAME and RIPCORD_KIBANA_PASSWORD (default: the ES credentials)";
+const KIBANA_CREDENTIALS: &str = "RIPCORD_KIBANA_API_KEY, or RIPCORD_KIBANA_USERNAME and RIPCORD_KIBANA_PASSWORD (default: the ES credentials)";
 
 const STATUS: Endpoint<'static> = Endpoint {
     group: "kibana.status",
@@ -20,7 +19,11 @@ const STATUS: Endpoint<'static> = Endpoint {
 };
 
 /// Asks one instance for its status; never fails, an unclear answer is `unreachable`.
-pub async fn status(client: &ReadOnlyClient, url: &str, cred: &Credentials) -> (KibanaInstance, Option<CollectFailure>) {
+pub async fn status(
+    client: &ReadOnlyClient,
+    url: &str,
+    cred: &Credentials,
+) -> (KibanaInstance, Option<CollectFailure>) {
     let mut instance = KibanaInstance {
         url: strip_userinfo(url),
         state: "unreachable".into(),
@@ -49,13 +52,24 @@ pub async fn status(client: &ReadOnlyClient, url: &str, cred: &Credentials) -> (
     instance.http_status = Some(response.status);
     match response.status {
         200 | 503 => {
-            instance.state = if response.status == 200 { "running" } else { "starting" }.into();
+            instance.state = if response.status == 200 {
+                "running"
+            } else {
+                "starting"
+            }
+            .into();
             match parse_body(failure_endpoint, response.status, &response.body) {
                 Ok(body) => read_status_body(&body, &mut instance),
                 // 503 with plain text `Kibana server is not ready yet` is a documented answer.
                 Err(_) if response.status == 503 => {
                     instance.level = Some("unavailable".into());
-                    instance.summary = Some(String::from_utf8_lossy(&response.body).trim().chars().take(120).collect());
+                    instance.summary = Some(
+                        String::from_utf8_lossy(&response.body)
+                            .trim()
+                            .chars()
+                            .take(120)
+                            .collect(),
+                    );
                 }
                 Err(f) => {
                     instance.state = "unreachable".into();
@@ -63,7 +77,12 @@ pub async fn status(client: &ReadOnlyClient, url: &str, cred: &Credentials) -> (
                     return (instance, Some(f));
                 }
             }
-            if instance.state == "running" && instance.level.as_deref().is_some_and(|l| l != "available" && l != "degraded") {
+            if instance.state == "running"
+                && instance
+                    .level
+                    .as_deref()
+                    .is_some_and(|l| l != "available" && l != "degraded")
+            {
                 // 200 with a non-available level does not happen per Kibana's route, but keep
                 // the instance as answering either way.
                 instance.state = "running".into();
@@ -88,13 +107,27 @@ pub async fn status(client: &ReadOnlyClient, url: &str, cred: &Credentials) -> (
 /// Reads the v8 (`status.overall.level`) or legacy v7 (`status.overall.state`) body.
 pub fn read_status_body(body: &Value, instance: &mut KibanaInstance) {
     instance.name = body.get("name").and_then(Value::as_str).map(str::to_string);
-    instance.version = body.pointer("/version/number").and_then(Value::as_str).map(str::to_string);
-    if let Some(level) = body.pointer("/status/overall/level").and_then(Value::as_str) {
+    instance.version = body
+        .pointer("/version/number")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    if let Some(level) = body
+        .pointer("/status/overall/level")
+        .and_then(Value::as_str)
+    {
         instance.level = Some(level.to_string());
-        instance.summary = body.pointer("/status/overall/summary").and_then(Value::as_str).map(str::to_string);
-        instance.elasticsearch_summary =
-            body.pointer("/status/core/elasticsearch/summary").and_then(Value::as_str).map(str::to_string);
-    } else if let Some(state) = body.pointer("/status/overall/state").and_then(Value::as_str) {
+        instance.summary = body
+            .pointer("/status/overall/summary")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        instance.elasticsearch_summary = body
+            .pointer("/status/core/elasticsearch/summary")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+    } else if let Some(state) = body
+        .pointer("/status/overall/state")
+        .and_then(Value::as_str)
+    {
         instance.level = Some(
             match state {
                 "green" => "available",
@@ -103,13 +136,18 @@ pub fn read_status_body(body: &Value, instance: &mut KibanaInstance) {
             }
             .to_string(),
         );
-        instance.summary = body.pointer("/status/overall/title").and_then(Value::as_str).map(str::to_string);
+        instance.summary = body
+            .pointer("/status/overall/title")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         instance.elasticsearch_summary = body
             .pointer("/status/statuses")
             .and_then(Value::as_array)
             .and_then(|list| {
                 list.iter().find(|s| {
-                    s.get("id").and_then(Value::as_str).is_some_and(|id| id.starts_with("core:elasticsearch"))
+                    s.get("id")
+                        .and_then(Value::as_str)
+                        .is_some_and(|id| id.starts_with("core:elasticsearch"))
                 })
             })
             .and_then(|s| s.get("message"))

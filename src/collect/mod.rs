@@ -28,13 +28,22 @@ pub async fn collect_elastic(
     let mut bundle = Bundle::new("elastic", now);
     bundle.operator = operator;
     bundle.target.es = target.es.as_deref().map(crate::http::strip_userinfo);
-    bundle.target.kibana = target.kibana.iter().map(|u| crate::http::strip_userinfo(u)).collect();
+    bundle.target.kibana = target
+        .kibana
+        .iter()
+        .map(|u| crate::http::strip_userinfo(u))
+        .collect();
 
     let kibana = futures::future::join_all(
-        target.kibana.iter().map(|url| kibana::status(client, url, &target.kibana_credentials)),
+        target
+            .kibana
+            .iter()
+            .map(|url| kibana::status(client, url, &target.kibana_credentials)),
     );
     let es = async {
-        let Some(base) = target.es.as_deref() else { return None };
+        let Some(base) = target.es.as_deref() else {
+            return None;
+        };
         Some(collect_es(client, base, &target.es_credentials).await)
     };
     let (kibana, es) = tokio::join!(kibana, es);
@@ -49,6 +58,15 @@ pub async fn collect_elastic(
         bundle.failures.extend(failures);
     }
     bundle.requests = client.request_log();
+    // Finish order varies run to run; a stable order keeps bundles diffable.
+    bundle
+        .requests
+        .sort_by(|a, b| a.url.cmp(&b.url).then_with(|| a.method.cmp(&b.method)));
+    bundle.failures.sort_by(|a, b| {
+        a.group
+            .cmp(&b.group)
+            .then_with(|| a.endpoint.cmp(&b.endpoint))
+    });
     bundle
 }
 
@@ -56,8 +74,20 @@ async fn collect_es(
     client: &ReadOnlyClient,
     base: &str,
     cred: &Credentials,
-) -> (crate::facts::ElasticFacts, Vec<crate::facts::CollectFailure>) {
-    let (cluster, nodes, health, repositories, kibana_indices, features, system_features, deprecations) = tokio::join!(
+) -> (
+    crate::facts::ElasticFacts,
+    Vec<crate::facts::CollectFailure>,
+) {
+    let (
+        cluster,
+        nodes,
+        health,
+        repositories,
+        kibana_indices,
+        features,
+        system_features,
+        deprecations,
+    ) = tokio::join!(
         elastic::cluster(client, base, cred),
         elastic::nodes(client, base, cred),
         elastic::health(client, base, cred),
@@ -68,7 +98,10 @@ async fn collect_es(
         elastic::deprecations(client, base, cred),
     );
     let mut failures = Vec::new();
-    fn keep<T>(failures: &mut Vec<crate::facts::CollectFailure>, r: Result<T, crate::facts::CollectFailure>) -> Option<T> {
+    fn keep<T>(
+        failures: &mut Vec<crate::facts::CollectFailure>,
+        r: Result<T, crate::facts::CollectFailure>,
+    ) -> Option<T> {
         r.map_err(|f| failures.push(f)).ok()
     }
     let mut facts = crate::facts::ElasticFacts {
@@ -86,11 +119,28 @@ async fn collect_es(
     let oldest = facts
         .nodes
         .as_ref()
-        .and_then(|n| n.iter().filter_map(|n| version::parse_lenient(&n.version).ok()).min())
-        .or_else(|| facts.cluster.as_ref()?.version.as_deref().and_then(|v| version::parse_lenient(v).ok()));
+        .and_then(|n| {
+            n.iter()
+                .filter_map(|n| version::parse_lenient(&n.version).ok())
+                .min()
+        })
+        .or_else(|| {
+            facts
+                .cluster
+                .as_ref()?
+                .version
+                .as_deref()
+                .and_then(|v| version::parse_lenient(v).ok())
+        });
     let multi_repo = oldest.is_some_and(|v| (v.major, v.minor) >= (7, 14));
-    let (snapshots, snapshot_failures) =
-        elastic::snapshots(client, base, cred, facts.repositories.as_deref(), multi_repo).await;
+    let (snapshots, snapshot_failures) = elastic::snapshots(
+        client,
+        base,
+        cred,
+        facts.repositories.as_deref(),
+        multi_repo,
+    )
+    .await;
     facts.snapshots = snapshots;
     failures.extend(snapshot_failures);
     (facts, failures)

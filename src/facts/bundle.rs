@@ -19,7 +19,10 @@ pub enum BundleError {
         source: std::io::Error,
     },
     #[error("invalid facts bundle {path}: at `{field}`: {message}")]
-    #[diagnostic(code(ripcord::bundle::invalid), help("a bundle is written by `ripcord collect`; schema {FACTS_SCHEMA}"))]
+    #[diagnostic(
+        code(ripcord::bundle::invalid),
+        help("a bundle is written by `ripcord collect`; schema {FACTS_SCHEMA}")
+    )]
     Invalid {
         path: String,
         field: String,
@@ -36,7 +39,11 @@ pub enum BundleError {
     Schema { path: String, found: String },
     #[error("facts bundle {path} is for product {found:?}, not {expected:?}")]
     #[diagnostic(code(ripcord::bundle::product))]
-    Product { path: String, found: String, expected: String },
+    Product {
+        path: String,
+        found: String,
+        expected: String,
+    },
     #[error("cannot write facts bundle {path}")]
     #[diagnostic(code(ripcord::bundle::write))]
     Write {
@@ -49,13 +56,23 @@ pub enum BundleError {
 /// Reads and validates a bundle for `product`.
 pub fn read(path: &Path, product: &str) -> Result<Bundle, BundleError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| BundleError::Read { path: shown.clone(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| BundleError::Read {
+        path: shown.clone(),
+        source,
+    })?;
     let bundle = parse(&text, &shown)?;
     if bundle.schema != FACTS_SCHEMA {
-        return Err(BundleError::Schema { path: shown, found: bundle.schema });
+        return Err(BundleError::Schema {
+            path: shown,
+            found: bundle.schema,
+        });
     }
     if bundle.product != product {
-        return Err(BundleError::Product { path: shown, found: bundle.product, expected: product.to_string() });
+        return Err(BundleError::Product {
+            path: shown,
+            found: bundle.product,
+            expected: product.to_string(),
+        });
     }
     Ok(bundle)
 }
@@ -70,7 +87,11 @@ pub fn parse(text: &str, shown: &str) -> Result<Bundle, BundleError> {
         let offset = offset_of(text, line, column);
         BundleError::Invalid {
             path: shown.to_string(),
-            field: if field.is_empty() || field == "." { "(document)".into() } else { field },
+            field: if field.is_empty() || field == "." {
+                "(document)".into()
+            } else {
+                field
+            },
             message: strip_position(&inner.to_string()),
             src: NamedSource::new(shown, text.to_string()),
             span: SourceSpan::from((offset, 1usize.min(text.len().saturating_sub(offset)))),
@@ -85,7 +106,10 @@ pub fn write(path: &Path, bundle: &Bundle) -> Result<(), BundleError> {
     let shown = path.display().to_string();
     let mut text = serde_json::to_string_pretty(bundle).unwrap_or_default();
     text.push('\n');
-    std::fs::write(path, text).map_err(|source| BundleError::Write { path: shown, source })
+    std::fs::write(path, text).map_err(|source| BundleError::Write {
+        path: shown,
+        source,
+    })
 }
 
 fn offset_of(text: &str, line: usize, column: usize) -> usize {

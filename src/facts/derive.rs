@@ -122,16 +122,34 @@ pub fn derive(bundle: &Bundle, mode: Mode, overrides: &Overrides) -> Derived {
     let aliases = version_aliases(bundle.elastic.kibana_indices.as_deref().unwrap_or_default());
     let upgrade = upgrade(bundle, mode, overrides, &es, &aliases);
     let migration = migration_state(bundle, &upgrade, aliases);
-    let (kibana_snapshot, kibana_snapshot_rejected) = choose_kibana_snapshot(bundle, &upgrade, &es, now);
+    let (kibana_snapshot, kibana_snapshot_rejected) =
+        choose_kibana_snapshot(bundle, &upgrade, &es, now);
     let es_rollback_snapshot = choose_es_snapshot(bundle, &upgrade, now);
     let kibana_answering = bundle
         .elastic
         .kibana
         .iter()
         .filter(|k| k.state == "running" || k.state == "starting")
-        .map(|k| format!("{} ({}, {})", k.url, k.version.as_deref().unwrap_or("version unknown"), k.state))
+        .map(|k| {
+            format!(
+                "{} ({}, {})",
+                k.url,
+                k.version.as_deref().unwrap_or("version unknown"),
+                k.state
+            )
+        })
         .collect();
-    Derived { mode, now, upgrade, es, kibana_snapshot, kibana_snapshot_rejected, es_rollback_snapshot, migration, kibana_answering }
+    Derived {
+        mode,
+        now,
+        upgrade,
+        es,
+        kibana_snapshot,
+        kibana_snapshot_rejected,
+        es_rollback_snapshot,
+        migration,
+        kibana_answering,
+    }
 }
 
 fn es_summary(bundle: &Bundle) -> EsSummary {
@@ -144,7 +162,11 @@ fn es_summary(bundle: &Bundle) -> EsSummary {
         .collect();
     versions.sort_by(|a, b| cmp_lenient(a, b));
     versions.dedup();
-    EsSummary { min_version: versions.first().cloned(), uniform: versions.len() <= 1, versions }
+    EsSummary {
+        min_version: versions.first().cloned(),
+        uniform: versions.len() <= 1,
+        versions,
+    }
 }
 
 /// Orders versions; unparsable ones sort last and by text, so sorting never fails.
@@ -157,7 +179,13 @@ fn cmp_lenient(a: &str, b: &str) -> Ordering {
     }
 }
 
-fn upgrade(bundle: &Bundle, mode: Mode, o: &Overrides, es: &EsSummary, aliases: &[VersionAlias]) -> Upgrade {
+fn upgrade(
+    bundle: &Bundle,
+    mode: Mode,
+    o: &Overrides,
+    es: &EsSummary,
+    aliases: &[VersionAlias],
+) -> Upgrade {
     let op = &bundle.operator;
     let indices = bundle.elastic.kibana_indices.as_deref().unwrap_or_default();
     let running_kibana = lowest_kibana_version(bundle);
@@ -167,14 +195,29 @@ fn upgrade(bundle: &Bundle, mode: Mode, o: &Overrides, es: &EsSummary, aliases: 
     } else if let Some(v) = &op.to {
         (Some(v.clone()), "bundle (--to at collection)".to_string())
     } else if mode == Mode::Rollback {
-        let newest = aliases
+        let newest_saved = aliases
             .iter()
             .map(|a| a.version.clone())
             .chain(indices.iter().filter_map(|i| index_version(&i.index)))
             .max_by(|a, b| cmp_lenient(a, b));
-        match (newest, &running_kibana) {
-            (Some(v), _) => (Some(v), "newest saved-object version alias or index".to_string()),
-            (None, Some(k)) => (Some(k.clone()), "running Kibana".to_string()),
+        // A running Kibana newer than every saved-object version is the failed target too:
+        // it was upgraded but never got to migrate (e.g. refused by older ES nodes).
+        let newest_running = bundle
+            .elastic
+            .kibana
+            .iter()
+            .filter_map(|k| k.version.clone())
+            .max_by(|a, b| cmp_lenient(a, b));
+        match (newest_saved, newest_running) {
+            (Some(s), Some(k)) if cmp_lenient(&k, &s) == Ordering::Greater => (
+                Some(k),
+                "running Kibana (newer than every saved-object version)".to_string(),
+            ),
+            (Some(s), _) => (
+                Some(s),
+                "newest saved-object version alias or index".to_string(),
+            ),
+            (None, Some(k)) => (Some(k), "running Kibana".to_string()),
             (None, None) => (None, "unknown: pass --to".to_string()),
         }
     } else {
@@ -189,11 +232,20 @@ fn upgrade(bundle: &Bundle, mode: Mode, o: &Overrides, es: &EsSummary, aliases: 
         let older = aliases
             .iter()
             .map(|a| a.version.clone())
-            .filter(|v| to.as_deref().is_none_or(|t| cmp_lenient(v, t) == Ordering::Less))
+            .filter(|v| {
+                to.as_deref()
+                    .is_none_or(|t| cmp_lenient(v, t) == Ordering::Less)
+            })
             .max_by(|a, b| cmp_lenient(a, b));
         match older {
-            Some(v) => (Some(v), "newest saved-object version alias older than `to`".to_string()),
-            None => (None, "unknown: no older saved-object version alias; pass --from".to_string()),
+            Some(v) => (
+                Some(v),
+                "newest saved-object version alias older than `to`".to_string(),
+            ),
+            None => (
+                None,
+                "unknown: no older saved-object version alias; pass --from".to_string(),
+            ),
         }
     } else if let Some(k) = running_kibana {
         (Some(k), "running Kibana".to_string())
@@ -206,14 +258,22 @@ fn upgrade(bundle: &Bundle, mode: Mode, o: &Overrides, es: &EsSummary, aliases: 
     let (started_at, started_at_source) = if let Some(t) = o.upgrade_started_at {
         (Some(t), "--upgrade-started-at".to_string())
     } else if let Some(t) = op.upgrade_started_at {
-        (Some(t), "bundle (--upgrade-started-at at collection)".to_string())
+        (
+            Some(t),
+            "bundle (--upgrade-started-at at collection)".to_string(),
+        )
     } else if mode == Mode::Preflight {
-        (Some(bundle.collected_at), "now (the upgrade has not started)".to_string())
+        (
+            Some(bundle.collected_at),
+            "now (the upgrade has not started)".to_string(),
+        )
     } else {
         let first = to.as_deref().and_then(|to| {
             indices
                 .iter()
-                .filter(|i| index_version(&i.index).is_some_and(|v| cmp_lenient(&v, to) == Ordering::Equal))
+                .filter(|i| {
+                    index_version(&i.index).is_some_and(|v| cmp_lenient(&v, to) == Ordering::Equal)
+                })
                 .filter_map(|i| i.created_at.map(|t| (t, i.index.clone())))
                 .min()
         });
@@ -223,7 +283,10 @@ fn upgrade(bundle: &Bundle, mode: Mode, o: &Overrides, es: &EsSummary, aliases: 
         }
     };
 
-    let kind = match (from.as_deref().map(version::parse_lenient), to.as_deref().map(version::parse_lenient)) {
+    let kind = match (
+        from.as_deref().map(version::parse_lenient),
+        to.as_deref().map(version::parse_lenient),
+    ) {
         (Some(Ok(f)), Some(Ok(t))) => {
             if f.major != t.major {
                 "major"
@@ -242,7 +305,16 @@ fn upgrade(bundle: &Bundle, mode: Mode, o: &Overrides, es: &EsSummary, aliases: 
         Mode::Preflight => to.clone(),
         Mode::Rollback => from.clone(),
     };
-    Upgrade { from, from_source, to, to_source, started_at, started_at_source, kind, kibana_version }
+    Upgrade {
+        from,
+        from_source,
+        to,
+        to_source,
+        started_at,
+        started_at_source,
+        kind,
+        kibana_version,
+    }
 }
 
 fn lowest_kibana_version(bundle: &Bundle) -> Option<String> {
@@ -258,19 +330,25 @@ fn lowest_kibana_version(bundle: &Bundle) -> Option<String> {
 pub fn split_version_alias(alias: &str) -> Option<(String, String)> {
     let (base, ver) = alias.rsplit_once('_')?;
     let is_base = base == ".kibana"
-        || base
-            .strip_prefix(".kibana_")
-            .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+        || base.strip_prefix(".kibana_").is_some_and(|rest| {
+            !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+        });
     let parts: Vec<&str> = ver.split('.').collect();
-    let is_version = parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let is_version = parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
     (is_base && is_version).then(|| (base.to_string(), ver.to_string()))
 }
 
 /// The version in an index name `<base>_<x.y.z>_001` or `<base>_<x.y.z>_reindex_temp`.
 pub fn index_version(index: &str) -> Option<String> {
-    let stem = index
-        .strip_suffix("_reindex_temp")
-        .or_else(|| index.rsplit_once('_').filter(|(_, n)| n.bytes().all(|b| b.is_ascii_digit())).map(|(s, _)| s))?;
+    let stem = index.strip_suffix("_reindex_temp").or_else(|| {
+        index
+            .rsplit_once('_')
+            .filter(|(_, n)| n.bytes().all(|b| b.is_ascii_digit()))
+            .map(|(s, _)| s)
+    })?;
     split_version_alias(stem).map(|(_, v)| v)
 }
 
@@ -292,18 +370,38 @@ fn version_aliases(indices: &[KibanaIndex]) -> Vec<VersionAlias> {
     out
 }
 
-fn migration_state(bundle: &Bundle, upgrade: &Upgrade, version_aliases: Vec<VersionAlias>) -> MigrationState {
+fn migration_state(
+    bundle: &Bundle,
+    upgrade: &Upgrade,
+    version_aliases: Vec<VersionAlias>,
+) -> MigrationState {
     let indices = bundle.elastic.kibana_indices.as_deref().unwrap_or_default();
-    let newer = |v: &str| upgrade.from.as_deref().is_some_and(|f| cmp_lenient(v, f) == Ordering::Greater);
+    let newer = |v: &str| {
+        upgrade
+            .from
+            .as_deref()
+            .is_some_and(|f| cmp_lenient(v, f) == Ordering::Greater)
+    };
     MigrationState {
-        newer_aliases: version_aliases.iter().filter(|a| newer(&a.version)).map(|a| a.alias.clone()).collect(),
-        reindex_temp: indices.iter().filter(|i| i.index.ends_with("_reindex_temp")).map(|i| i.index.clone()).collect(),
+        newer_aliases: version_aliases
+            .iter()
+            .filter(|a| newer(&a.version))
+            .map(|a| a.alias.clone())
+            .collect(),
+        reindex_temp: indices
+            .iter()
+            .filter(|i| i.index.ends_with("_reindex_temp"))
+            .map(|i| i.index.clone())
+            .collect(),
         newer_indices: indices
             .iter()
             .filter(|i| index_version(&i.index).is_some_and(|v| newer(&v)))
             .map(|i| i.index.clone())
             .collect(),
-        kibana_alias_index: indices.iter().find(|i| i.aliases.iter().any(|a| a == ".kibana")).map(|i| i.index.clone()),
+        kibana_alias_index: indices
+            .iter()
+            .find(|i| i.aliases.iter().any(|a| a == ".kibana"))
+            .map(|i| i.index.clone()),
         version_aliases,
     }
 }
@@ -315,7 +413,10 @@ fn has_kibana_feature(s: &Snapshot) -> bool {
 fn restorable(s: &Snapshot, bundle: &Bundle) -> bool {
     let Some(v) = &s.version else { return false };
     let nodes = bundle.elastic.nodes.as_deref().unwrap_or_default();
-    !nodes.is_empty() && nodes.iter().all(|n| version::compare(v, &n.version).is_ok_and(|o| o != Ordering::Greater))
+    !nodes.is_empty()
+        && nodes
+            .iter()
+            .all(|n| version::compare(v, &n.version).is_ok_and(|o| o != Ordering::Greater))
 }
 
 fn choice(s: &Snapshot, bundle: &Bundle, now: Timestamp) -> SnapshotChoice {
@@ -337,7 +438,12 @@ fn choice(s: &Snapshot, bundle: &Bundle, now: Timestamp) -> SnapshotChoice {
 
 /// Newest successful snapshot with the `kibana` feature state that started before the
 /// upgrade, preferring ones this cluster can restore. Snapshots are sorted newest first.
-fn choose_kibana_snapshot(bundle: &Bundle, upgrade: &Upgrade, es: &EsSummary, now: Timestamp) -> (Option<SnapshotChoice>, Vec<String>) {
+fn choose_kibana_snapshot(
+    bundle: &Bundle,
+    upgrade: &Upgrade,
+    es: &EsSummary,
+    now: Timestamp,
+) -> (Option<SnapshotChoice>, Vec<String>) {
     let _ = es;
     let snapshots = bundle.elastic.snapshots.as_deref().unwrap_or_default();
     let mut rejected = Vec::new();
@@ -354,7 +460,9 @@ fn choose_kibana_snapshot(bundle: &Bundle, upgrade: &Upgrade, es: &EsSummary, no
         };
         if let Some(cutoff) = upgrade.started_at {
             if start >= cutoff {
-                rejected.push(format!("{name}: started {start}, not before the upgrade ({cutoff})"));
+                rejected.push(format!(
+                    "{name}: started {start}, not before the upgrade ({cutoff})"
+                ));
                 continue;
             }
         } else if let Some(to) = upgrade.to.as_deref().filter(|_| upgrade.from.is_some()) {
@@ -367,7 +475,9 @@ fn choose_kibana_snapshot(bundle: &Bundle, upgrade: &Upgrade, es: &EsSummary, no
                 .flat_map(|f| f.indices.iter())
                 .any(|i| index_version(i).is_some_and(|v| cmp_lenient(&v, to) == Ordering::Equal));
             if migrated {
-                rejected.push(format!("{name}: its kibana indices are already of version {to}"));
+                rejected.push(format!(
+                    "{name}: its kibana indices are already of version {to}"
+                ));
                 continue;
             }
         }
@@ -379,8 +489,16 @@ fn choose_kibana_snapshot(bundle: &Bundle, upgrade: &Upgrade, es: &EsSummary, no
         .or_else(|| eligible.first())
         .map(|s| choice(s, bundle, now));
     if let Some(b) = &best {
-        for s in eligible.iter().take_while(|s| s.snapshot != b.snapshot || s.repository != b.repository) {
-            rejected.push(format!("{}/{}: version {} is newer than a node", s.repository, s.snapshot, s.version.as_deref().unwrap_or("unknown")));
+        for s in eligible
+            .iter()
+            .take_while(|s| s.snapshot != b.snapshot || s.repository != b.repository)
+        {
+            rejected.push(format!(
+                "{}/{}: version {} is newer than a node",
+                s.repository,
+                s.snapshot,
+                s.version.as_deref().unwrap_or("unknown")
+            ));
         }
     }
     rejected.truncate(10);
@@ -389,7 +507,11 @@ fn choose_kibana_snapshot(bundle: &Bundle, upgrade: &Upgrade, es: &EsSummary, no
 
 /// Newest successful full-cluster snapshot (global state) taken before the upgrade by an ES
 /// that the rollback Kibana accepts: what a new cluster of the old version restores.
-fn choose_es_snapshot(bundle: &Bundle, upgrade: &Upgrade, now: Timestamp) -> Option<SnapshotChoice> {
+fn choose_es_snapshot(
+    bundle: &Bundle,
+    upgrade: &Upgrade,
+    now: Timestamp,
+) -> Option<SnapshotChoice> {
     let kibana = upgrade.from.as_deref()?;
     let snapshots = bundle.elastic.snapshots.as_deref().unwrap_or_default();
     snapshots
@@ -400,7 +522,11 @@ fn choose_es_snapshot(bundle: &Bundle, upgrade: &Upgrade, now: Timestamp) -> Opt
             (Some(_), None) => true,
             (None, _) => false,
         })
-        .find(|s| s.version.as_deref().is_some_and(|v| version::kibana_accepts_es(kibana, v).unwrap_or(false)))
+        .find(|s| {
+            s.version
+                .as_deref()
+                .is_some_and(|v| version::kibana_accepts_es(kibana, v).unwrap_or(false))
+        })
         .map(|s| choice(s, bundle, now))
 }
 
@@ -410,7 +536,10 @@ mod tests {
 
     #[test]
     fn splits_version_aliases() {
-        assert_eq!(split_version_alias(".kibana_8.17.3"), Some((".kibana".into(), "8.17.3".into())));
+        assert_eq!(
+            split_version_alias(".kibana_8.17.3"),
+            Some((".kibana".into(), "8.17.3".into()))
+        );
         assert_eq!(
             split_version_alias(".kibana_task_manager_8.18.0"),
             Some((".kibana_task_manager".into(), "8.18.0".into()))
@@ -422,9 +551,18 @@ mod tests {
 
     #[test]
     fn index_versions() {
-        assert_eq!(index_version(".kibana_8.18.0_001").as_deref(), Some("8.18.0"));
-        assert_eq!(index_version(".kibana_8.18.0_reindex_temp").as_deref(), Some("8.18.0"));
-        assert_eq!(index_version(".kibana_analytics_8.17.3_001").as_deref(), Some("8.17.3"));
+        assert_eq!(
+            index_version(".kibana_8.18.0_001").as_deref(),
+            Some("8.18.0")
+        );
+        assert_eq!(
+            index_version(".kibana_8.18.0_reindex_temp").as_deref(),
+            Some("8.18.0")
+        );
+        assert_eq!(
+            index_version(".kibana_analytics_8.17.3_001").as_deref(),
+            Some("8.17.3")
+        );
         assert_eq!(index_version(".kibana_1"), None);
         assert_eq!(index_version(".kibana_security_session_1"), None);
     }

@@ -8,10 +8,21 @@ use crate::facts::derive::{Mode, Overrides, derive};
 pub fn schema_bundle() -> Bundle {
     let t = jiff::Timestamp::UNIX_EPOCH;
     let mut b = Bundle::new("elastic", jiff::Timestamp::from_second(86_400).unwrap_or(t));
-    b.target = Target { es: Some("http://es".into()), kibana: vec!["http://kb".into()] };
-    b.operator = OperatorFacts { from: Some("8.0.0".into()), to: Some("8.1.0".into()), upgrade_started_at: Some(jiff::Timestamp::from_second(3600).unwrap_or(t)) };
+    b.target = Target {
+        es: Some("http://es".into()),
+        kibana: vec!["http://kb".into()],
+    };
+    b.operator = OperatorFacts {
+        from: Some("8.0.0".into()),
+        to: Some("8.1.0".into()),
+        upgrade_started_at: Some(jiff::Timestamp::from_second(3600).unwrap_or(t)),
+    };
     b.elastic = ElasticFacts {
-        cluster: Some(ClusterInfo { cluster_name: Some("c".into()), cluster_uuid: Some("u".into()), version: Some("8.1.0".into()) }),
+        cluster: Some(ClusterInfo {
+            cluster_name: Some("c".into()),
+            cluster_uuid: Some("u".into()),
+            version: Some("8.1.0".into()),
+        }),
         nodes: Some(vec![EsNode {
             id: "n".into(),
             name: "n".into(),
@@ -27,7 +38,11 @@ pub fn schema_bundle() -> Bundle {
             relocating_shards: Some(0),
             initializing_shards: Some(0),
         }),
-        repositories: Some(vec![Repository { name: "r".into(), kind: Some("fs".into()), settings: serde_json::Map::new() }]),
+        repositories: Some(vec![Repository {
+            name: "r".into(),
+            kind: Some("fs".into()),
+            settings: serde_json::Map::new(),
+        }]),
         snapshots: Some(vec![Snapshot {
             repository: "r".into(),
             snapshot: "s".into(),
@@ -37,7 +52,10 @@ pub fn schema_bundle() -> Bundle {
             include_global_state: Some(true),
             start_time: Some(t),
             end_time: Some(t),
-            feature_states: vec![FeatureState { feature_name: "kibana".into(), indices: vec![".kibana_8.0.0_001".into()] }],
+            feature_states: vec![FeatureState {
+                feature_name: "kibana".into(),
+                indices: vec![".kibana_8.0.0_001".into()],
+            }],
             shards_failed: Some(0),
         }]),
         kibana_indices: Some(vec![KibanaIndex {

@@ -17,7 +17,10 @@ pub(super) fn render(r: &Report) -> String {
             status.set_message(f.message.clone());
             status.set_type(format!("{}/{}", f.severity.as_str(), f.outcome.as_str()));
             if matches!(f.outcome, Outcome::Fail | Outcome::Unknown | Outcome::Error) {
-                status.set_description(format!("{}\n\nremediation: {}\ndocs: {}", f.message, f.remediation, f.docs));
+                status.set_description(format!(
+                    "{}\n\nremediation: {}\ndocs: {}",
+                    f.message, f.remediation, f.docs
+                ));
             }
         }
         let mut case = TestCase::new(f.rule.clone(), status);

@@ -15,12 +15,23 @@ pub(super) fn render(r: &Report) -> String {
     let _ = writeln!(out, "| outcome | rule | severity | message |");
     let _ = writeln!(out, "|---|---|---|---|");
     for f in &r.findings {
-        let _ = writeln!(out, "| {} | `{}` | {} | {} |", outcome_label(f.outcome), f.rule, f.severity.as_str(), cell(&f.message));
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {} | {} |",
+            outcome_label(f.outcome),
+            f.rule,
+            f.severity.as_str(),
+            cell(&f.message)
+        );
     }
     if !r.collection_failures.is_empty() {
         let _ = writeln!(out, "\n## Could not collect\n");
         for f in &r.collection_failures {
-            let hint = f.hint.as_deref().map(|h| format!(" — {h}")).unwrap_or_default();
+            let hint = f
+                .hint
+                .as_deref()
+                .map(|h| format!(" — {h}"))
+                .unwrap_or_default();
             let _ = writeln!(out, "- `{}`: {}{hint}", f.endpoint, f.reason);
         }
     }

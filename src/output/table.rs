@@ -7,10 +7,18 @@ use std::fmt::Write as _;
 
 pub(super) fn render(r: &Report) -> String {
     let mut table = Table::new();
-    table.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic).set_width(120);
+    table
+        .load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(120);
     table.set_header(vec!["outcome", "rule", "severity", "message"]);
     for f in &r.findings {
-        table.add_row(vec![outcome_label(f.outcome), &f.rule, f.severity.as_str(), &f.message]);
+        table.add_row(vec![
+            outcome_label(f.outcome),
+            &f.rule,
+            f.severity.as_str(),
+            &f.message,
+        ]);
     }
     let mut out = String::new();
     let _ = writeln!(out, "{table}");
@@ -18,7 +26,11 @@ pub(super) fn render(r: &Report) -> String {
     if !r.collection_failures.is_empty() {
         let _ = writeln!(out, "\nCould not collect:");
         for f in &r.collection_failures {
-            let hint = f.hint.as_deref().map(|h| format!(" — {h}")).unwrap_or_default();
+            let hint = f
+                .hint
+                .as_deref()
+                .map(|h| format!(" — {h}"))
+                .unwrap_or_default();
             let _ = writeln!(out, "  - {}: {}{hint}", f.endpoint, f.reason);
         }
     }
@@ -27,7 +39,11 @@ pub(super) fn render(r: &Report) -> String {
         let _ = writeln!(out, "  {}. {}", i + 1, step.title);
         let _ = writeln!(out, "     on: {}", step.run_on);
         if let Some(req) = &step.request {
-            let body = if req.body.is_null() { String::new() } else { format!(" {}", req.body) };
+            let body = if req.body.is_null() {
+                String::new()
+            } else {
+                format!(" {}", req.body)
+            };
             let _ = writeln!(out, "     request: {} {}{body}", req.method, req.path);
         }
         for c in &step.commands {

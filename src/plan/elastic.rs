@@ -32,8 +32,12 @@ impl CurlOptions {
     fn prefix(&self) -> String {
         let mut parts = vec!["curl -sS".to_string()];
         match self.auth {
-            CurlAuth::ApiKey => parts.push("-H \"Authorization: ApiKey $RIPCORD_ES_API_KEY\"".into()),
-            CurlAuth::Basic => parts.push("-u \"$RIPCORD_ES_USERNAME:$RIPCORD_ES_PASSWORD\"".into()),
+            CurlAuth::ApiKey => {
+                parts.push("-H \"Authorization: ApiKey $RIPCORD_ES_API_KEY\"".into())
+            }
+            CurlAuth::Basic => {
+                parts.push("-u \"$RIPCORD_ES_USERNAME:$RIPCORD_ES_PASSWORD\"".into())
+            }
             CurlAuth::None => {}
         }
         if let Some(ca) = &self.ca_cert {
@@ -48,15 +52,27 @@ impl CurlOptions {
 
 /// Builds the plan for `mode` from facts, derived values and findings.
 pub fn plan(bundle: &Bundle, derived: &Derived, findings: &[Finding], curl: &CurlOptions) -> Plan {
-    let from = derived.upgrade.from.clone().unwrap_or_else(|| "<from: unknown, pass --from>".into());
-    let to = derived.upgrade.to.clone().unwrap_or_else(|| "<to: unknown, pass --to>".into());
+    let from = derived
+        .upgrade
+        .from
+        .clone()
+        .unwrap_or_else(|| "<from: unknown, pass --from>".into());
+    let to = derived
+        .upgrade
+        .to
+        .clone()
+        .unwrap_or_else(|| "<to: unknown, pass --to>".into());
     let es_url = bundle.target.es.clone().unwrap_or_else(|| "$ES_URL".into());
     let es_url = es_url.trim_end_matches('/').to_string();
     let title = match derived.mode {
         Mode::Rollback => format!("Roll Kibana back from {to} to {from}"),
         Mode::Preflight => format!("If this upgrade fails: roll Kibana back from {to} to {from}"),
     };
-    let mut plan = Plan { title, steps: Vec::new(), warnings: Vec::new() };
+    let mut plan = Plan {
+        title,
+        steps: Vec::new(),
+        warnings: Vec::new(),
+    };
     let hosts = kibana_hosts(bundle);
 
     plan.steps.push(stop_kibana(bundle, &hosts));
@@ -65,7 +81,7 @@ pub fn plan(bundle: &Bundle, derived: &Derived, findings: &[Finding], curl: &Cur
     if es_rollback {
         es_rollback_steps(bundle, derived, &from, curl, &mut plan);
     } else {
-        restore_kibana_steps(derived, &es_url, curl, &mut plan);
+        restore_kibana_steps(bundle, derived, &es_url, curl, &mut plan);
     }
 
     plan.steps.push(Step {
@@ -84,14 +100,23 @@ pub fn plan(bundle: &Bundle, derived: &Derived, findings: &[Finding], curl: &Cur
             .target
             .kibana
             .iter()
-            .map(|u| format!("curl -sS {} | jq '{{version: .version.number, level: .status.overall.level}}'", shell_quote(&format!("{}/api/status", u.trim_end_matches('/')))))
+            .map(|u| {
+                format!(
+                    "curl -sS {} | jq '{{version: .version.number, level: .status.overall.level}}'",
+                    shell_quote(&format!("{}/api/status", u.trim_end_matches('/')))
+                )
+            })
             .collect()
     };
     plan.steps.push(Step {
         title: format!("Verify: every instance reports version {from} and level \"available\""),
         run_on: hosts.join(", "),
         commands: verify,
-        request: Some(Request { method: "GET".into(), path: "/api/status".into(), body: serde_json::Value::Null }),
+        request: Some(Request {
+            method: "GET".into(),
+            path: "/api/status".into(),
+            body: serde_json::Value::Null,
+        }),
     });
 
     if derived.upgrade.started_at.is_none() && derived.mode == Mode::Rollback {
@@ -101,7 +126,10 @@ pub fn plan(bundle: &Bundle, derived: &Derived, findings: &[Finding], curl: &Cur
         ));
     }
     if derived.upgrade.from.is_none() {
-        plan.warnings.push(format!("the version to go back to is unknown ({}): pass --from", derived.upgrade.from_source));
+        plan.warnings.push(format!(
+            "the version to go back to is unknown ({}): pass --from",
+            derived.upgrade.from_source
+        ));
     }
     plan
 }
@@ -110,7 +138,9 @@ pub fn plan(bundle: &Bundle, derived: &Derived, findings: &[Finding], curl: &Cur
 /// predicted: would the current Kibana be refused by a cluster upgraded to `to`?
 fn needs_es_rollback(derived: &Derived, findings: &[Finding]) -> bool {
     match derived.mode {
-        Mode::Rollback => findings.iter().any(|f| f.rule == "es-rollback-needed" && f.outcome == Outcome::Fail),
+        Mode::Rollback => findings
+            .iter()
+            .any(|f| f.rule == "es-rollback-needed" && f.outcome == Outcome::Fail),
         Mode::Preflight => match (&derived.upgrade.from, &derived.upgrade.to) {
             (Some(from), Some(to)) => version::kibana_accepts_es(from, to).is_ok_and(|ok| !ok),
             _ => false,
@@ -150,17 +180,57 @@ fn stop_kibana(bundle: &Bundle, hosts: &[String]) -> Step {
         .kibana
         .iter()
         .filter(|k| k.state == "running" || k.state == "starting")
-        .map(|k| format!("{} ({})", k.url, k.version.as_deref().unwrap_or("version unknown")))
+        .map(|k| {
+            format!(
+                "{} ({})",
+                k.url,
+                k.version.as_deref().unwrap_or("version unknown")
+            )
+        })
         .collect();
     let title = if running.is_empty() {
         "Stop every Kibana instance (none answered at collection time; make sure)".to_string()
     } else {
-        format!("Stop every Kibana instance; still running: {}", running.join(", "))
+        format!(
+            "Stop every Kibana instance; still running: {}",
+            running.join(", ")
+        )
     };
-    Step { title, run_on: hosts.join(", "), commands, request: None }
+    Step {
+        title,
+        run_on: hosts.join(", "),
+        commands,
+        request: None,
+    }
 }
 
-fn restore_kibana_steps(derived: &Derived, es_url: &str, curl: &CurlOptions, plan: &mut Plan) {
+fn restore_kibana_steps(
+    bundle: &Bundle,
+    derived: &Derived,
+    es_url: &str,
+    curl: &CurlOptions,
+    plan: &mut Plan,
+) {
+    if bundle.elastic.snapshots.is_none() {
+        // Not "there is none": we could not look. Give the exact request with placeholders.
+        let body = json!({ "indices": "-*", "feature_states": ["kibana"] });
+        plan.steps.push(Step {
+            title: "Restore the kibana feature state from the newest SUCCESS snapshot that includes it and started before the upgrade (snapshots could not be listed: see kibana-snapshot)".into(),
+            run_on: format!("Elasticsearch cluster {es_url}"),
+            commands: vec![
+                format!("{} {}   # pick the snapshot", curl.prefix(), shell_quote(&format!("{es_url}/_snapshot/_all/_all?verbose=true&filter_path=snapshots.snapshot,snapshots.repository,snapshots.state,snapshots.start_time,snapshots.feature_states.feature_name"))),
+                format!(
+                    "{} -X POST {} -H 'Content-Type: application/json' -d {}",
+                    curl.prefix(),
+                    shell_quote(&format!("{es_url}/_snapshot/<repository>/<snapshot>/_restore")),
+                    shell_quote(&body.to_string())
+                ),
+            ],
+            request: Some(Request { method: "POST".into(), path: "/_snapshot/<repository>/<snapshot>/_restore".into(), body }),
+        });
+        plan.warnings.push("the snapshots could not be listed, so no snapshot was verified: everything saved after the chosen snapshot's start is lost".into());
+        return;
+    }
     let Some(snap) = &derived.kibana_snapshot else {
         plan.steps.push(Step {
             title: "No snapshot with the kibana feature state predates the upgrade: there is no supported way back; fix forward".into(),
@@ -171,7 +241,11 @@ fn restore_kibana_steps(derived: &Derived, es_url: &str, curl: &CurlOptions, pla
         plan.warnings.push("without a snapshot of the kibana feature state from before the upgrade, Kibana cannot be rolled back".into());
         return;
     };
-    let path = format!("/_snapshot/{}/{}/_restore", encode(&snap.repository), encode(&snap.snapshot));
+    let path = format!(
+        "/_snapshot/{}/{}/_restore",
+        encode(&snap.repository),
+        encode(&snap.snapshot)
+    );
     let body = json!({ "indices": "-*", "feature_states": ["kibana"] });
     plan.steps.push(Step {
         title: format!(
@@ -188,9 +262,19 @@ fn restore_kibana_steps(derived: &Derived, es_url: &str, curl: &CurlOptions, pla
                 shell_quote(&format!("{es_url}{path}")),
                 shell_quote(&body.to_string())
             ),
-            format!("{} {}   # wait until the restored indices are allocated", curl.prefix(), shell_quote(&format!("{es_url}/_cluster/health?wait_for_status=yellow&timeout=5m"))),
+            format!(
+                "{} {}   # wait until the restored indices are allocated",
+                curl.prefix(),
+                shell_quote(&format!(
+                    "{es_url}/_cluster/health?wait_for_status=yellow&timeout=5m"
+                ))
+            ),
         ],
-        request: Some(Request { method: "POST".into(), path, body }),
+        request: Some(Request {
+            method: "POST".into(),
+            path,
+            body,
+        }),
     });
     plan.warnings.push(format!(
         "everything saved in Kibana after {} (the snapshot's start) is lost: saved objects, dashboards, alerting and task state",
@@ -198,7 +282,13 @@ fn restore_kibana_steps(derived: &Derived, es_url: &str, curl: &CurlOptions, pla
     ));
 }
 
-fn es_rollback_steps(bundle: &Bundle, derived: &Derived, from: &str, curl: &CurlOptions, plan: &mut Plan) {
+fn es_rollback_steps(
+    bundle: &Bundle,
+    derived: &Derived,
+    from: &str,
+    curl: &CurlOptions,
+    plan: &mut Plan,
+) {
     let Some(snap) = &derived.es_rollback_snapshot else {
         plan.steps.push(Step {
             title: format!(
@@ -220,13 +310,21 @@ fn es_rollback_steps(bundle: &Bundle, derived: &Derived, from: &str, curl: &Curl
         )],
         request: None,
     });
-    let repo = bundle.elastic.repositories.iter().flatten().find(|r| r.name == snap.repository);
+    let repo = bundle
+        .elastic
+        .repositories
+        .iter()
+        .flatten()
+        .find(|r| r.name == snap.repository);
     let mut settings = repo.map(|r| r.settings.clone()).unwrap_or_default();
     settings.insert("readonly".into(), json!(true));
     let register = json!({ "type": repo.and_then(|r| r.kind.clone()).unwrap_or_else(|| "<type>".into()), "settings": settings });
     let reg_path = format!("/_snapshot/{}", encode(&snap.repository));
     plan.steps.push(Step {
-        title: format!("Register repository {} on the new cluster, read-only", snap.repository),
+        title: format!(
+            "Register repository {} on the new cluster, read-only",
+            snap.repository
+        ),
         run_on: "new cluster ($NEW_ES_URL)".into(),
         commands: vec![format!(
             "{} -X PUT \"$NEW_ES_URL\"{} -H 'Content-Type: application/json' -d {}",
@@ -234,9 +332,17 @@ fn es_rollback_steps(bundle: &Bundle, derived: &Derived, from: &str, curl: &Curl
             shell_quote(&reg_path),
             shell_quote(&register.to_string())
         )],
-        request: Some(Request { method: "PUT".into(), path: reg_path, body: register }),
+        request: Some(Request {
+            method: "PUT".into(),
+            path: reg_path,
+            body: register,
+        }),
     });
-    let path = format!("/_snapshot/{}/{}/_restore", encode(&snap.repository), encode(&snap.snapshot));
+    let path = format!(
+        "/_snapshot/{}/{}/_restore",
+        encode(&snap.repository),
+        encode(&snap.snapshot)
+    );
     let body = json!({ "indices": "*", "include_global_state": true });
     plan.steps.push(Step {
         title: format!(
@@ -267,10 +373,14 @@ fn es_rollback_steps(bundle: &Bundle, derived: &Derived, from: &str, curl: &Curl
 }
 
 fn time(s: &SnapshotChoice) -> String {
-    s.start_time.map(|t| t.to_string()).unwrap_or_else(|| "an unknown time".into())
+    s.start_time
+        .map(|t| t.to_string())
+        .unwrap_or_else(|| "an unknown time".into())
 }
 
 /// Percent-encodes a path segment (snapshot names may hold `<`, `>`, `{`, `}` from date math).
 fn encode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20")
+    url::form_urlencoded::byte_serialize(s.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
 }

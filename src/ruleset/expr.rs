@@ -42,21 +42,52 @@ pub struct References {
 
 /// The names the CEL standard library and macros provide.
 pub const BUILTIN_FUNCTIONS: &[&str] = &[
-    "size", "contains", "startsWith", "endsWith", "matches", "string", "int", "uint", "double", "bool",
-    "has", "all", "exists", "exists_one", "map", "filter", "max", "min", "type", "dyn", "bytes",
-    "@in", "@not_strictly_false",
+    "size",
+    "contains",
+    "startsWith",
+    "endsWith",
+    "matches",
+    "string",
+    "int",
+    "uint",
+    "double",
+    "bool",
+    "has",
+    "all",
+    "exists",
+    "exists_one",
+    "map",
+    "filter",
+    "max",
+    "min",
+    "type",
+    "dyn",
+    "bytes",
+    "@in",
+    "@not_strictly_false",
 ];
 
 impl Expr {
     /// Compiles `source`; the first parse error carries its position.
     pub fn compile(source: &str) -> Result<Self, ParseError> {
         match Program::compile(source) {
-            Ok(program) => Ok(Self { program, source: source.to_string() }),
+            Ok(program) => Ok(Self {
+                program,
+                source: source.to_string(),
+            }),
             Err(errors) => {
                 let first = errors.errors.first();
-                let (line, column) = first.map(|e| (e.pos.0.max(1) as usize, e.pos.1.max(0) as usize + 1)).unwrap_or((1, 1));
-                let message = first.map(|e| e.msg.clone()).unwrap_or_else(|| errors.to_string());
-                Err(ParseError { line, column, message })
+                let (line, column) = first
+                    .map(|e| (e.pos.0.max(1) as usize, e.pos.1.max(0) as usize + 1))
+                    .unwrap_or((1, 1));
+                let message = first
+                    .map(|e| e.msg.clone())
+                    .unwrap_or_else(|| errors.to_string());
+                Err(ParseError {
+                    line,
+                    column,
+                    message,
+                })
             }
         }
     }
@@ -69,7 +100,10 @@ impl Expr {
     }
 
     /// Evaluates with `vars` bound; the result as JSON.
-    pub fn eval(&self, vars: &BTreeMap<String, serde_json::Value>) -> Result<serde_json::Value, String> {
+    pub fn eval(
+        &self,
+        vars: &BTreeMap<String, serde_json::Value>,
+    ) -> Result<serde_json::Value, String> {
         let mut ctx = Context::default();
         functions::register(&mut ctx);
         for (name, value) in vars {
@@ -179,11 +213,17 @@ pub fn to_cel(v: &serde_json::Value) -> Value {
             None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
         },
         serde_json::Value::String(s) => Value::String(Arc::new(s.clone())),
-        serde_json::Value::Array(items) => Value::List(Arc::new(items.iter().map(to_cel).collect())),
+        serde_json::Value::Array(items) => {
+            Value::List(Arc::new(items.iter().map(to_cel).collect()))
+        }
         serde_json::Value::Object(map) => {
-            let entries: std::collections::HashMap<cel::objects::Key, Value> =
-                map.iter().map(|(k, v)| (cel::objects::Key::String(Arc::new(k.clone())), to_cel(v))).collect();
-            Value::Map(cel::objects::Map { map: Arc::new(entries) })
+            let entries: std::collections::HashMap<cel::objects::Key, Value> = map
+                .iter()
+                .map(|(k, v)| (cel::objects::Key::String(Arc::new(k.clone())), to_cel(v)))
+                .collect();
+            Value::Map(cel::objects::Map {
+                map: Arc::new(entries),
+            })
         }
     }
 }
@@ -196,7 +236,9 @@ pub fn to_json(v: &Value) -> serde_json::Value {
         Value::Bool(b) => J::Bool(*b),
         Value::Int(i) => J::from(*i),
         Value::UInt(u) => J::from(*u),
-        Value::Float(f) => serde_json::Number::from_f64(*f).map(J::Number).unwrap_or(J::Null),
+        Value::Float(f) => serde_json::Number::from_f64(*f)
+            .map(J::Number)
+            .unwrap_or(J::Null),
         Value::String(s) => J::String(s.to_string()),
         Value::List(items) => J::Array(items.iter().map(to_json).collect()),
         Value::Map(m) => {
@@ -223,13 +265,22 @@ mod tests {
     use super::*;
 
     fn vars(json: serde_json::Value) -> BTreeMap<String, serde_json::Value> {
-        json.as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+        json.as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 
     #[test]
     fn evaluates_with_functions_and_macros() {
-        let e = Expr::compile("es.nodes.all(n, kibana_accepts_es(k, n.version)) && semver_cmp('8.10.0', '8.9.1') > 0").unwrap();
-        let v = vars(serde_json::json!({"k": "8.17.3", "es": {"nodes": [{"version": "8.17.3"}, {"version": "8.18.0"}]}}));
+        let e = Expr::compile(
+            "es.nodes.all(n, kibana_accepts_es(k, n.version)) && semver_cmp('8.10.0', '8.9.1') > 0",
+        )
+        .unwrap();
+        let v = vars(
+            serde_json::json!({"k": "8.17.3", "es": {"nodes": [{"version": "8.17.3"}, {"version": "8.18.0"}]}}),
+        );
         assert!(e.eval_bool(&v).unwrap());
     }
 
@@ -255,9 +306,14 @@ mod tests {
 
     #[test]
     fn references_skip_comprehension_vars() {
-        let e = Expr::compile("es.nodes.all(n, n.version == derived.upgrade.to) && size(kibana) > 0").unwrap();
+        let e =
+            Expr::compile("es.nodes.all(n, n.version == derived.upgrade.to) && size(kibana) > 0")
+                .unwrap();
         let r = e.references();
-        assert_eq!(r.variables.iter().cloned().collect::<Vec<_>>(), vec!["derived", "es", "kibana"]);
+        assert_eq!(
+            r.variables.iter().cloned().collect::<Vec<_>>(),
+            vec!["derived", "es", "kibana"]
+        );
         assert!(r.paths.contains("derived.upgrade.to"));
         assert!(r.paths.contains("es.nodes"));
         assert!(!r.paths.iter().any(|p| p.starts_with("n.")));

@@ -16,8 +16,15 @@ use cel::{Context, ExecutionError};
 use std::sync::Arc;
 
 /// Names of our functions, for load-time reference checks.
-pub const NAMES: &[&str] =
-    &["semver_cmp", "semver_major", "semver_minor", "semver_patch", "is_prerelease", "same_release", "kibana_accepts_es"];
+pub const NAMES: &[&str] = &[
+    "semver_cmp",
+    "semver_major",
+    "semver_minor",
+    "semver_patch",
+    "is_prerelease",
+    "same_release",
+    "kibana_accepts_es",
+];
 
 fn err(name: &str, e: version::VersionError) -> ExecutionError {
     ExecutionError::function_error(name, e.to_string())
@@ -27,27 +34,54 @@ fn err(name: &str, e: version::VersionError) -> ExecutionError {
 pub fn register(ctx: &mut Context<'_, '_>) {
     // NOTE: add_function only fails on a clash with a standard-library name; ours have none,
     // and the unit tests below would catch a new one.
-    let _ = ctx.add_function("semver_cmp", |a: Arc<String>, b: Arc<String>| -> Result<i64, ExecutionError> {
-        Ok(version::compare(&a, &b).map_err(|e| err("semver_cmp", e))? as i64)
-    });
-    let _ = ctx.add_function("semver_major", |a: Arc<String>| -> Result<i64, ExecutionError> {
-        Ok(version::parse_lenient(&a).map_err(|e| err("semver_major", e))?.major as i64)
-    });
-    let _ = ctx.add_function("semver_minor", |a: Arc<String>| -> Result<i64, ExecutionError> {
-        Ok(version::parse_lenient(&a).map_err(|e| err("semver_minor", e))?.minor as i64)
-    });
-    let _ = ctx.add_function("semver_patch", |a: Arc<String>| -> Result<i64, ExecutionError> {
-        Ok(version::parse_lenient(&a).map_err(|e| err("semver_patch", e))?.patch as i64)
-    });
-    let _ = ctx.add_function("is_prerelease", |a: Arc<String>| -> Result<bool, ExecutionError> {
-        version::is_prerelease(&a).map_err(|e| err("is_prerelease", e))
-    });
-    let _ = ctx.add_function("same_release", |a: Arc<String>, b: Arc<String>| -> Result<bool, ExecutionError> {
-        version::same_release(&a, &b).map_err(|e| err("same_release", e))
-    });
-    let _ = ctx.add_function("kibana_accepts_es", |k: Arc<String>, es: Arc<String>| -> Result<bool, ExecutionError> {
-        version::kibana_accepts_es(&k, &es).map_err(|e| err("kibana_accepts_es", e))
-    });
+    let _ = ctx.add_function(
+        "semver_cmp",
+        |a: Arc<String>, b: Arc<String>| -> Result<i64, ExecutionError> {
+            Ok(version::compare(&a, &b).map_err(|e| err("semver_cmp", e))? as i64)
+        },
+    );
+    let _ = ctx.add_function(
+        "semver_major",
+        |a: Arc<String>| -> Result<i64, ExecutionError> {
+            Ok(version::parse_lenient(&a)
+                .map_err(|e| err("semver_major", e))?
+                .major as i64)
+        },
+    );
+    let _ = ctx.add_function(
+        "semver_minor",
+        |a: Arc<String>| -> Result<i64, ExecutionError> {
+            Ok(version::parse_lenient(&a)
+                .map_err(|e| err("semver_minor", e))?
+                .minor as i64)
+        },
+    );
+    let _ = ctx.add_function(
+        "semver_patch",
+        |a: Arc<String>| -> Result<i64, ExecutionError> {
+            Ok(version::parse_lenient(&a)
+                .map_err(|e| err("semver_patch", e))?
+                .patch as i64)
+        },
+    );
+    let _ = ctx.add_function(
+        "is_prerelease",
+        |a: Arc<String>| -> Result<bool, ExecutionError> {
+            version::is_prerelease(&a).map_err(|e| err("is_prerelease", e))
+        },
+    );
+    let _ = ctx.add_function(
+        "same_release",
+        |a: Arc<String>, b: Arc<String>| -> Result<bool, ExecutionError> {
+            version::same_release(&a, &b).map_err(|e| err("same_release", e))
+        },
+    );
+    let _ = ctx.add_function(
+        "kibana_accepts_es",
+        |k: Arc<String>, es: Arc<String>| -> Result<bool, ExecutionError> {
+            version::kibana_accepts_es(&k, &es).map_err(|e| err("kibana_accepts_es", e))
+        },
+    );
 }
 
 #[cfg(test)]
@@ -56,7 +90,10 @@ mod tests {
     fn all_register_without_clash() {
         let mut ctx = cel::Context::default();
         for name in super::NAMES {
-            assert!(ctx.add_function(name, |a: i64| a).is_ok(), "{name} clashes with the standard library");
+            assert!(
+                ctx.add_function(name, |a: i64| a).is_ok(),
+                "{name} clashes with the standard library"
+            );
         }
     }
 }

@@ -90,7 +90,10 @@ pub struct RuleFileError {
 /// Every problem found while loading rules.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 #[error("{} invalid rule file problem(s)", problems.len())]
-#[diagnostic(code(ripcord::rules::load), help("see rules/README.md for the rule file format"))]
+#[diagnostic(
+    code(ripcord::rules::load),
+    help("see rules/README.md for the rule file format")
+)]
 pub struct LoadError {
     #[related]
     pub problems: Vec<RuleFileError>,
@@ -118,12 +121,21 @@ pub fn load(extra_dir: Option<&Path>, schema: &Schema) -> Result<RuleSet, LoadEr
                     }
                     Err(p) => problems.extend(p),
                 },
-                Err(e) => problems.push(problem(&shown, "", 0..0, format!("cannot read: {e}"), "", None)),
+                Err(e) => problems.push(problem(
+                    &shown,
+                    "",
+                    0..0,
+                    format!("cannot read: {e}"),
+                    "",
+                    None,
+                )),
             }
         }
     }
     if problems.is_empty() {
-        Ok(RuleSet { rules: by_id.into_values().collect() })
+        Ok(RuleSet {
+            rules: by_id.into_values().collect(),
+        })
     } else {
         Err(LoadError { problems })
     }
@@ -144,7 +156,14 @@ fn rule_files(dir: &Path, problems: &mut Vec<RuleFileError>) -> Vec<std::path::P
                     }
                 }
             }
-            Err(e) => problems.push(problem(&d.display().to_string(), "", 0..0, format!("cannot read rules directory: {e}"), "", None)),
+            Err(e) => problems.push(problem(
+                &d.display().to_string(),
+                "",
+                0..0,
+                format!("cannot read rules directory: {e}"),
+                "",
+                None,
+            )),
         }
     }
     out.sort();
@@ -183,9 +202,14 @@ impl Schema {
         let mut parts = path.split('.');
         let mut current = parts.next().unwrap_or_default().to_string();
         for part in parts {
-            let Some(members) = self.objects.get(&current) else { return Ok(()) };
+            let Some(members) = self.objects.get(&current) else {
+                return Ok(());
+            };
             if !members.contains(part) {
-                return Err((format!("{current}.{part}"), members.iter().cloned().collect()));
+                return Err((
+                    format!("{current}.{part}"),
+                    members.iter().cloned().collect(),
+                ));
             }
             current = format!("{current}.{part}");
         }
@@ -201,46 +225,116 @@ impl Schema {
 }
 
 /// Parses and validates one rule file.
-pub fn parse_rule(path: &str, text: &str, schema: &Schema, origin: &str) -> Result<Rule, Vec<RuleFileError>> {
+pub fn parse_rule(
+    path: &str,
+    text: &str,
+    schema: &Schema,
+    origin: &str,
+) -> Result<Rule, Vec<RuleFileError>> {
     let raw: RawRule = toml::from_str(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
-        vec![problem(path, text, span, e.message().trim().to_string(), "here", None)]
+        vec![problem(
+            path,
+            text,
+            span,
+            e.message().trim().to_string(),
+            "here",
+            None,
+        )]
     })?;
     let mut problems = Vec::new();
-    let stem = Path::new(path).file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    let stem = Path::new(path)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
     if raw.id.get_ref() != stem {
-        problems.push(problem(path, text, raw.id.span(), format!("id {:?} must equal the file name {stem:?}", raw.id.get_ref()), "this id", None));
+        problems.push(problem(
+            path,
+            text,
+            raw.id.span(),
+            format!(
+                "id {:?} must equal the file name {stem:?}",
+                raw.id.get_ref()
+            ),
+            "this id",
+            None,
+        ));
     }
-    if let Some(parent) = Path::new(path).parent().and_then(|p| p.file_name()).and_then(|s| s.to_str())
+    if let Some(parent) = Path::new(path)
+        .parent()
+        .and_then(|p| p.file_name())
+        .and_then(|s| s.to_str())
         && origin == "built-in"
         && parent != raw.product.get_ref()
     {
-        problems.push(problem(path, text, raw.product.span(), format!("product {:?} must equal the folder {parent:?}", raw.product.get_ref()), "this product", None));
+        problems.push(problem(
+            path,
+            text,
+            raw.product.span(),
+            format!(
+                "product {:?} must equal the folder {parent:?}",
+                raw.product.get_ref()
+            ),
+            "this product",
+            None,
+        ));
     }
     let severity = match raw.severity.get_ref().as_str() {
         "blocker" => Severity::Blocker,
         "warning" => Severity::Warning,
         "info" => Severity::Info,
         other => {
-            problems.push(problem(path, text, raw.severity.span(), format!("unknown severity {other:?}"), "here", Some("one of: blocker, warning, info".into())));
+            problems.push(problem(
+                path,
+                text,
+                raw.severity.span(),
+                format!("unknown severity {other:?}"),
+                "here",
+                Some("one of: blocker, warning, info".into()),
+            ));
             Severity::Info
         }
     };
     for m in raw.modes.get_ref() {
         if !MODES.contains(&m.as_str()) {
-            problems.push(problem(path, text, raw.modes.span(), format!("unknown mode {m:?}"), "here", Some("modes are: preflight, rollback".into())));
+            problems.push(problem(
+                path,
+                text,
+                raw.modes.span(),
+                format!("unknown mode {m:?}"),
+                "here",
+                Some("modes are: preflight, rollback".into()),
+            ));
         }
     }
     for r in &raw.requires {
         if !GROUPS.contains(&r.get_ref().as_str()) {
-            problems.push(problem(path, text, r.span(), format!("unknown fact group {:?}", r.get_ref()), "here", Some(format!("known groups: {}", GROUPS.join(", ")))));
+            problems.push(problem(
+                path,
+                text,
+                r.span(),
+                format!("unknown fact group {:?}", r.get_ref()),
+                "here",
+                Some(format!("known groups: {}", GROUPS.join(", "))),
+            ));
         }
     }
-    let params: BTreeMap<String, serde_json::Value> =
-        raw.params.iter().map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or(serde_json::Value::Null))).collect();
+    let params: BTreeMap<String, serde_json::Value> = raw
+        .params
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                serde_json::to_value(v).unwrap_or(serde_json::Value::Null),
+            )
+        })
+        .collect();
     let schema = schema.with_params(&params);
     let expr = compile_checked(path, text, &raw.expr, "expr", &schema, &mut problems);
-    let when = raw.when.as_ref().and_then(|w| compile_checked(path, text, w, "when", &schema, &mut problems));
+    let when = raw
+        .when
+        .as_ref()
+        .and_then(|w| compile_checked(path, text, w, "when", &schema, &mut problems));
     let mut evidence = Vec::new();
     for (key, value) in &raw.evidence {
         match value.as_str() {
@@ -248,16 +342,31 @@ pub fn parse_rule(path: &str, text: &str, schema: &Schema, origin: &str) -> Resu
                 // Evidence values are plain strings inside a table; find their span by text.
                 let span = find_span(text, src);
                 let spanned = Spanned::new(span, src.to_string());
-                if let Some(e) = compile_checked(path, text, &spanned, &format!("evidence.{key}"), &schema, &mut problems) {
+                if let Some(e) = compile_checked(
+                    path,
+                    text,
+                    &spanned,
+                    &format!("evidence.{key}"),
+                    &schema,
+                    &mut problems,
+                ) {
                     evidence.push((key.clone(), e));
                 }
             }
-            None => problems.push(problem(path, text, 0..0, format!("evidence.{key} must be a CEL expression string"), "", None)),
+            None => problems.push(problem(
+                path,
+                text,
+                0..0,
+                format!("evidence.{key} must be a CEL expression string"),
+                "",
+                None,
+            )),
         }
     }
     for (which, template) in [("pass", &raw.message.pass), ("fail", &raw.message.fail)] {
         for placeholder in placeholders(template) {
-            let known = raw.evidence.contains_key(&placeholder) || params.contains_key(&placeholder);
+            let known =
+                raw.evidence.contains_key(&placeholder) || params.contains_key(&placeholder);
             if !known {
                 let span = find_span(text, template);
                 problems.push(problem(path, text, span, format!("message.{which} uses {{{placeholder}}}, which is neither an evidence key nor a param"), "here", None));
@@ -301,21 +410,49 @@ fn compile_checked(
             for v in &refs.variables {
                 if !ROOTS.contains(&v.as_str()) {
                     let at = locate(text, content_start, source.get_ref(), v);
-                    problems.push(problem(path, text, at, format!("{what} refers to unknown variable `{v}`"), "unknown", Some(format!("known roots: {}", ROOTS.join(", ")))));
+                    problems.push(problem(
+                        path,
+                        text,
+                        at,
+                        format!("{what} refers to unknown variable `{v}`"),
+                        "unknown",
+                        Some(format!("known roots: {}", ROOTS.join(", "))),
+                    ));
                 }
             }
             for p in &refs.paths {
                 if let Err((bad, members)) = schema.check(p) {
                     let last = bad.rsplit('.').next().unwrap_or(&bad).to_string();
                     let at = locate(text, content_start, source.get_ref(), &last);
-                    problems.push(problem(path, text, at, format!("{what} refers to unknown fact `{bad}`"), "unknown fact", Some(format!("known here: {}", members.join(", ")))));
+                    problems.push(problem(
+                        path,
+                        text,
+                        at,
+                        format!("{what} refers to unknown fact `{bad}`"),
+                        "unknown fact",
+                        Some(format!("known here: {}", members.join(", "))),
+                    ));
                 }
             }
             for f in &refs.functions {
-                let known = BUILTIN_FUNCTIONS.contains(&f.as_str()) || functions::NAMES.contains(&f.as_str()) || f.starts_with('_') || f.starts_with('@') || f == "!_";
+                let known = BUILTIN_FUNCTIONS.contains(&f.as_str())
+                    || functions::NAMES.contains(&f.as_str())
+                    || f.starts_with('_')
+                    || f.starts_with('@')
+                    || f == "!_";
                 if !known {
                     let at = locate(text, content_start, source.get_ref(), f);
-                    problems.push(problem(path, text, at, format!("{what} calls unknown function `{f}`"), "unknown function", Some(format!("ripcord functions: {}", functions::NAMES.join(", ")))));
+                    problems.push(problem(
+                        path,
+                        text,
+                        at,
+                        format!("{what} calls unknown function `{f}`"),
+                        "unknown function",
+                        Some(format!(
+                            "ripcord functions: {}",
+                            functions::NAMES.join(", ")
+                        )),
+                    ));
                 }
             }
             Some(e)
@@ -323,7 +460,14 @@ fn compile_checked(
         Err(err) => {
             let offset = offset_in(source.get_ref(), err.line, err.column);
             let at = content_start + offset;
-            problems.push(problem(path, text, at..at + 1, format!("{what}: CEL syntax error: {}", err.message), "here", None));
+            problems.push(problem(
+                path,
+                text,
+                at..at + 1,
+                format!("{what}: CEL syntax error: {}", err.message),
+                "here",
+                None,
+            ));
             None
         }
     }
@@ -394,10 +538,21 @@ pub fn placeholders(template: &str) -> Vec<String> {
     out
 }
 
-fn problem(path: &str, text: &str, span: std::ops::Range<usize>, message: String, label: &str, help: Option<String>) -> RuleFileError {
+fn problem(
+    path: &str,
+    text: &str,
+    span: std::ops::Range<usize>,
+    message: String,
+    label: &str,
+    help: Option<String>,
+) -> RuleFileError {
     let start = span.start.min(text.len());
     let (line, column) = line_col(text, start);
-    let len = span.end.saturating_sub(span.start).max(usize::from(!text.is_empty())).min(text.len() - start);
+    let len = span
+        .end
+        .saturating_sub(span.start)
+        .max(usize::from(!text.is_empty()))
+        .min(text.len() - start);
     RuleFileError {
         path: path.to_string(),
         line,

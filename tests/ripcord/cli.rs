@@ -1,23 +1,25 @@
-//! CLI contract: exit codes, formats, flags, secrets, read-only.
+//! CLI contract: exit codes, formats, flags, secrets, read-only, bundle round trip.
 
 use crate::common;
 use assert_cmd::Command;
 
-pub const NOW_FAILED_MINOR: &str = "2026-11-20T06:00:00Z";
-
-/// Runs the binary with `args` and a clean credential environment.
-pub fn ripcord(args: &[String]) -> (String, String, i32) {
-    let out = Command::cargo_bin("ripcord")
-        .expect("binary")
-        .env_remove("RIPCORD_ES_API_KEY")
-        .env_remove("RIPCORD_ES_USERNAME")
-        .env_remove("RIPCORD_ES_PASSWORD")
-        .env_remove("RIPCORD_KIBANA_API_KEY")
-        .env_remove("RIPCORD_KIBANA_USERNAME")
-        .env_remove("RIPCORD_KIBANA_PASSWORD")
-        .args(args)
-        .output()
-        .expect("run");
+/// Runs the binary with `args`, a clean credential environment plus `env`.
+pub fn ripcord_env(args: &[String], env: &[(&str, &str)]) -> (String, String, i32) {
+    let mut cmd = Command::cargo_bin("ripcord").expect("binary");
+    for var in [
+        "RIPCORD_ES_API_KEY",
+        "RIPCORD_ES_USERNAME",
+        "RIPCORD_ES_PASSWORD",
+        "RIPCORD_KIBANA_API_KEY",
+        "RIPCORD_KIBANA_USERNAME",
+        "RIPCORD_KIBANA_PASSWORD",
+    ] {
+        cmd.env_remove(var);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.args(args).output().expect("run");
     (
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -25,17 +27,494 @@ pub fn ripcord(args: &[String]) -> (String, String, i32) {
     )
 }
 
+pub fn ripcord(args: &[String]) -> (String, String, i32) {
+    ripcord_env(args, &[])
+}
+
 pub fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn rollback_failed_minor_upgrade_live() {
-    let s = common::start("failed-minor-upgrade").await;
-    let mut a = args(&["rollback", "elastic", "--format", "json", "--no-progress", "--now", NOW_FAILED_MINOR]);
+fn facts(name: &str) -> String {
+    common::fixtures_dir()
+        .join("facts")
+        .join(format!("{name}.json"))
+        .display()
+        .to_string()
+}
+
+/// `MODE elastic --now NOW [run args]` for a scenario.
+fn scenario_args(name: &str) -> Vec<String> {
+    let run = common::manifest(name).run.expect("run");
+    let mut a = args(&[&run.mode, "elastic", "--no-progress", "--now", &run.now]);
+    a.extend(run.args.iter().cloned());
+    a
+}
+
+async fn live(name: &str, extra: &[&str]) -> (String, String, i32) {
+    let s = common::start(name).await;
+    let mut a = scenario_args(name);
     a.extend(s.target_args());
-    let (stdout, stderr, code) = ripcord(&a);
-    eprintln!("{stderr}");
-    println!("{stdout}");
-    assert_eq!(code, 0, "{stdout}");
+    a.extend(args(extra));
+    let (out, err, code) = ripcord(&a);
+    let requests = s.requests().await;
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.starts_with("GET ") || r.starts_with("HEAD ")),
+        "{requests:?}"
+    );
+    (s.normalize(&out), s.normalize(&err), code)
+}
+
+fn offline(name: &str, extra: &[&str]) -> (String, String, i32) {
+    let mut a = scenario_args(name);
+    a.retain(|x| x != "--timeout" && x != "1");
+    a.extend(args(&["--facts", &facts(name)]));
+    a.extend(args(extra));
+    ripcord(&a)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exit_codes_follow_the_contract() {
+    assert_eq!(live("healthy-preflight", &[]).await.2, 0, "ready");
+    assert_eq!(live("major-7-to-8", &[]).await.2, 1, "a blocker failed");
+    assert_eq!(
+        live("es-unauthorized", &[]).await.2,
+        3,
+        "blockers unknown, none failed"
+    );
+    assert_eq!(
+        live("unparsable-version", &[]).await.2,
+        3,
+        "a blocker errored"
+    );
+    assert_eq!(
+        live("failed-minor-upgrade", &[]).await.2,
+        0,
+        "only warnings failed"
+    );
+    assert_eq!(
+        live("failed-minor-upgrade", &["--fail-on", "warning"])
+            .await
+            .2,
+        1,
+        "--fail-on warning"
+    );
+    assert_eq!(
+        live("failed-major-skip", &[]).await.2,
+        1,
+        "ES must be rolled back too"
+    );
+    assert_eq!(live("rollback-no-snapshot", &[]).await.2, 1, "no way back");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bundle_gives_the_live_findings() {
+    for name in common::scenarios() {
+        let (live_out, _, live_code) = live(&name, &["--format", "json"]).await;
+        let (facts_out, err, facts_code) = offline(&name, &["--format", "json"]);
+        assert_eq!(live_code, facts_code, "{name}: {err}");
+        let a: serde_json::Value = serde_json::from_str(&live_out).expect("json");
+        let b: serde_json::Value = serde_json::from_str(&facts_out).expect("json");
+        assert_eq!(a["findings"], b["findings"], "{name}");
+        assert_eq!(a["plan"], b["plan"], "{name}");
+        assert_eq!(a["verdict"], b["verdict"], "{name}");
+    }
+}
+
+#[test]
+fn formats_snapshot() {
+    for format in ["table", "markdown", "junit", "json"] {
+        let (out, err, code) = offline("failed-minor-upgrade", &["--format", format]);
+        assert_eq!(code, 0, "{err}");
+        insta::assert_snapshot!(format!("failed-minor-upgrade.{format}"), out);
+    }
+    let (out, _, code) = offline("failed-major-skip", &["--format", "table"]);
+    assert_eq!(code, 1);
+    insta::assert_snapshot!("failed-major-skip.table", out);
+    let (out, _, code) = offline("healthy-preflight", &["--format", "markdown"]);
+    assert_eq!(code, 0);
+    insta::assert_snapshot!("healthy-preflight.markdown", out);
+}
+
+#[test]
+fn json_report_has_the_contract_fields() {
+    let (out, _, code) = offline("failed-major-skip", &["--format", "json"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["schema"], "ripcord.report/v1");
+    assert_eq!(v["product"], "elastic");
+    assert_eq!(v["mode"], "rollback");
+    assert_eq!(v["upgrade"]["from"], "8.17.3");
+    assert_eq!(v["upgrade"]["to"], "9.0.0");
+    assert_eq!(v["verdict"], "not_ready");
+    assert_eq!(v["exit_code"], 1);
+    for k in ["pass", "fail", "skip", "unknown", "error"] {
+        assert!(v["summary"][k].is_u64(), "summary.{k}");
+    }
+    for f in v["findings"].as_array().unwrap() {
+        for k in [
+            "rule",
+            "title",
+            "severity",
+            "outcome",
+            "message",
+            "evidence",
+            "remediation",
+            "docs",
+        ] {
+            assert!(!f[k].is_null(), "finding.{k}");
+        }
+    }
+    let steps = v["plan"]["steps"].as_array().unwrap();
+    let restore = steps
+        .iter()
+        .find(|s| s["request"]["path"] == "/_snapshot/backups/pre-upgrade-full-8.17.3/_restore")
+        .expect("full restore");
+    assert_eq!(restore["request"]["method"], "POST");
+    assert_eq!(
+        restore["request"]["body"],
+        serde_json::json!({"indices": "*", "include_global_state": true})
+    );
+    assert!(
+        v["plan"]["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("2026-11-20T01:00:00Z"))
+    );
+}
+
+#[test]
+fn rollback_plan_restores_the_kibana_feature_state_exactly() {
+    let (out, _, _) = offline("failed-minor-upgrade", &["--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let steps = v["plan"]["steps"].as_array().unwrap();
+    assert!(
+        steps[0]["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Stop every Kibana instance")
+    );
+    assert_eq!(
+        steps[1]["request"]["path"],
+        "/_snapshot/backups/pre-upgrade-8.17.3-2026.11.20/_restore"
+    );
+    assert_eq!(
+        steps[1]["request"]["body"],
+        serde_json::json!({"indices": "-*", "feature_states": ["kibana"]})
+    );
+    assert_eq!(
+        steps[1]["commands"][0],
+        "curl -sS -X POST https://es.example:9200/_snapshot/backups/pre-upgrade-8.17.3-2026.11.20/_restore -H 'Content-Type: application/json' -d '{\"indices\":\"-*\",\"feature_states\":[\"kibana\"]}'"
+    );
+    assert_eq!(steps[2]["title"], "Start every Kibana instance on 8.17.3");
+    assert_eq!(steps[3]["request"]["path"], "/api/status");
+}
+
+#[test]
+fn curl_commands_name_credential_variables_never_values() {
+    let a = {
+        let mut a = scenario_args("failed-minor-upgrade");
+        a.extend(args(&[
+            "--facts",
+            &facts("failed-minor-upgrade"),
+            "--format",
+            "json",
+        ]));
+        a
+    };
+    let (out, _, _) = ripcord_env(
+        &a,
+        &[("RIPCORD_ES_API_KEY", "c2VjcmV0LWtleS1kby1ub3QtcHJpbnQ=")],
+    );
+    assert!(out.contains("Authorization: ApiKey $RIPCORD_ES_API_KEY"));
+    assert!(!out.contains("c2VjcmV0LWtleS1kby1ub3QtcHJpbnQ="));
+    let (out, _, _) = ripcord_env(
+        &a,
+        &[
+            ("RIPCORD_ES_USERNAME", "elastic"),
+            ("RIPCORD_ES_PASSWORD", "hunter2-do-not-print"),
+        ],
+    );
+    assert!(
+        out.contains("-u \\\"$RIPCORD_ES_USERNAME:$RIPCORD_ES_PASSWORD\\\""),
+        "{out}"
+    );
+    assert!(!out.contains("hunter2"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_secret_reaches_stdout_stderr_or_bundle() {
+    let secret = "hunter2-Sup3r-s3cret";
+    let basic = base64_of(&format!("elastic:{secret}"));
+    let s = common::start("failed-minor-upgrade").await;
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("facts.json");
+    for mode in ["collect", "rollback"] {
+        let mut a = args(&[mode, "elastic", "-v", "--no-progress"]);
+        a.extend(s.target_args());
+        if mode == "collect" {
+            a.extend(args(&["--output", bundle.to_str().unwrap()]));
+        } else {
+            a.extend(args(&["--format", "json"]));
+        }
+        let (out, err, code) = ripcord_env(
+            &a,
+            &[
+                ("RIPCORD_ES_USERNAME", "elastic"),
+                ("RIPCORD_ES_PASSWORD", secret),
+            ],
+        );
+        assert!(code == 0 || code == 1, "{err}");
+        for text in [&out, &err] {
+            assert!(
+                !text.contains(secret) && !text.contains(&basic),
+                "secret leaked in {mode}"
+            );
+        }
+        assert!(err.contains("GET "), "-v logs requests: {err}");
+        assert!(
+            !err.to_lowercase().contains("authorization"),
+            "-v never logs headers"
+        );
+    }
+    let text = std::fs::read_to_string(&bundle).unwrap();
+    assert!(!text.contains(secret) && !text.contains(&basic));
+    // The credentials did reach the server.
+    let received = s.es.as_ref().unwrap().received_requests().await.unwrap();
+    assert!(received.iter().all(|r| {
+        r.headers
+            .get("authorization")
+            .is_some_and(|h| h.to_str().unwrap() == format!("Basic {basic}"))
+    }));
+}
+
+fn base64_of(s: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn collect_then_evaluate_round_trip() {
+    let s = common::start("healthy-preflight").await;
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("facts.json");
+    let mut a = args(&[
+        "collect",
+        "elastic",
+        "--no-progress",
+        "--to",
+        "8.15.3",
+        "--now",
+        "2026-11-20T12:00:00Z",
+        "--output",
+        bundle.to_str().unwrap(),
+    ]);
+    a.extend(s.target_args());
+    let (_, err, code) = ripcord(&a);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("wrote"), "{err}");
+    // `--to` given at collection is recorded, so preflight needs nothing more.
+    let (out, err, code) = ripcord(&args(&[
+        "preflight",
+        "elastic",
+        "--facts",
+        bundle.to_str().unwrap(),
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{err}{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["upgrade"]["to"], "8.15.3");
+    let text = std::fs::read_to_string(&bundle).unwrap();
+    let b: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(b["schema"], "ripcord.facts/v1");
+    assert!(
+        b["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["method"] == "GET")
+    );
+}
+
+#[test]
+fn bad_bundles_are_exit_2_with_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read_to_string(facts("healthy-preflight")).unwrap();
+    let truncated = dir.path().join("truncated.json");
+    std::fs::write(&truncated, &good[..good.len() / 2]).unwrap();
+    let (_, err, code) = ripcord(&args(&[
+        "preflight",
+        "elastic",
+        "--to",
+        "8.15.3",
+        "--facts",
+        truncated.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 2);
+    assert!(err.contains("truncated.json"), "{err}");
+    assert!(err.contains("line"), "{err}");
+    let wrong = dir.path().join("wrong.json");
+    std::fs::write(
+        &wrong,
+        good.replacen("\"status\": \"green\"", "\"status\": 7", 1),
+    )
+    .unwrap();
+    let (_, err, code) = ripcord(&args(&[
+        "preflight",
+        "elastic",
+        "--to",
+        "8.15.3",
+        "--facts",
+        wrong.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 2);
+    assert!(err.contains("elastic.health.status"), "field path: {err}");
+    let (_, err, code) = ripcord(&args(&[
+        "rollback",
+        "elastic",
+        "--facts",
+        "/nonexistent/facts.json",
+    ]));
+    assert_eq!(code, 2);
+    assert!(err.contains("/nonexistent/facts.json"), "{err}");
+}
+
+#[test]
+fn bad_arguments_are_exit_2() {
+    let cases: &[&[&str]] = &[
+        &["preflight", "elastic", "--es", "http://127.0.0.1:9"],
+        &["rollback", "elastic"],
+        &["rollback", "elastic", "--es", "not a url"],
+        &[
+            "preflight",
+            "elastic",
+            "--to",
+            "banana",
+            "--facts",
+            "x.json",
+        ],
+        &["rollback", "elastic", "--format", "xml"],
+        &["rules", "frobnicate"],
+    ];
+    for c in cases {
+        let (_, err, code) = ripcord(&args(c));
+        assert_eq!(code, 2, "{c:?}: {err}");
+        assert!(!err.is_empty());
+    }
+    let (_, err, code) = ripcord(&args(&[
+        "preflight",
+        "elastic",
+        "--facts",
+        &facts("healthy-preflight"),
+    ]));
+    assert_eq!(code, 2);
+    assert!(err.contains("--to"), "{err}");
+}
+
+#[test]
+fn invalid_rules_dir_is_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.toml"), "id = \"bad\"\n").unwrap();
+    let (_, err, code) = ripcord(&args(&[
+        "rollback",
+        "elastic",
+        "--facts",
+        &facts("failed-minor-upgrade"),
+        "--rules",
+        dir.path().to_str().unwrap(),
+    ]));
+    assert_eq!(code, 2);
+    assert!(err.contains("bad.toml:"), "{err}");
+}
+
+#[test]
+fn help_documents_exit_codes_and_environment() {
+    for a in [
+        vec!["--help"],
+        vec!["rollback", "elastic", "--help"],
+        vec!["preflight", "elastic", "--help"],
+    ] {
+        let (out, _, code) = ripcord(&args(&a));
+        assert_eq!(code, 0);
+        assert!(
+            out.contains("Exit codes:")
+                && out.contains("RIPCORD_ES_API_KEY")
+                && out.contains("RIPCORD_KIBANA_PASSWORD"),
+            "{out}"
+        );
+    }
+    let (out, _, _) = ripcord(&args(&["preflight", "elastic", "--help"]));
+    assert!(!out.contains("--now"), "--now is hidden");
+    for flag in [
+        "--es",
+        "--kibana",
+        "--to",
+        "--from",
+        "--facts",
+        "--format",
+        "--fail-on",
+        "--rules",
+        "--timeout",
+        "--ca-cert",
+        "--insecure",
+        "--no-progress",
+        "--verbose",
+        "--upgrade-started-at",
+    ] {
+        assert!(out.contains(flag), "{flag}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn insecure_is_loudly_warned_and_no_spinner_off_tty() {
+    let (_, err, _) = live("healthy-preflight", &["--insecure"]).await;
+    assert!(err.contains("WARNING: --insecure"), "{err}");
+    let s = common::start("healthy-preflight").await;
+    let mut a = args(&[
+        "preflight",
+        "elastic",
+        "--to",
+        "8.15.3",
+        "--now",
+        "2026-11-20T12:00:00Z",
+    ]);
+    a.extend(s.target_args());
+    let (_, err, code) = ripcord(&a);
+    assert_eq!(code, 0);
+    assert!(
+        !err.contains("collecting facts"),
+        "no spinner when stderr is not a terminal: {err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn flags_override_inferred_versions() {
+    let (out, _, _) = live(
+        "failed-minor-upgrade",
+        &[
+            "--format",
+            "json",
+            "--from",
+            "8.16.1",
+            "--upgrade-started-at",
+            "2026-11-20T01:00:00Z",
+        ],
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["upgrade"]["from"], "8.16.1");
+    assert_eq!(v["upgrade"]["from_source"], "--from");
+    assert_eq!(v["upgrade"]["started_at"], "2026-11-20T01:00:00Z");
+    // Nothing with the kibana feature state is older than 01:00 but the weekly snapshot.
+    let ks = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "kibana-snapshot")
+        .unwrap();
+    assert_eq!(ks["evidence"]["snapshot"], "weekly-2026.11.15");
 }

@@ -19,6 +19,31 @@ pub struct Manifest {
     pub es: Option<EsSection>,
     /// Replaces the parent's Kibana instances when given.
     pub kibana: Option<Vec<KibanaSection>>,
+    /// How the matrix and CLI tests run this scenario (inherited when absent).
+    pub run: Option<Run>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Run {
+    /// `preflight` or `rollback`.
+    pub mode: String,
+    /// The pinned clock (`--now`).
+    pub now: String,
+    /// Extra CLI arguments (`--to 8.15.3`, `--timeout 1`).
+    #[serde(default)]
+    pub args: Vec<String>,
+}
+
+impl Run {
+    /// The value of `--flag` in `args`.
+    pub fn flag(&self, flag: &str) -> Option<String> {
+        self.args
+            .iter()
+            .position(|a| a == flag)
+            .and_then(|i| self.args.get(i + 1))
+            .cloned()
+    }
 }
 
 #[derive(Debug, Deserialize, Clone, Default)]
@@ -76,7 +101,8 @@ pub fn fixtures_dir() -> PathBuf {
 /// Reads a scenario manifest with its `extends` chain resolved.
 pub fn manifest(name: &str) -> Manifest {
     let dir = fixtures_dir().join("http").join(name);
-    let text = std::fs::read_to_string(dir.join("scenario.toml")).unwrap_or_else(|e| panic!("scenario {name}: {e}"));
+    let text = std::fs::read_to_string(dir.join("scenario.toml"))
+        .unwrap_or_else(|e| panic!("scenario {name}: {e}"));
     let mut m: Manifest = toml::from_str(&text).unwrap_or_else(|e| panic!("scenario {name}: {e}"));
     let set_base = |routes: &mut Vec<Route>| routes.iter_mut().for_each(|r| r.base = dir.clone());
     if let Some(es) = &mut m.es {
@@ -104,6 +130,9 @@ pub fn manifest(name: &str) -> Manifest {
         if m.kibana.is_none() {
             m.kibana = p.kibana;
         }
+        if m.run.is_none() {
+            m.run = p.run;
+        }
     }
     m
 }
@@ -114,9 +143,28 @@ pub struct Running {
     pub kibana: Vec<(String, String, Option<MockServer>)>,
 }
 
+impl Drop for Running {
+    /// wiremock verifies expectations (here: no write method ever) with a blocking `block_on`
+    /// in its `Drop`. Inside a tokio task whose coop budget is spent that spins forever, so
+    /// the servers are dropped on a plain thread; a failed verification still fails the test.
+    fn drop(&mut self) {
+        let es = self.es.take();
+        let kibana: Vec<_> = self.kibana.drain(..).collect();
+        let result = std::thread::spawn(move || drop((es, kibana))).join();
+        if let Err(panic) = result
+            && !std::thread::panicking()
+        {
+            std::panic::resume_unwind(panic);
+        }
+    }
+}
+
 impl Running {
     pub fn es_url(&self) -> String {
-        self.es.as_ref().map(|s| s.uri()).expect("scenario has no Elasticsearch")
+        self.es
+            .as_ref()
+            .map(|s| s.uri())
+            .expect("scenario has no Elasticsearch")
     }
 
     pub fn kibana_urls(&self) -> Vec<String> {
@@ -138,7 +186,11 @@ impl Running {
     /// Every request every server saw, as `METHOD path`.
     pub async fn requests(&self) -> Vec<String> {
         let mut out = Vec::new();
-        for server in self.es.iter().chain(self.kibana.iter().filter_map(|(_, _, s)| s.as_ref())) {
+        for server in self
+            .es
+            .iter()
+            .chain(self.kibana.iter().filter_map(|(_, _, s)| s.as_ref()))
+        {
             for r in server.received_requests().await.unwrap_or_default() {
                 out.push(format!("{} {}", r.method, r.url.path()));
             }
@@ -149,7 +201,8 @@ impl Running {
 
 fn response(route: &Route, extra_delay: Duration) -> ResponseTemplate {
     let mut body: Vec<u8> = match (&route.file, &route.body) {
-        (Some(f), _) => std::fs::read(route.base.join(f)).unwrap_or_else(|e| panic!("{}: {e}", route.base.join(f).display())),
+        (Some(f), _) => std::fs::read(route.base.join(f))
+            .unwrap_or_else(|e| panic!("{}: {e}", route.base.join(f).display())),
         (None, Some(b)) => b.clone().into_bytes(),
         (None, None) => Vec::new(),
     };
@@ -172,14 +225,31 @@ async fn serve(routes: &[Route], fallback: Option<&Route>, extra_delay: Duration
     let server = MockServer::start().await;
     for m in ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"] {
         // The read-only guarantee: any such request fails the test when the server drops.
-        Mock::given(method(m)).respond_with(ResponseTemplate::new(405)).expect(0).named(format!("no {m} ever")).mount(&server).await;
+        Mock::given(method(m))
+            .respond_with(ResponseTemplate::new(405))
+            .expect(0)
+            .named(format!("no {m} ever"))
+            .mount(&server)
+            .await;
     }
     for r in routes {
-        Mock::given(method("GET")).and(path(r.path.as_str())).respond_with(response(r, extra_delay)).mount(&server).await;
-        Mock::given(method("HEAD")).and(path(r.path.as_str())).respond_with(ResponseTemplate::new(r.status)).mount(&server).await;
+        Mock::given(method("GET"))
+            .and(path(r.path.as_str()))
+            .respond_with(response(r, extra_delay))
+            .mount(&server)
+            .await;
+        Mock::given(method("HEAD"))
+            .and(path(r.path.as_str()))
+            .respond_with(ResponseTemplate::new(r.status))
+            .mount(&server)
+            .await;
     }
     if let Some(f) = fallback {
-        Mock::given(method("GET")).respond_with(response(f, extra_delay)).with_priority(10).mount(&server).await;
+        Mock::given(method("GET"))
+            .respond_with(response(f, extra_delay))
+            .with_priority(10)
+            .mount(&server)
+            .await;
     }
     server
 }
@@ -214,6 +284,25 @@ pub fn closed_port_url() -> String {
     let port = listener.local_addr().expect("addr").port();
     drop(listener);
     format!("http://127.0.0.1:{port}")
+}
+
+impl Running {
+    /// Replaces this run's loopback URLs with stable names, so a bundle can be committed.
+    pub fn normalize(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        if let Some(es) = &self.es {
+            out = out.replace(&es.uri(), "https://es.example:9200");
+            out = out.replace(es.uri().trim_start_matches("http://"), "es.example:9200");
+        }
+        for (name, url, _) in &self.kibana {
+            out = out.replace(url, &format!("https://{name}.example:5601"));
+            out = out.replace(
+                url.trim_start_matches("http://"),
+                &format!("{name}.example:5601"),
+            );
+        }
+        out
+    }
 }
 
 /// Every scenario folder name.
