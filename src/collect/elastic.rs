@@ -4,7 +4,7 @@
 //! the node versions (ES < 7.14 has no multi-repository get-snapshot, so it is asked once per
 //! repository) and the repository list.
 
-use super::fetch::{Endpoint, get_json, shape_failure};
+use super::fetch::{Endpoint, get_json, get_typed, shape_failure};
 use crate::facts::{
     ClusterHealth, ClusterInfo, CollectFailure, Deprecation, EsNode, FeatureState, KibanaIndex,
     Repository, Snapshot, SystemFeature, SystemFeatures,
@@ -224,9 +224,9 @@ pub async fn snapshots(
             "/_snapshot/_all/_all?verbose=true&ignore_unavailable=true&filter_path={SNAPSHOT_FILTER}"
         );
         let ep = snapshot_endpoint(&path);
-        match get_json(c, base, cred, ep)
+        match get_typed::<WireSnapshots>(c, base, cred, ep)
             .await
-            .and_then(|v| parse_snapshots(&v, None).map_err(|e| shape_failure(ep, e)))
+            .and_then(|v| parse_snapshots(v, None).map_err(|e| shape_failure(ep, e)))
         {
             Ok((snaps, repo_failures)) => {
                 failures.extend(
@@ -247,9 +247,9 @@ pub async fn snapshots(
             encode_segment(&repo.name)
         );
         let ep = snapshot_endpoint(&path);
-        let result = get_json(c, base, cred, ep)
+        let result = get_typed::<WireSnapshots>(c, base, cred, ep)
             .await
-            .and_then(|v| parse_snapshots(&v, Some(&repo.name)).map_err(|e| shape_failure(ep, e)));
+            .and_then(|v| parse_snapshots(v, Some(&repo.name)).map_err(|e| shape_failure(ep, e)));
         (path, result)
     });
     let mut all = Vec::new();
@@ -310,98 +310,112 @@ fn sorted(mut snaps: Vec<Snapshot>) -> Vec<Snapshot> {
     snaps
 }
 
-/// Parses a get-snapshot body: `snapshots[]` (7.x and 8.x), tolerating the short-lived
-/// `responses[]` form, and the per-repository `failures` map. `only_repo` keeps only that
-/// repository's snapshots and names it where the body does not (before 7.14).
+/// Snapshots of a get-snapshot body, and `(repository, reason)` for each failed repository.
+pub type ParsedSnapshots = (Vec<Snapshot>, Vec<(String, String)>);
+
+/// The get-snapshot body as documented (`GetSnapshotsResponse`); unknown fields, notably the
+/// per-snapshot `indices` list, are skipped without being kept.
+#[derive(Debug, serde::Deserialize)]
+pub struct WireSnapshots {
+    snapshots: Option<Vec<WireSnapshot>>,
+    /// The short-lived 8.0-dev `responses[]` form, tolerated.
+    responses: Option<Vec<WireRepoSnapshots>>,
+    #[serde(default)]
+    failures: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct WireRepoSnapshots {
+    repository: Option<String>,
+    #[serde(default)]
+    snapshots: Vec<WireSnapshot>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct WireSnapshot {
+    snapshot: String,
+    uuid: Option<String>,
+    repository: Option<String>,
+    version: Option<String>,
+    version_id: Option<i64>,
+    include_global_state: Option<bool>,
+    state: String,
+    start_time: Option<String>,
+    start_time_in_millis: Option<i64>,
+    end_time: Option<String>,
+    end_time_in_millis: Option<i64>,
+    /// Missing before 7.12 (and in non-verbose listings): no feature states.
+    #[serde(default)]
+    feature_states: Vec<FeatureState>,
+    shards: Option<WireShards>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct WireShards {
+    failed: Option<i64>,
+}
+
+/// Turns a get-snapshot body into snapshots and per-repository failures. `only_repo` keeps
+/// only that repository's snapshots and names it where the body does not (before 7.14).
 pub fn parse_snapshots(
-    v: &Value,
+    body: WireSnapshots,
     only_repo: Option<&str>,
-) -> Result<(Vec<Snapshot>, Vec<(String, String)>), String> {
-    let mut out = Vec::new();
-    let mut failures = Vec::new();
-    let mut lists: Vec<(Option<String>, &Vec<Value>)> = Vec::new();
-    if let Some(list) = v.get("snapshots").and_then(Value::as_array) {
-        lists.push((None, list));
-    }
-    if let Some(responses) = v.get("responses").and_then(Value::as_array) {
-        for r in responses {
-            let repo = str_at(r, "/repository");
-            if let Some(list) = r.get("snapshots").and_then(Value::as_array) {
-                lists.push((repo, list));
-            }
-        }
-    }
-    if lists.is_empty()
-        && v.as_object()
-            .is_some_and(|o| !o.is_empty() && !o.contains_key("failures"))
-    {
+) -> Result<ParsedSnapshots, String> {
+    if body.snapshots.is_none() && body.responses.is_none() && body.failures.is_empty() {
         return Err("no `snapshots` array".into());
     }
+    let mut lists: Vec<(Option<String>, Vec<WireSnapshot>)> =
+        vec![(None, body.snapshots.unwrap_or_default())];
+    for r in body.responses.unwrap_or_default() {
+        lists.push((r.repository, r.snapshots));
+    }
+    let mut out = Vec::new();
     for (group_repo, list) in lists {
         for s in list {
-            let repository = str_at(s, "/repository")
+            let repository = s
+                .repository
+                .clone()
                 .or_else(|| group_repo.clone())
                 .or_else(|| only_repo.map(str::to_string))
                 .unwrap_or_default();
             if only_repo.is_some_and(|r| r != repository) {
                 continue;
             }
-            out.push(parse_snapshot(s, repository)?);
+            out.push(snapshot_fact(s, repository));
         }
     }
-    if let Some(map) = v.get("failures").and_then(Value::as_object) {
-        for (repo, err) in map {
-            let reason = str_at(err, "/reason")
-                .or_else(|| str_at(err, "/type"))
+    let failures = body
+        .failures
+        .into_iter()
+        .map(|(repo, err)| {
+            let reason = str_at(&err, "/reason")
+                .or_else(|| str_at(&err, "/type"))
+                .or_else(|| err.as_str().map(str::to_string))
                 .unwrap_or_else(|| err.to_string());
-            failures.push((repo.clone(), reason));
-        }
-    }
+            (repo, reason)
+        })
+        .collect();
     Ok((out, failures))
 }
 
-fn parse_snapshot(s: &Value, repository: String) -> Result<Snapshot, String> {
-    let name = str_at(s, "/snapshot").ok_or("a snapshot without `snapshot` name")?;
-    let state = str_at(s, "/state").ok_or_else(|| format!("snapshot {name} has no `state`"))?;
-    let feature_states = s
-        .get("feature_states")
-        .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
-                .filter_map(|f| {
-                    Some(FeatureState {
-                        feature_name: str_at(f, "/feature_name")?,
-                        indices: f
-                            .get("indices")
-                            .and_then(Value::as_array)
-                            .map(|i| {
-                                i.iter()
-                                    .filter_map(Value::as_str)
-                                    .map(str::to_string)
-                                    .collect()
-                            })
-                            .unwrap_or_default(),
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(Snapshot {
+fn snapshot_fact(s: WireSnapshot, repository: String) -> Snapshot {
+    let time = |ms: Option<i64>, text: &Option<String>| {
+        ms.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+            .or_else(|| text.as_deref().and_then(|t| t.parse().ok()))
+    };
+    Snapshot {
         repository,
-        snapshot: name,
-        uuid: str_at(s, "/uuid"),
-        state,
-        version: str_at(s, "/version").or_else(|| {
-            s.get("version_id")
-                .and_then(Value::as_i64)
-                .and_then(version_from_id)
-        }),
-        include_global_state: s.get("include_global_state").and_then(Value::as_bool),
-        start_time: time_at(s, "start_time"),
-        end_time: time_at(s, "end_time"),
-        feature_states,
-        shards_failed: s.pointer("/shards/failed").and_then(Value::as_i64),
-    })
+        uuid: s.uuid,
+        state: s.state,
+        version: s.version.or_else(|| s.version_id.and_then(version_from_id)),
+        include_global_state: s.include_global_state,
+        // An IN_PROGRESS snapshot reports `end_time_in_millis: 0`: no end yet.
+        start_time: time(s.start_time_in_millis.filter(|ms| *ms > 0), &s.start_time),
+        end_time: time(s.end_time_in_millis.filter(|ms| *ms > 0), &s.end_time),
+        feature_states: s.feature_states,
+        shards_failed: s.shards.and_then(|x| x.failed),
+        snapshot: s.snapshot,
+    }
 }
 
 /// `8170399` → `8.17.3`: ES's `major*1000000 + minor*10000 + revision*100 + build` ids.
@@ -415,16 +429,6 @@ fn version_from_id(id: i64) -> Option<String> {
         (id / 10_000) % 100,
         (id / 100) % 100
     ))
-}
-
-/// `<field>_in_millis` if present, else the RFC 3339 `<field>`.
-fn time_at(v: &Value, field: &str) -> Option<jiff::Timestamp> {
-    if let Some(ms) = v.get(format!("{field}_in_millis")).and_then(Value::as_i64) {
-        return jiff::Timestamp::from_millisecond(ms).ok();
-    }
-    v.get(field)
-        .and_then(Value::as_str)
-        .and_then(|t| t.parse().ok())
 }
 
 /// The `.kibana*` indices with aliases (merged from both alias APIs) and creation dates.
@@ -621,7 +625,7 @@ mod tests {
     #[test]
     fn snapshots_without_repository_take_the_requested_one() {
         let v = serde_json::json!({"snapshots":[{"snapshot":"s1","state":"SUCCESS","version":"7.10.2","start_time_in_millis":1}]});
-        let (s, _) = parse_snapshots(&v, Some("repo1")).unwrap();
+        let (s, _) = parse_snapshots(serde_json::from_value(v).unwrap(), Some("repo1")).unwrap();
         assert_eq!(s[0].repository, "repo1");
         assert!(s[0].feature_states.is_empty());
     }

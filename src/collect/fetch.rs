@@ -36,6 +36,34 @@ pub async fn get_json(
     parse_body(endpoint, response.status, &response.body)
 }
 
+/// GETs `endpoint` and deserializes the body straight into `T`, never building a generic JSON
+/// tree: a listing of tens of thousands of snapshots stays small in memory.
+pub async fn get_typed<T: serde::de::DeserializeOwned>(
+    client: &ReadOnlyClient,
+    base: &str,
+    credentials: &Credentials,
+    endpoint: Endpoint<'_>,
+) -> Result<T, CollectFailure> {
+    let response = client
+        .get(base, endpoint.path, credentials)
+        .await
+        .map_err(|e| transport_failure(endpoint, &e))?;
+    if !(200..300).contains(&response.status) {
+        return Err(status_failure(endpoint, &response));
+    }
+    serde_json::from_slice(&response.body).map_err(|e| {
+        if e.is_data() {
+            shape_failure(endpoint, e)
+        } else {
+            // Syntax or EOF: let the generic parser name HTML pages and truncation.
+            match parse_body(endpoint, response.status, &response.body) {
+                Err(f) => f,
+                Ok(_) => shape_failure(endpoint, e),
+            }
+        }
+    })
+}
+
 /// Parses a body as JSON, naming HTML pages and truncated documents plainly.
 pub fn parse_body(
     endpoint: Endpoint<'_>,

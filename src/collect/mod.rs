@@ -41,9 +41,7 @@ pub async fn collect_elastic(
             .map(|url| kibana::status(client, url, &target.kibana_credentials)),
     );
     let es = async {
-        let Some(base) = target.es.as_deref() else {
-            return None;
-        };
+        let base = target.es.as_deref()?;
         Some(collect_es(client, base, &target.es_credentials).await)
     };
     let (kibana, es) = tokio::join!(kibana, es);

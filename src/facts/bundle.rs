@@ -18,22 +18,9 @@ pub enum BundleError {
         #[source]
         source: std::io::Error,
     },
-    #[error("invalid facts bundle {path}: at `{field}`: {message}")]
-    #[diagnostic(
-        code(ripcord::bundle::invalid),
-        help("a bundle is written by `ripcord collect`; schema {FACTS_SCHEMA}")
-    )]
-    Invalid {
-        path: String,
-        field: String,
-        message: String,
-        #[source_code]
-        src: NamedSource<String>,
-        #[label("here (line {line}, column {column})")]
-        span: SourceSpan,
-        line: usize,
-        column: usize,
-    },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Invalid(Box<InvalidBundle>),
     #[error("facts bundle {path} has schema {found:?}, expected {FACTS_SCHEMA:?}")]
     #[diagnostic(code(ripcord::bundle::schema))]
     Schema { path: String, found: String },
@@ -51,6 +38,25 @@ pub enum BundleError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// Where and why a bundle does not parse (boxed: it carries the whole file for the snippet).
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("invalid facts bundle {path}: at `{field}`: {message}")]
+#[diagnostic(
+    code(ripcord::bundle::invalid),
+    help("a bundle is written by `ripcord collect`; schema {FACTS_SCHEMA}")
+)]
+pub struct InvalidBundle {
+    pub path: String,
+    pub field: String,
+    pub message: String,
+    #[source_code]
+    src: NamedSource<String>,
+    #[label("here (line {line}, column {column})")]
+    span: SourceSpan,
+    pub line: usize,
+    pub column: usize,
 }
 
 /// Reads and validates a bundle for `product`.
@@ -85,7 +91,7 @@ pub fn parse(text: &str, shown: &str) -> Result<Bundle, BundleError> {
         let inner = err.into_inner();
         let (line, column) = (inner.line().max(1), inner.column().max(1));
         let offset = offset_of(text, line, column);
-        BundleError::Invalid {
+        BundleError::Invalid(Box::new(InvalidBundle {
             path: shown.to_string(),
             field: if field.is_empty() || field == "." {
                 "(document)".into()
@@ -97,7 +103,7 @@ pub fn parse(text: &str, shown: &str) -> Result<Bundle, BundleError> {
             span: SourceSpan::from((offset, 1usize.min(text.len().saturating_sub(offset)))),
             line,
             column,
-        }
+        }))
     })
 }
 
