@@ -136,7 +136,10 @@ async fn memory() -> bool {
     let out = dir.path().join("facts.json");
     let started = Instant::now();
     // Reaped by wait4 below (std's wait would discard the child's own rusage).
-    #[expect(clippy::zombie_processes, reason = "reaped with wait4 to read its peak RSS")]
+    #[expect(
+        clippy::zombie_processes,
+        reason = "reaped with wait4 to read its peak RSS"
+    )]
     let child = ripcord()
         .args([
             "collect",
