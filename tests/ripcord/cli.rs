@@ -35,12 +35,10 @@ pub fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
 
+/// The committed bundle of a scenario, relative to the package root (the tests' working
+/// directory), so reports that name the file are the same on every machine.
 fn facts(name: &str) -> String {
-    common::fixtures_dir()
-        .join("facts")
-        .join(format!("{name}.json"))
-        .display()
-        .to_string()
+    format!("fixtures/facts/{name}.json")
 }
 
 /// `MODE elastic --now NOW [run args]` for a scenario.
