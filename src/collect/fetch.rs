@@ -26,14 +26,7 @@ pub async fn get_json(
     credentials: &Credentials,
     endpoint: Endpoint<'_>,
 ) -> Result<Value, CollectFailure> {
-    let response = client
-        .get(base, endpoint.path, credentials)
-        .await
-        .map_err(|e| transport_failure(endpoint, &e))?;
-    if !(200..300).contains(&response.status) {
-        return Err(status_failure(endpoint, &response));
-    }
-    parse_body(endpoint, response.status, &response.body)
+    get_typed(client, base, credentials, endpoint).await
 }
 
 /// GETs `endpoint` and deserializes the body straight into `T`, never building a generic JSON

@@ -75,7 +75,7 @@ pub fn plan(bundle: &Bundle, derived: &Derived, findings: &[Finding], curl: &Cur
     };
     let hosts = kibana_hosts(bundle);
 
-    plan.steps.push(stop_kibana(bundle, &hosts));
+    plan.steps.push(stop_kibana(bundle, derived, &hosts));
 
     let es_rollback = needs_es_rollback(derived, findings);
     if es_rollback {
@@ -167,7 +167,7 @@ fn kibana_hosts(bundle: &Bundle) -> Vec<String> {
         .collect()
 }
 
-fn stop_kibana(bundle: &Bundle, hosts: &[String]) -> Step {
+fn stop_kibana(bundle: &Bundle, derived: &Derived, hosts: &[String]) -> Step {
     let mut commands = vec!["sudo systemctl stop kibana   # on each host; containers: docker stop / scale the deployment to 0".to_string()];
     for u in &bundle.target.kibana {
         commands.push(format!(
@@ -175,19 +175,7 @@ fn stop_kibana(bundle: &Bundle, hosts: &[String]) -> Step {
             shell_quote(&format!("{}/api/status", u.trim_end_matches('/')))
         ));
     }
-    let running: Vec<String> = bundle
-        .elastic
-        .kibana
-        .iter()
-        .filter(|k| k.state == "running" || k.state == "starting")
-        .map(|k| {
-            format!(
-                "{} ({})",
-                k.url,
-                k.version.as_deref().unwrap_or("version unknown")
-            )
-        })
-        .collect();
+    let running = &derived.kibana_answering;
     let title = if running.is_empty() {
         "Stop every Kibana instance (none answered at collection time; make sure)".to_string()
     } else {
