@@ -311,40 +311,8 @@ fn spinner(conn: &ConnectionArgs) -> Option<indicatif::ProgressBar> {
 }
 
 fn evaluate(e: Evaluate<'_>) -> Result<u8, AppError> {
-    let rules = load_rules(e.common.rules.as_deref())?;
-    let (bundle, source_kind) = match &e.common.facts {
-        Some(path) => {
-            if e.target.es.is_some() || !e.target.kibana.is_empty() {
-                return Err(usage(
-                    "give either --facts or --es/--kibana, not both",
-                    None,
-                ));
-            }
-            (bundle::read(path, "elastic")?, "facts")
-        }
-        None => {
-            require_target(e.target)?;
-            let operator = OperatorFacts {
-                from: e.from.clone(),
-                to: e.to.clone(),
-                upgrade_started_at: e.operator.upgrade_started_at,
-            };
-            let now = e.common.now.unwrap_or_else(jiff::Timestamp::now);
-            (collect_live(e.target, e.connection, operator, now)?, "live")
-        }
-    };
-    let overrides = Overrides {
-        from: e.from.clone(),
-        to: e.to.clone(),
-        upgrade_started_at: e.operator.upgrade_started_at,
-    };
-    if e.mode == Mode::Preflight && overrides.to.is_none() && bundle.operator.to.is_none() {
-        return Err(usage(
-            "preflight needs the target version: --to VERSION",
-            Some("e.g. --to 8.15.3"),
-        ));
-    }
-    for (flag, v) in [("--from", &overrides.from), ("--to", &overrides.to)] {
+    // Arguments first: a typo must not cost a full collection.
+    for (flag, v) in [("--from", &e.from), ("--to", &e.to)] {
         if let Some(v) = v
             && crate::version::parse_lenient(v).is_err()
         {
@@ -354,6 +322,50 @@ fn evaluate(e: Evaluate<'_>) -> Result<u8, AppError> {
             ));
         }
     }
+    let missing_to = || {
+        usage(
+            "preflight needs the target version: --to VERSION",
+            Some("e.g. --to 8.15.3"),
+        )
+    };
+    let rules = load_rules(e.common.rules.as_deref())?;
+    let (bundle, source_kind, overrides) = match &e.common.facts {
+        Some(path) => {
+            if e.target.es.is_some() || !e.target.kibana.is_empty() {
+                return Err(usage(
+                    "give either --facts or --es/--kibana, not both",
+                    None,
+                ));
+            }
+            let bundle = bundle::read(path, "elastic")?;
+            if e.mode == Mode::Preflight && e.to.is_none() && bundle.operator.to.is_none() {
+                return Err(missing_to());
+            }
+            // Flags given at evaluation override what the bundle recorded.
+            let overrides = Overrides {
+                from: e.from.clone(),
+                to: e.to.clone(),
+                upgrade_started_at: e.operator.upgrade_started_at,
+            };
+            (bundle, "facts", overrides)
+        }
+        None => {
+            require_target(e.target)?;
+            if e.mode == Mode::Preflight && e.to.is_none() {
+                return Err(missing_to());
+            }
+            let operator = OperatorFacts {
+                from: e.from.clone(),
+                to: e.to.clone(),
+                upgrade_started_at: e.operator.upgrade_started_at,
+            };
+            let now = e.common.now.unwrap_or_else(jiff::Timestamp::now);
+            // The flags are in the bundle as operator facts: evaluating it later gives the
+            // same findings, sources included.
+            let bundle = collect_live(e.target, e.connection, operator, now)?;
+            (bundle, "live", Overrides::default())
+        }
+    };
     let derived = derive::derive(&bundle, e.mode, &overrides);
     let findings = engine::evaluate(&rules, "elastic", &bundle, &derived);
     let curl = CurlOptions {

@@ -43,6 +43,14 @@ pub fn available_groups(bundle: &Bundle, derived: &Derived) -> BTreeMap<&'static
         "upgrade.kibana_version",
         derived.upgrade.kibana_version.is_some(),
     );
+    // What tells a pre-upgrade snapshot from a later one: preflight's "now", the upgrade
+    // start, or at least the target version (its indices mark post-migration snapshots).
+    groups.insert(
+        "upgrade.snapshot_cutoff",
+        derived.mode == Mode::Preflight
+            || derived.upgrade.started_at.is_some()
+            || derived.upgrade.to.is_some(),
+    );
     groups
 }
 
@@ -166,6 +174,9 @@ fn unknown_message(missing: &[&String], bundle: &Bundle, derived: &Derived) -> S
                 "upgrade.from" => derived.upgrade.from_source.clone(),
                 "upgrade.to" => derived.upgrade.to_source.clone(),
                 "upgrade.started_at" => derived.upgrade.started_at_source.clone(),
+                "upgrade.snapshot_cutoff" => {
+                    "neither the upgrade start nor the target version is known: pass --upgrade-started-at (or --to)".to_string()
+                }
                 "upgrade.kibana_version" => match derived.mode {
                     Mode::Preflight => derived.upgrade.to_source.clone(),
                     Mode::Rollback => derived.upgrade.from_source.clone(),

@@ -67,6 +67,13 @@ pub(crate) mod endpoints {
         privilege: "view_index_metadata on .kibana* (allow_restricted_indices: true)",
         credentials_hint: ES_CREDENTIALS,
     };
+    /// Fallback when the setting-filtered form is not answered (proxies, older versions).
+    pub const KIBANA_SETTINGS: Endpoint<'static> = Endpoint {
+        group: "es.kibana_indices",
+        path: "/.kibana*/_settings?expand_wildcards=all&filter_path=*.settings.index.creation_date",
+        privilege: "view_index_metadata on .kibana* (allow_restricted_indices: true)",
+        credentials_hint: ES_CREDENTIALS,
+    };
     pub const FEATURES: Endpoint<'static> = Endpoint {
         group: "es.features",
         path: "/_features",
@@ -361,9 +368,8 @@ pub fn parse_snapshots(
     body: WireSnapshots,
     only_repo: Option<&str>,
 ) -> Result<ParsedSnapshots, String> {
-    if body.snapshots.is_none() && body.responses.is_none() && body.failures.is_empty() {
-        return Err("no `snapshots` array".into());
-    }
+    // NOTE: `filter_path` drops empty arrays, so a repository without snapshots answers `{}`
+    // (or just `total`/`remaining`): that is an empty listing, not a malformed one.
     let mut lists: Vec<(Option<String>, Vec<WireSnapshot>)> =
         vec![(None, body.snapshots.unwrap_or_default())];
     for r in body.responses.unwrap_or_default() {
@@ -431,12 +437,14 @@ fn version_from_id(id: i64) -> Option<String> {
     ))
 }
 
-/// The `.kibana*` indices with aliases (merged from both alias APIs) and creation dates.
+/// The `.kibana*` indices with aliases (merged from both alias APIs) and creation dates. A
+/// failure to read the creation dates is returned beside the indices: the aliases still count,
+/// but the report must say why the upgrade start could not be derived.
 pub async fn kibana_indices(
     c: &ReadOnlyClient,
     base: &str,
     cred: &Credentials,
-) -> Result<Vec<KibanaIndex>, CollectFailure> {
+) -> Result<(Vec<KibanaIndex>, Option<CollectFailure>), CollectFailure> {
     let (by_index, by_alias, created) = tokio::join!(
         get_json(c, base, cred, endpoints::KIBANA_INDEX_ALIASES),
         get_json(c, base, cred, endpoints::KIBANA_ALIASES),
@@ -461,8 +469,14 @@ pub async fn kibana_indices(
             first_error.unwrap_or_else(|| shape_failure(endpoints::KIBANA_ALIASES, "no answer"))
         );
     }
-    let created = created.ok();
-    Ok(indices
+    let (created, created_failure) = match created {
+        Ok(v) => (Some(v), None),
+        Err(first) => match get_json(c, base, cred, endpoints::KIBANA_SETTINGS).await {
+            Ok(v) => (Some(v), None),
+            Err(_) => (None, Some(first)),
+        },
+    };
+    let indices = indices
         .into_iter()
         .map(|(index, aliases)| {
             let created_at = created.as_ref().and_then(|c| creation_date(c, &index));
@@ -472,7 +486,8 @@ pub async fn kibana_indices(
                 created_at,
             }
         })
-        .collect())
+        .collect();
+    Ok((indices, created_failure))
 }
 
 /// Parses an `index → {aliases: {alias: {}}}` body into `indices`.

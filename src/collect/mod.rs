@@ -107,7 +107,10 @@ async fn collect_es(
         nodes: keep(&mut failures, nodes),
         health: keep(&mut failures, health),
         repositories: keep(&mut failures, repositories),
-        kibana_indices: keep(&mut failures, kibana_indices),
+        kibana_indices: keep(&mut failures, kibana_indices).map(|(indices, created_failure)| {
+            failures.extend(created_failure);
+            indices
+        }),
         features: keep(&mut failures, features),
         system_features: keep(&mut failures, system_features),
         deprecations: keep(&mut failures, deprecations),

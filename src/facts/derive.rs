@@ -90,6 +90,8 @@ pub struct SnapshotChoice {
     /// Its ES version is ≤ every node's, so this cluster can restore it.
     pub restorable: bool,
     pub include_global_state: Option<bool>,
+    /// Whether its `feature_states` include `kibana`.
+    pub has_kibana_feature: bool,
 }
 
 /// A saved-object version alias such as `.kibana_task_manager_8.17.3`.
@@ -193,7 +195,7 @@ fn upgrade(
     let (to, to_source) = if let Some(v) = &o.to {
         (Some(v.clone()), "--to".to_string())
     } else if let Some(v) = &op.to {
-        (Some(v.clone()), "bundle (--to at collection)".to_string())
+        (Some(v.clone()), "--to".to_string())
     } else if mode == Mode::Rollback {
         let newest_saved = aliases
             .iter()
@@ -227,7 +229,7 @@ fn upgrade(
     let (from, from_source) = if let Some(v) = &o.from {
         (Some(v.clone()), "--from".to_string())
     } else if let Some(v) = &op.from {
-        (Some(v.clone()), "bundle (--from at collection)".to_string())
+        (Some(v.clone()), "--from".to_string())
     } else if mode == Mode::Rollback {
         let older = aliases
             .iter()
@@ -258,10 +260,7 @@ fn upgrade(
     let (started_at, started_at_source) = if let Some(t) = o.upgrade_started_at {
         (Some(t), "--upgrade-started-at".to_string())
     } else if let Some(t) = op.upgrade_started_at {
-        (
-            Some(t),
-            "bundle (--upgrade-started-at at collection)".to_string(),
-        )
+        (Some(t), "--upgrade-started-at".to_string())
     } else if mode == Mode::Preflight {
         (
             Some(bundle.collected_at),
@@ -395,6 +394,7 @@ fn migration_state(
             .collect(),
         newer_indices: indices
             .iter()
+            .filter(|i| !i.index.ends_with("_reindex_temp"))
             .filter(|i| index_version(&i.index).is_some_and(|v| newer(&v)))
             .map(|i| i.index.clone())
             .collect(),
@@ -433,6 +433,7 @@ fn choice(s: &Snapshot, bundle: &Bundle, now: Timestamp) -> SnapshotChoice {
         }),
         restorable: restorable(s, bundle),
         include_global_state: s.include_global_state,
+        has_kibana_feature: has_kibana_feature(s),
     }
 }
 
@@ -465,7 +466,7 @@ fn choose_kibana_snapshot(
                 ));
                 continue;
             }
-        } else if let Some(to) = upgrade.to.as_deref().filter(|_| upgrade.from.is_some()) {
+        } else if let Some(to) = upgrade.to.as_deref() {
             // Upgrade start unknown: a snapshot whose kibana indices carry the new version was
             // taken after the migration began.
             let migrated = s
@@ -514,7 +515,7 @@ fn choose_es_snapshot(
 ) -> Option<SnapshotChoice> {
     let kibana = upgrade.from.as_deref()?;
     let snapshots = bundle.elastic.snapshots.as_deref().unwrap_or_default();
-    snapshots
+    let candidates: Vec<&Snapshot> = snapshots
         .iter()
         .filter(|s| s.state == "SUCCESS" && s.include_global_state == Some(true))
         .filter(|s| match (s.start_time, upgrade.started_at) {
@@ -522,11 +523,17 @@ fn choose_es_snapshot(
             (Some(_), None) => true,
             (None, _) => false,
         })
-        .find(|s| {
+        .filter(|s| {
             s.version
                 .as_deref()
                 .is_some_and(|v| version::kibana_accepts_es(kibana, v).unwrap_or(false))
         })
+        .collect();
+    // Newest first; one that also holds the kibana feature state brings Kibana back with it.
+    candidates
+        .iter()
+        .find(|s| has_kibana_feature(s))
+        .or_else(|| candidates.first())
         .map(|s| choice(s, bundle, now))
 }
 

@@ -38,6 +38,14 @@ pub(super) fn render(r: &Report) -> String {
     let _ = writeln!(out, "\n## {}\n", r.plan.title);
     for (i, step) in r.plan.steps.iter().enumerate() {
         let _ = writeln!(out, "{}. **{}** (on {})", i + 1, step.title, step.run_on);
+        if let Some(req) = &step.request {
+            let body = if req.body.is_null() {
+                String::new()
+            } else {
+                format!(" {}", req.body)
+            };
+            let _ = writeln!(out, "   request: `{} {}{body}`", req.method, req.path);
+        }
         if !step.commands.is_empty() {
             let _ = writeln!(out, "   ```sh");
             for c in &step.commands {

@@ -80,6 +80,15 @@ pub fn plan(bundle: &Bundle, derived: &Derived, findings: &[Finding], curl: &Cur
     let es_rollback = needs_es_rollback(derived, findings);
     if es_rollback {
         es_rollback_steps(bundle, derived, &from, curl, &mut plan);
+        // The full restore brings the kibana feature state back only when it is the same
+        // snapshot; otherwise the newest pre-upgrade one is restored on top, on the new cluster.
+        let same = match (&derived.es_rollback_snapshot, &derived.kibana_snapshot) {
+            (Some(e), Some(k)) => e.repository == k.repository && e.snapshot == k.snapshot,
+            _ => false,
+        };
+        if derived.es_rollback_snapshot.is_some() && !same {
+            restore_kibana_steps(bundle, derived, NEW_ES_URL, curl, &mut plan);
+        }
     } else {
         restore_kibana_steps(bundle, derived, &es_url, curl, &mut plan);
     }
@@ -119,7 +128,10 @@ pub fn plan(bundle: &Bundle, derived: &Derived, findings: &[Finding], curl: &Cur
         }),
     });
 
-    if derived.upgrade.started_at.is_none() && derived.mode == Mode::Rollback {
+    if derived.upgrade.started_at.is_none()
+        && derived.mode == Mode::Rollback
+        && derived.kibana_snapshot.is_some()
+    {
         plan.warnings.push(format!(
             "the upgrade start is unknown ({}): the snapshot was chosen because its kibana indices predate {to}; confirm it was taken before the upgrade, or pass --upgrade-started-at",
             derived.upgrade.started_at_source
@@ -206,11 +218,11 @@ fn restore_kibana_steps(
             title: "Restore the kibana feature state from the newest SUCCESS snapshot that includes it and started before the upgrade (snapshots could not be listed: see kibana-snapshot)".into(),
             run_on: format!("Elasticsearch cluster {es_url}"),
             commands: vec![
-                format!("{} {}   # pick the snapshot", curl.prefix(), shell_quote(&format!("{es_url}/_snapshot/_all/_all?verbose=true&filter_path=snapshots.snapshot,snapshots.repository,snapshots.state,snapshots.start_time,snapshots.feature_states.feature_name"))),
+                format!("{} {}   # pick the snapshot", curl.prefix(), url_arg(es_url, "/_snapshot/_all/_all?verbose=true&filter_path=snapshots.snapshot,snapshots.repository,snapshots.state,snapshots.start_time,snapshots.feature_states.feature_name")),
                 format!(
                     "{} -X POST {} -H 'Content-Type: application/json' -d {}",
                     curl.prefix(),
-                    shell_quote(&format!("{es_url}/_snapshot/<repository>/<snapshot>/_restore")),
+                    url_arg(es_url, "/_snapshot/<repository>/<snapshot>/_restore"),
                     shell_quote(&body.to_string())
                 ),
             ],
@@ -247,15 +259,13 @@ fn restore_kibana_steps(
             format!(
                 "{} -X POST {} -H 'Content-Type: application/json' -d {}",
                 curl.prefix(),
-                shell_quote(&format!("{es_url}{path}")),
+                url_arg(es_url, &path),
                 shell_quote(&body.to_string())
             ),
             format!(
                 "{} {}   # wait until the restored indices are allocated",
                 curl.prefix(),
-                shell_quote(&format!(
-                    "{es_url}/_cluster/health?wait_for_status=yellow&timeout=5m"
-                ))
+                url_arg(es_url, "/_cluster/health?wait_for_status=yellow&timeout=5m")
             ),
         ],
         request: Some(Request {
@@ -315,9 +325,9 @@ fn es_rollback_steps(
         ),
         run_on: "new cluster ($NEW_ES_URL)".into(),
         commands: vec![format!(
-            "{} -X PUT \"$NEW_ES_URL\"{} -H 'Content-Type: application/json' -d {}",
+            "{} -X PUT {} -H 'Content-Type: application/json' -d {}",
             curl.prefix(),
-            shell_quote(&reg_path),
+            url_arg(NEW_ES_URL, &reg_path),
             shell_quote(&register.to_string())
         )],
         request: Some(Request {
@@ -334,19 +344,28 @@ fn es_rollback_steps(
     let body = json!({ "indices": "*", "include_global_state": true });
     plan.steps.push(Step {
         title: format!(
-            "Restore the full snapshot {}/{} (Elasticsearch {es_version}, started {}), which includes the kibana feature state",
+            "Restore the full snapshot {}/{} (Elasticsearch {es_version}, started {}){}",
             snap.repository,
             snap.snapshot,
-            time(snap)
+            time(snap),
+            if snap.has_kibana_feature {
+                ", which includes the kibana feature state"
+            } else {
+                ""
+            }
         ),
         run_on: "new cluster ($NEW_ES_URL)".into(),
         commands: vec![format!(
-            "{} -X POST \"$NEW_ES_URL\"{} -H 'Content-Type: application/json' -d {}",
+            "{} -X POST {} -H 'Content-Type: application/json' -d {}",
             curl.prefix(),
-            shell_quote(&path),
+            url_arg(NEW_ES_URL, &path),
             shell_quote(&body.to_string())
         )],
-        request: Some(Request { method: "POST".into(), path, body }),
+        request: Some(Request {
+            method: "POST".into(),
+            path,
+            body,
+        }),
     });
     plan.steps.push(Step {
         title: "Point every Kibana instance at the new cluster (elasticsearch.hosts in kibana.yml)".into(),
@@ -360,6 +379,19 @@ fn es_rollback_steps(
     ));
 }
 
+/// The new cluster of the old version in an Elasticsearch rollback: only the operator knows it.
+const NEW_ES_URL: &str = "$NEW_ES_URL";
+
+/// A URL argument for curl: quoted as a whole, or, when the base is a shell variable, the
+/// variable in double quotes so it expands and the path in single quotes.
+fn url_arg(base: &str, path: &str) -> String {
+    if base.starts_with('$') {
+        format!("\"{base}\"{}", shell_quote(path))
+    } else {
+        shell_quote(&format!("{base}{path}"))
+    }
+}
+
 fn time(s: &SnapshotChoice) -> String {
     s.start_time
         .map(|t| t.to_string())
@@ -371,4 +403,25 @@ fn encode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes())
         .collect::<String>()
         .replace('+', "%20")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_arg;
+
+    #[test]
+    fn shell_variables_expand_and_paths_stay_quoted() {
+        assert_eq!(
+            url_arg("$ES_URL", "/_cluster/health?a=b&c=d"),
+            "\"$ES_URL\"'/_cluster/health?a=b&c=d'"
+        );
+        assert_eq!(
+            url_arg("https://es:9200", "/_snapshot/r/s/_restore"),
+            "https://es:9200/_snapshot/r/s/_restore"
+        );
+        assert_eq!(
+            url_arg("https://es:9200", "/x?a=b&c=d"),
+            "'https://es:9200/x?a=b&c=d'"
+        );
+    }
 }

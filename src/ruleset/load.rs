@@ -36,6 +36,7 @@ pub const GROUPS: &[&str] = &[
     "upgrade.to",
     "upgrade.started_at",
     "upgrade.kibana_version",
+    "upgrade.snapshot_cutoff",
 ];
 
 /// The modes a rule may apply to.

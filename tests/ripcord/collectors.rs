@@ -357,3 +357,80 @@ async fn reference_alias_body_parses() {
     assert!(indices[".kibana_task_manager_8.17.3_001"].contains(".kibana_task_manager_8.18.0"));
     assert!(indices[".kibana_8.18.0_reindex_temp"].is_empty());
 }
+
+#[tokio::test]
+async fn an_empty_listing_is_no_snapshots_not_a_failure() {
+    // `filter_path` drops empty arrays: a cluster without snapshots answers `{}`.
+    let s = MockServer::start().await;
+    let json =
+        |rel: &str| ResponseTemplate::new(200).set_body_raw(fixture(rel), "application/json");
+    Mock::given(method("GET"))
+        .and(path("/_nodes"))
+        .respond_with(json("healthy-preflight/es/nodes.json"))
+        .mount(&s)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/_snapshot"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("{}", "application/json"))
+        .mount(&s)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/_snapshot/_all/_all"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("{}", "application/json"))
+        .mount(&s)
+        .await;
+    let target = ElasticTarget {
+        es: Some(s.uri()),
+        ..Default::default()
+    };
+    let bundle = collect_elastic(
+        &client(5),
+        &target,
+        OperatorFacts::default(),
+        jiff::Timestamp::UNIX_EPOCH,
+    )
+    .await;
+    assert_eq!(bundle.elastic.snapshots, Some(vec![]));
+    assert!(!bundle.failures.iter().any(|f| f.group == "es.snapshots"));
+}
+
+#[tokio::test]
+async fn creation_dates_fall_back_and_their_failure_is_reported() {
+    let s = MockServer::start().await;
+    let json =
+        |rel: &str| ResponseTemplate::new(200).set_body_raw(fixture(rel), "application/json");
+    Mock::given(method("GET"))
+        .and(path("/.kibana*/_alias"))
+        .respond_with(json("failed-minor-upgrade/es/kibana-index-aliases.json"))
+        .mount(&s)
+        .await;
+    // The setting-filtered form is refused; the plain `_settings` form answers.
+    Mock::given(method("GET"))
+        .and(path("/.kibana*/_settings"))
+        .respond_with(json("failed-minor-upgrade/es/kibana-creation-dates.json"))
+        .mount(&s)
+        .await;
+    let (indices, failure) =
+        ripcord::collect::elastic::kibana_indices(&client(5), &s.uri(), &Credentials::None)
+            .await
+            .expect("aliases");
+    assert!(failure.is_none());
+    let temp = indices
+        .iter()
+        .find(|i| i.index == ".kibana_8.18.0_reindex_temp")
+        .unwrap();
+    assert_eq!(temp.created_at.unwrap().to_string(), "2026-11-20T03:00:05Z");
+    // Neither form answers: the indices still count, the failure says why dates are missing.
+    let s = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/.kibana*/_alias"))
+        .respond_with(json("failed-minor-upgrade/es/kibana-index-aliases.json"))
+        .mount(&s)
+        .await;
+    let (indices, failure) =
+        ripcord::collect::elastic::kibana_indices(&client(5), &s.uri(), &Credentials::None)
+            .await
+            .expect("aliases");
+    assert!(indices.iter().all(|i| i.created_at.is_none()));
+    assert_eq!(failure.expect("reported").status, Some(404));
+}
