@@ -367,7 +367,7 @@ fn evaluate(e: Evaluate<'_>) -> Result<u8, AppError> {
         }
     };
     let derived = derive::derive(&bundle, e.mode, &overrides);
-    let findings = engine::evaluate(&rules, "elastic", &bundle, &derived);
+    let findings = engine::evaluate(&rules, &engine::elastic(&bundle, &derived));
     let curl = CurlOptions {
         auth: match credentials_from_env("ES") {
             Credentials::ApiKey(_) => CurlAuth::ApiKey,

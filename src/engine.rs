@@ -1,4 +1,8 @@
 //! Evaluates rules over facts. No I/O, no printing, deterministic order (by rule id).
+//!
+//! The engine knows no product: each product prepares an [`Evaluation`] (the CEL variables,
+//! which fact groups are available, and why a missing one is missing) and the engine runs the
+//! rules of that product over it.
 
 use crate::facts::derive::{Derived, Mode};
 use crate::facts::{Bundle, CollectFailure};
@@ -7,8 +11,21 @@ use crate::ruleset::{Rule, RuleSet};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-/// The CEL variables for one evaluation: `es`, `kibana`, `upgrade`, `derived`, `mode`
-/// (`params` is added per rule).
+/// Everything one evaluation of a product's rules needs.
+#[derive(Debug, Clone)]
+pub struct Evaluation<'a> {
+    pub product: &'static str,
+    pub mode: Mode,
+    /// CEL variables (`params` is added per rule).
+    pub vars: BTreeMap<String, Value>,
+    /// Requirable fact groups and whether each is available.
+    pub groups: BTreeMap<&'static str, bool>,
+    /// Why a group is missing, where the collection failures do not say it.
+    pub why_missing: BTreeMap<&'static str, String>,
+    pub failures: &'a [CollectFailure],
+}
+
+/// The CEL variables for Elasticsearch + Kibana: `es`, `kibana`, `upgrade`, `derived`, `mode`.
 pub fn inputs(bundle: &Bundle, derived: &Derived) -> BTreeMap<String, Value> {
     let mut es = serde_json::to_value(&bundle.elastic).unwrap_or(Value::Null);
     if let Value::Object(map) = &mut es {
@@ -33,52 +50,60 @@ pub fn inputs(bundle: &Bundle, derived: &Derived) -> BTreeMap<String, Value> {
     ])
 }
 
-/// Which requirable groups are available in this evaluation.
-pub fn available_groups(bundle: &Bundle, derived: &Derived) -> BTreeMap<&'static str, bool> {
+/// The evaluation of the Elastic rules over a bundle.
+pub fn elastic<'a>(bundle: &'a Bundle, derived: &Derived) -> Evaluation<'a> {
     let mut groups = bundle.available_groups();
-    groups.insert("upgrade.from", derived.upgrade.from.is_some());
-    groups.insert("upgrade.to", derived.upgrade.to.is_some());
-    groups.insert("upgrade.started_at", derived.upgrade.started_at.is_some());
-    groups.insert(
-        "upgrade.kibana_version",
-        derived.upgrade.kibana_version.is_some(),
-    );
+    let u = &derived.upgrade;
+    groups.insert("upgrade.from", u.from.is_some());
+    groups.insert("upgrade.to", u.to.is_some());
+    groups.insert("upgrade.started_at", u.started_at.is_some());
+    groups.insert("upgrade.kibana_version", u.kibana_version.is_some());
     // What tells a pre-upgrade snapshot from a later one: preflight's "now", the upgrade
     // start, or at least the target version (its indices mark post-migration snapshots).
     groups.insert(
         "upgrade.snapshot_cutoff",
-        derived.mode == Mode::Preflight
-            || derived.upgrade.started_at.is_some()
-            || derived.upgrade.to.is_some(),
+        derived.mode == Mode::Preflight || u.started_at.is_some() || u.to.is_some(),
     );
-    groups
+    let mut why_missing = BTreeMap::from([
+        ("upgrade.from", u.from_source.clone()),
+        ("upgrade.to", u.to_source.clone()),
+        ("upgrade.started_at", u.started_at_source.clone()),
+        (
+            "upgrade.kibana_version",
+            match derived.mode {
+                Mode::Preflight => u.to_source.clone(),
+                Mode::Rollback => u.from_source.clone(),
+            },
+        ),
+        (
+            "upgrade.snapshot_cutoff",
+            "neither the upgrade start nor the target version is known: pass --upgrade-started-at (or --to)".to_string(),
+        ),
+    ]);
+    if bundle.target.kibana.is_empty() {
+        why_missing.insert("kibana.status", "no --kibana instance given".to_string());
+    }
+    Evaluation {
+        product: "elastic",
+        mode: derived.mode,
+        vars: inputs(bundle, derived),
+        groups,
+        why_missing,
+        failures: &bundle.failures,
+    }
 }
 
-/// Evaluates every rule of `product` and returns findings sorted by rule id.
-pub fn evaluate(
-    rules: &RuleSet,
-    product: &str,
-    bundle: &Bundle,
-    derived: &Derived,
-) -> Vec<Finding> {
-    let vars = inputs(bundle, derived);
-    let groups = available_groups(bundle, derived);
+/// Evaluates every rule of the evaluation's product; findings sorted by rule id.
+pub fn evaluate(rules: &RuleSet, eval: &Evaluation<'_>) -> Vec<Finding> {
     let mut findings: Vec<Finding> = rules
-        .for_product(product)
-        .map(|r| evaluate_rule(r, derived.mode, &vars, &groups, bundle, derived))
+        .for_product(eval.product)
+        .map(|r| evaluate_rule(r, eval))
         .collect();
     findings.sort_by(|a, b| a.rule.cmp(&b.rule));
     findings
 }
 
-fn evaluate_rule(
-    rule: &Rule,
-    mode: Mode,
-    base: &BTreeMap<String, Value>,
-    groups: &BTreeMap<&'static str, bool>,
-    bundle: &Bundle,
-    derived: &Derived,
-) -> Finding {
+fn evaluate_rule(rule: &Rule, eval: &Evaluation<'_>) -> Finding {
     let mut finding = Finding {
         rule: rule.id.clone(),
         title: rule.title.clone(),
@@ -89,11 +114,11 @@ fn evaluate_rule(
         remediation: rule.docs.remediation.trim().to_string(),
         docs: rule.docs.reference.clone(),
     };
-    if !rule.modes.iter().any(|m| m == mode.as_str()) {
+    if !rule.modes.iter().any(|m| m == eval.mode.as_str()) {
         finding.message = format!("applies to {} only", rule.modes.join(" and "));
         return finding;
     }
-    let mut vars = base.clone();
+    let mut vars = eval.vars.clone();
     vars.insert(
         "params".into(),
         Value::Object(rule.params.clone().into_iter().collect()),
@@ -118,15 +143,15 @@ fn evaluate_rule(
     let missing: Vec<&String> = rule
         .requires
         .iter()
-        .filter(|g| !groups.get(g.as_str()).copied().unwrap_or(false))
+        .filter(|g| !eval.groups.get(g.as_str()).copied().unwrap_or(false))
         .collect();
     if !missing.is_empty() {
         finding.outcome = Outcome::Unknown;
-        finding.message = unknown_message(&missing, bundle, derived);
+        finding.message = unknown_message(&missing, eval);
         finding.evidence.insert("missing".into(), json!(missing));
         let reasons: Vec<Value> = missing
             .iter()
-            .flat_map(|g| failures_for(g, bundle))
+            .flat_map(|g| failures_for(g, eval.failures))
             .map(|f| json!({"endpoint": f.endpoint, "status": f.status, "reason": f.reason, "hint": f.hint}))
             .collect();
         if !reasons.is_empty() {
@@ -166,36 +191,23 @@ fn evaluate_rule(
     finding
 }
 
-fn unknown_message(missing: &[&String], bundle: &Bundle, derived: &Derived) -> String {
+fn unknown_message(missing: &[&String], eval: &Evaluation<'_>) -> String {
     let parts: Vec<String> = missing
         .iter()
         .map(|g| {
-            let why = match g.as_str() {
-                "upgrade.from" => derived.upgrade.from_source.clone(),
-                "upgrade.to" => derived.upgrade.to_source.clone(),
-                "upgrade.started_at" => derived.upgrade.started_at_source.clone(),
-                "upgrade.snapshot_cutoff" => {
-                    "neither the upgrade start nor the target version is known: pass --upgrade-started-at (or --to)".to_string()
-                }
-                "upgrade.kibana_version" => match derived.mode {
-                    Mode::Preflight => derived.upgrade.to_source.clone(),
-                    Mode::Rollback => derived.upgrade.from_source.clone(),
+            let failure = failures_for(g, eval.failures).into_iter().next();
+            let why = match (failure, eval.why_missing.get(g.as_str())) {
+                (Some(f), _) => match &f.hint {
+                    Some(h) => format!(
+                        "{} {}: {} ({h})",
+                        f.endpoint,
+                        status_text(f.status),
+                        f.reason
+                    ),
+                    None => format!("{} {}: {}", f.endpoint, status_text(f.status), f.reason),
                 },
-                "kibana.status" if bundle.target.kibana.is_empty() => {
-                    "no --kibana instance given".to_string()
-                }
-                _ => match failures_for(g, bundle).first() {
-                    Some(f) => match &f.hint {
-                        Some(h) => format!(
-                            "{} {}: {} ({h})",
-                            f.endpoint,
-                            status_text(f.status),
-                            f.reason
-                        ),
-                        None => format!("{} {}: {}", f.endpoint, status_text(f.status), f.reason),
-                    },
-                    None => "not collected".to_string(),
-                },
+                (None, Some(why)) => why.clone(),
+                (None, None) => "not collected".to_string(),
             };
             format!("{g}: {why}")
         })
@@ -209,12 +221,8 @@ fn status_text(status: Option<u16>) -> String {
         .unwrap_or_else(|| "→ no answer".into())
 }
 
-fn failures_for<'a>(group: &str, bundle: &'a Bundle) -> Vec<&'a CollectFailure> {
-    bundle
-        .failures
-        .iter()
-        .filter(|f| f.group == group)
-        .collect()
+fn failures_for<'a>(group: &str, failures: &'a [CollectFailure]) -> Vec<&'a CollectFailure> {
+    failures.iter().filter(|f| f.group == group).collect()
 }
 
 /// Fills `{key}` from evidence, then params; lists are joined, null reads "unknown".

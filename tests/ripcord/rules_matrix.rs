@@ -65,7 +65,7 @@ pub fn evaluate(name: &str, bundle: &Bundle) -> Vec<Finding> {
     };
     let rules = ripcord::app::load_rules(None).expect("rules");
     let derived = derive(bundle, mode, &overrides);
-    ripcord::engine::evaluate(&rules, "elastic", bundle, &derived)
+    ripcord::engine::evaluate(&rules, &ripcord::engine::elastic(bundle, &derived))
 }
 
 fn bundle_path(name: &str) -> std::path::PathBuf {
