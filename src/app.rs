@@ -2,8 +2,8 @@
 //! → plan → report → render. Returns the exit code; errors are miette diagnostics (exit 2).
 
 use crate::cli::{
-    Cli, CollectProduct, Command, ConnectionArgs, ElasticTargetArgs, Evaluate, ListFormat,
-    PreflightProduct, RollbackProduct, RulesCommand,
+    Cli, CollectProduct, Command, ConnectionArgs, ElasticTargetArgs, Evaluate, GhesEvaluate,
+    GhesOperatorArgs, ListFormat, PreflightProduct, RollbackProduct, RulesCommand,
 };
 use crate::collect::{self, ElasticTarget};
 use crate::facts::derive::{self, Mode, Overrides};
@@ -11,7 +11,7 @@ use crate::facts::{Bundle, OperatorFacts, bundle};
 use crate::http::{ClientOptions, Credentials, ReadOnlyClient};
 use crate::plan::elastic::{CurlAuth, CurlOptions};
 use crate::report::{self, Report, Source, UpgradeSummary};
-use crate::ruleset::load::{self, Schema};
+use crate::ruleset::load;
 use crate::ruleset::{RuleSet, Severity};
 use crate::{engine, output};
 use secrecy::SecretString;
@@ -84,21 +84,26 @@ pub fn run(cli: Cli) -> Result<u8, AppError> {
                 from: a.from.clone(),
                 to: a.to.clone(),
                 upgrade_started_at: a.operator.upgrade_started_at,
+                ..Default::default()
             };
             let now = a.now.unwrap_or_else(jiff::Timestamp::now);
             let bundle = collect_live(&a.target, &a.connection, operator, now)?;
-            let text = serde_json::to_string_pretty(&bundle).unwrap_or_default() + "\n";
-            if a.output.as_os_str() == "-" {
-                output::write_stdout(&text)?;
-            } else {
-                bundle::write(&a.output, &bundle)?;
-                eprintln!(
-                    "ripcord: wrote {} ({} requests, {} could not be collected)",
-                    a.output.display(),
-                    bundle.requests.len(),
-                    bundle.failures.len()
-                );
-            }
+            write_bundle(&a.output, &bundle)?;
+            Ok(0)
+        }
+        Command::Preflight {
+            product: PreflightProduct::Ghes(a),
+        } => evaluate_ghes(Mode::Preflight, &a),
+        Command::Rollback {
+            product: RollbackProduct::Ghes(a),
+        } => evaluate_ghes(Mode::Rollback, &a),
+        Command::Collect {
+            product: CollectProduct::Ghes(a),
+        } => {
+            let operator = ghes_operator(a.from.clone(), a.to.clone(), &a.operator);
+            let now = a.now.unwrap_or_else(jiff::Timestamp::now);
+            let bundle = collect_ghes(a.ghes.as_deref(), &a.connection, operator, now)?;
+            write_bundle(&a.output, &bundle)?;
             Ok(0)
         }
         Command::Rules { command } => rules_command(command),
@@ -107,7 +112,7 @@ pub fn run(cli: Cli) -> Result<u8, AppError> {
 
 /// Loads the built-in rules and `extra`'s, checked against the fact schema.
 pub fn load_rules(extra: Option<&Path>) -> Result<RuleSet, AppError> {
-    let schema = Schema::from_sample(&crate::facts::sample::schema_inputs());
+    let schema = crate::facts::sample::schemas();
     Ok(load::load(extra, &schema)?)
 }
 
@@ -358,6 +363,7 @@ fn evaluate(e: Evaluate<'_>) -> Result<u8, AppError> {
                 from: e.from.clone(),
                 to: e.to.clone(),
                 upgrade_started_at: e.operator.upgrade_started_at,
+                ..Default::default()
             };
             let now = e.common.now.unwrap_or_else(jiff::Timestamp::now);
             // The flags are in the bundle as operator facts: evaluating it later gives the
@@ -409,9 +415,194 @@ fn evaluate(e: Evaluate<'_>) -> Result<u8, AppError> {
             facts_file: e.common.facts.as_ref().map(|p| p.display().to_string()),
             elasticsearch: bundle.target.es.clone(),
             kibana: bundle.target.kibana.clone(),
+            ghes: None,
         },
         collection_failures: bundle.failures.clone(),
     };
     output::print(&report, e.common.format)?;
+    Ok(report.exit_code)
+}
+
+fn write_bundle(output: &Path, bundle: &Bundle) -> Result<(), AppError> {
+    if output.as_os_str() == "-" {
+        let text = serde_json::to_string_pretty(bundle).unwrap_or_default() + "\n";
+        output::write_stdout(&text)?;
+    } else {
+        bundle::write(output, bundle)?;
+        eprintln!(
+            "ripcord: wrote {} ({} requests, {} could not be collected)",
+            output.display(),
+            bundle.requests.len(),
+            bundle.failures.len()
+        );
+    }
+    Ok(())
+}
+
+/// GHES operator facts from the command line.
+pub fn ghes_operator(
+    from: Option<String>,
+    to: Option<String>,
+    o: &GhesOperatorArgs,
+) -> OperatorFacts {
+    OperatorFacts {
+        from,
+        to,
+        upgrade_started_at: o.upgrade_started_at,
+        platform: o.platform.map(|p| p.as_str().to_string()),
+        replicas: o.replica.clone(),
+        vm_snapshot: o.vm_snapshot.clone(),
+        vm_snapshot_taken_at: o.vm_snapshot_taken_at,
+    }
+}
+
+/// Flags given at evaluation win over what a bundle recorded; replicas are merged by host.
+fn merge_operator(recorded: &mut OperatorFacts, flags: OperatorFacts) {
+    recorded.from = flags.from.or(recorded.from.take());
+    recorded.to = flags.to.or(recorded.to.take());
+    recorded.upgrade_started_at = flags.upgrade_started_at.or(recorded.upgrade_started_at);
+    recorded.platform = flags.platform.or(recorded.platform.take());
+    recorded.vm_snapshot = flags.vm_snapshot.or(recorded.vm_snapshot.take());
+    recorded.vm_snapshot_taken_at = flags.vm_snapshot_taken_at.or(recorded.vm_snapshot_taken_at);
+    for r in flags.replicas {
+        recorded.replicas.retain(|x| x.hostname != r.hostname);
+        recorded.replicas.push(r);
+    }
+}
+
+/// Collects from the Manage API when a URL is given; otherwise the facts are the flags alone
+/// (the primary is down, or GHES is older than 3.9).
+fn collect_ghes(
+    url: Option<&str>,
+    conn: &ConnectionArgs,
+    operator: OperatorFacts,
+    now: jiff::Timestamp,
+) -> Result<Bundle, AppError> {
+    let mut bundle = Bundle::new("ghes", now);
+    bundle.operator = operator;
+    let Some(url) = url else {
+        return Ok(bundle);
+    };
+    match url::Url::parse(url) {
+        Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
+        _ => {
+            return Err(usage(
+                format!("not an http(s) URL: {url:?}"),
+                Some("e.g. https://ghe.example.com:8443"),
+            ));
+        }
+    }
+    if conn.insecure {
+        eprintln!(
+            "ripcord: WARNING: --insecure: TLS certificates are NOT verified; anyone on the path can read the credentials. Prefer --ca-cert."
+        );
+    }
+    let client = ReadOnlyClient::new(ClientOptions {
+        timeout: std::time::Duration::from_secs(conn.timeout.max(1)),
+        ca_cert: conn.ca_cert.clone(),
+        insecure: conn.insecure,
+        verbose: conn.verbose,
+        ..ClientOptions::default()
+    })?;
+    let credentials = match (
+        env_text("RIPCORD_GHES_USERNAME"),
+        env_secret("RIPCORD_GHES_PASSWORD"),
+    ) {
+        (user, Some(password)) => Credentials::Basic {
+            username: user.unwrap_or_else(|| "api_key".into()),
+            password,
+        },
+        _ => Credentials::None,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(AppError::Runtime)?;
+    let spinner = spinner(conn);
+    let bundle = runtime.block_on(crate::collect::collect_ghes(
+        &client,
+        Some(url),
+        &credentials,
+        bundle.operator,
+        now,
+    ));
+    if let Some(s) = spinner {
+        s.finish_and_clear();
+    }
+    Ok(bundle)
+}
+
+fn evaluate_ghes(mode: Mode, a: &GhesEvaluate) -> Result<u8, AppError> {
+    for (flag, v) in [("--from", &a.from), ("--to", &a.to)] {
+        if let Some(v) = v
+            && crate::version::parse_lenient(v).is_err()
+        {
+            return Err(usage(
+                format!("{flag} {v:?} is not a version"),
+                Some("e.g. 3.15.2"),
+            ));
+        }
+    }
+    let rules = load_rules(a.common.rules.as_deref())?;
+    let flags = ghes_operator(a.from.clone(), a.to.clone(), &a.operator);
+    let (bundle, source_kind) = match &a.common.facts {
+        Some(path) => {
+            if a.ghes.is_some() {
+                return Err(usage("give either --facts or --ghes, not both", None));
+            }
+            let mut bundle = bundle::read(path, "ghes")?;
+            merge_operator(&mut bundle.operator, flags);
+            (bundle, "facts")
+        }
+        None => {
+            let now = a.common.now.unwrap_or_else(jiff::Timestamp::now);
+            let kind = if a.ghes.is_some() { "live" } else { "flags" };
+            (
+                collect_ghes(a.ghes.as_deref(), &a.connection, flags, now)?,
+                kind,
+            )
+        }
+    };
+    if mode == Mode::Preflight && bundle.operator.to.is_none() {
+        return Err(usage(
+            "preflight needs the target version: --to VERSION",
+            Some("e.g. --to 3.15.2"),
+        ));
+    }
+    let derived = crate::facts::ghes::derive(&bundle, mode, &Overrides::default());
+    let findings = engine::evaluate(&rules, &engine::ghes(&bundle, &derived));
+    let plan = crate::plan::ghes::plan(&derived);
+    let verdict = report::verdict(&findings, a.common.fail_on);
+    let report = Report {
+        schema: report::REPORT_SCHEMA,
+        tool_version: env!("CARGO_PKG_VERSION"),
+        generated_at: a.common.now.unwrap_or_else(jiff::Timestamp::now),
+        product: "ghes".into(),
+        mode: mode.as_str().into(),
+        upgrade: UpgradeSummary {
+            from: derived.upgrade.from.clone(),
+            to: derived.upgrade.to.clone(),
+            from_source: derived.upgrade.from_source.clone(),
+            to_source: derived.upgrade.to_source.clone(),
+            kind: derived.upgrade.kind.clone(),
+            started_at: derived.upgrade.started_at,
+            started_at_source: derived.upgrade.started_at_source.clone(),
+        },
+        verdict,
+        exit_code: verdict.exit_code(),
+        summary: report::summarize(&findings),
+        findings,
+        plan,
+        source: Source {
+            kind: source_kind.into(),
+            collected_at: bundle.collected_at,
+            facts_file: a.common.facts.as_ref().map(|p| p.display().to_string()),
+            elasticsearch: None,
+            kibana: vec![],
+            ghes: bundle.target.ghes.clone(),
+        },
+        collection_failures: bundle.failures.clone(),
+    };
+    output::print(&report, a.common.format)?;
     Ok(report.exit_code)
 }

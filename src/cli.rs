@@ -14,6 +14,8 @@ Exit codes:
   3  incomplete: nothing failed, but a blocker is unknown or errored (could not verify)
 
 Environment (credentials are read from here only, never from flags):
+  RIPCORD_GHES_PASSWORD                           GHES root site administrator password (user api_key)
+  RIPCORD_GHES_USERNAME                           GHES Management Console user (instead of api_key)
   RIPCORD_ES_API_KEY                              Elasticsearch API key (the base64 id:key form)
   RIPCORD_ES_USERNAME, RIPCORD_ES_PASSWORD        Elasticsearch basic auth
   RIPCORD_KIBANA_API_KEY                          Kibana API key (default: the ES credentials)
@@ -60,6 +62,9 @@ pub enum PreflightProduct {
     /// Elasticsearch + Kibana.
     #[command(after_help = AFTER_HELP)]
     Elastic(PreflightElastic),
+    /// GitHub Enterprise Server (Manage API, or facts from flags).
+    #[command(after_help = AFTER_HELP)]
+    Ghes(GhesEvaluate),
 }
 
 #[derive(Debug, Subcommand)]
@@ -67,12 +72,115 @@ pub enum RollbackProduct {
     /// Elasticsearch + Kibana.
     #[command(after_help = AFTER_HELP)]
     Elastic(RollbackElastic),
+    /// GitHub Enterprise Server (Manage API, or facts from flags when the primary is down).
+    #[command(after_help = AFTER_HELP)]
+    Ghes(GhesEvaluate),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum CollectProduct {
     /// Elasticsearch + Kibana.
     Elastic(CollectElastic),
+    /// GitHub Enterprise Server.
+    Ghes(CollectGhes),
+}
+
+/// `preflight ghes` and `rollback ghes`.
+#[derive(Debug, Args)]
+pub struct GhesEvaluate {
+    /// Manage API base URL of the primary, e.g. https://ghe.example.com:8443.
+    #[arg(long, value_name = "URL")]
+    pub ghes: Option<String>,
+    /// Where the upgrade goes from (rollback default: a replica still on the old version).
+    #[arg(long, value_name = "VERSION")]
+    pub from: Option<String>,
+    /// Where the upgrade goes to (rollback default: the primary's version).
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<String>,
+    #[command(flatten)]
+    pub operator: GhesOperatorArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// `collect ghes`.
+#[derive(Debug, Args)]
+pub struct CollectGhes {
+    #[arg(long, value_name = "URL")]
+    pub ghes: Option<String>,
+    #[arg(long, value_name = "VERSION")]
+    pub from: Option<String>,
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<String>,
+    #[command(flatten)]
+    pub operator: GhesOperatorArgs,
+    /// Where to write the facts bundle (`-` for stdout).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[arg(long, hide = true, value_name = "RFC3339")]
+    pub now: Option<jiff::Timestamp>,
+}
+
+/// Facts about a GHES instance that no API reports (or that the operator knows better).
+#[derive(Debug, Args, Clone, Default)]
+pub struct GhesOperatorArgs {
+    /// The platform (overrides the Manage API's `platform`).
+    #[arg(long, value_enum)]
+    pub platform: Option<Platform>,
+    /// A replica and its version, HOSTNAME=VERSION; repeat for each replica.
+    #[arg(long, value_name = "HOSTNAME=VERSION", value_parser = parse_replica)]
+    pub replica: Vec<crate::facts::ReplicaVersion>,
+    /// The VM snapshot taken before the upgrade (its id in the hypervisor or cloud).
+    #[arg(long, value_name = "ID")]
+    pub vm_snapshot: Option<String>,
+    /// When that VM snapshot was taken (RFC 3339).
+    #[arg(long, value_name = "RFC3339")]
+    pub vm_snapshot_taken_at: Option<jiff::Timestamp>,
+    /// When the upgrade started (RFC 3339).
+    #[arg(long, value_name = "RFC3339")]
+    pub upgrade_started_at: Option<jiff::Timestamp>,
+}
+
+/// GHES platforms, as `GET /manage/v1/version` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Platform {
+    Ami,
+    Azure,
+    Esx,
+    Gce,
+    Hyperv,
+    Kvm,
+}
+
+impl Platform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ami => "ami",
+            Self::Azure => "azure",
+            Self::Esx => "esx",
+            Self::Gce => "gce",
+            Self::Hyperv => "hyperv",
+            Self::Kvm => "kvm",
+        }
+    }
+}
+
+fn parse_replica(s: &str) -> Result<crate::facts::ReplicaVersion, String> {
+    let (hostname, version) = s
+        .split_once('=')
+        .ok_or("expected HOSTNAME=VERSION, e.g. ghe-replica-1=3.14.6")?;
+    if hostname.is_empty() {
+        return Err("empty hostname".into());
+    }
+    crate::version::parse_lenient(version).map_err(|e| e.to_string())?;
+    Ok(crate::facts::ReplicaVersion {
+        hostname: hostname.to_string(),
+        version: version.to_string(),
+    })
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@
 //! rules of that product over it.
 
 use crate::facts::derive::{Derived, Mode};
+use crate::facts::ghes::GhesDerived;
 use crate::facts::{Bundle, CollectFailure};
 use crate::report::{Finding, Outcome};
 use crate::ruleset::{Rule, RuleSet};
@@ -251,5 +252,67 @@ pub fn display(v: &Value) -> String {
         Value::Array(items) if items.is_empty() => "none".into(),
         Value::Array(items) => items.iter().map(display).collect::<Vec<_>>().join(", "),
         other => other.to_string(),
+    }
+}
+
+/// The CEL variables for GHES: `ghes`, `upgrade`, `derived`, `mode`.
+pub fn ghes_inputs(bundle: &Bundle, derived: &GhesDerived) -> BTreeMap<String, Value> {
+    let facts =
+        serde_json::to_value(bundle.ghes.clone().unwrap_or_default()).unwrap_or(Value::Null);
+    let derived_json = serde_json::to_value(derived).unwrap_or(Value::Null);
+    BTreeMap::from([
+        ("ghes".to_string(), facts),
+        (
+            "upgrade".to_string(),
+            derived_json.get("upgrade").cloned().unwrap_or(Value::Null),
+        ),
+        ("derived".to_string(), derived_json),
+        (
+            "mode".to_string(),
+            Value::String(derived.mode.as_str().to_string()),
+        ),
+    ])
+}
+
+/// The evaluation of the GHES rules over a bundle.
+pub fn ghes<'a>(bundle: &'a Bundle, derived: &GhesDerived) -> Evaluation<'a> {
+    let facts = bundle.ghes.clone().unwrap_or_default();
+    let u = &derived.upgrade;
+    let groups = BTreeMap::from([
+        ("ghes.versions", facts.versions.is_some()),
+        ("ghes.topology", facts.topology.is_some()),
+        ("ghes.replication", facts.replication.is_some()),
+        ("ghes.maintenance", facts.maintenance.is_some()),
+        (
+            "ghes.system_requirements",
+            facts.system_requirements.is_some(),
+        ),
+        ("upgrade.from", u.from.is_some()),
+        ("upgrade.to", u.to.is_some()),
+        ("upgrade.started_at", u.started_at.is_some()),
+    ]);
+    let mut why_missing = BTreeMap::from([
+        ("upgrade.from", u.from_source.clone()),
+        ("upgrade.to", u.to_source.clone()),
+        ("upgrade.started_at", u.started_at_source.clone()),
+    ]);
+    if bundle.target.ghes.is_none() {
+        for g in [
+            "ghes.versions",
+            "ghes.topology",
+            "ghes.replication",
+            "ghes.maintenance",
+            "ghes.system_requirements",
+        ] {
+            why_missing.insert(g, "no --ghes URL given (facts from flags only)".to_string());
+        }
+    }
+    Evaluation {
+        product: "ghes",
+        mode: derived.mode,
+        vars: ghes_inputs(bundle, derived),
+        groups,
+        why_missing,
+        failures: &bundle.failures,
     }
 }

@@ -145,6 +145,9 @@ pub struct Source {
     pub facts_file: Option<String>,
     pub elasticsearch: Option<String>,
     pub kibana: Vec<String>,
+    /// The GHES Manage API URL (product `ghes`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ghes: Option<String>,
 }
 
 /// The whole report (`ripcord.report/v1`); fields may be added, never renamed or removed.

@@ -3,6 +3,7 @@
 
 pub mod elastic;
 pub mod fetch;
+pub mod ghes;
 pub mod kibana;
 
 use crate::facts::{Bundle, OperatorFacts};
@@ -145,4 +146,32 @@ async fn collect_es(
     facts.snapshots = snapshots;
     failures.extend(snapshot_failures);
     (facts, failures)
+}
+
+/// Collects GHES facts into a bundle: the Manage API when `url` is given, else the operator's
+/// facts alone (the primary is down, or GHES predates the Manage API).
+pub async fn collect_ghes(
+    client: &ReadOnlyClient,
+    url: Option<&str>,
+    credentials: &Credentials,
+    operator: OperatorFacts,
+    now: jiff::Timestamp,
+) -> Bundle {
+    let mut bundle = Bundle::new("ghes", now);
+    bundle.operator = operator;
+    let Some(url) = url else { return bundle };
+    let (facts, failures) = ghes::collect(client, url, credentials).await;
+    bundle.target.ghes = Some(crate::http::strip_userinfo(url));
+    bundle.ghes = Some(facts);
+    bundle.failures = failures;
+    bundle.failures.sort_by(|a, b| {
+        a.group
+            .cmp(&b.group)
+            .then_with(|| a.endpoint.cmp(&b.endpoint))
+    });
+    bundle.requests = client.request_log();
+    bundle
+        .requests
+        .sort_by(|a, b| a.url.cmp(&b.url).then_with(|| a.method.cmp(&b.method)));
+    bundle
 }

@@ -2,6 +2,7 @@
 
 pub mod bundle;
 pub mod derive;
+pub mod ghes;
 mod model;
 pub mod sample;
 

@@ -21,7 +21,11 @@ pub struct Bundle {
     pub target: Target,
     #[serde(default)]
     pub operator: OperatorFacts,
+    #[serde(default, skip_serializing_if = "ElasticFacts::is_empty")]
     pub elastic: ElasticFacts,
+    /// GitHub Enterprise Server facts (product `ghes`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ghes: Option<GhesFacts>,
     /// What could not be collected, so rules can say `unknown` with the reason.
     #[serde(default)]
     pub failures: Vec<CollectFailure>,
@@ -34,9 +38,13 @@ pub struct Bundle {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Target {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub es: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kibana: Vec<String>,
+    /// The GHES Manage API base URL (`https://host:8443`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ghes: Option<String>,
 }
 
 /// Facts only the operator knows; recorded in the bundle, overridden by flags at evaluation.
@@ -46,6 +54,132 @@ pub struct OperatorFacts {
     pub from: Option<String>,
     pub to: Option<String>,
     pub upgrade_started_at: Option<Timestamp>,
+    /// GHES: `--platform` (overrides what the Manage API reports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    /// GHES: `--replica HOSTNAME=VERSION`, for when the primary cannot answer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replicas: Vec<ReplicaVersion>,
+    /// GHES: `--vm-snapshot ID`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vm_snapshot: Option<String>,
+    /// GHES: `--vm-snapshot-taken-at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vm_snapshot_taken_at: Option<Timestamp>,
+}
+
+/// A replica and its version, as the operator states it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicaVersion {
+    pub hostname: String,
+    pub version: String,
+}
+
+/// Everything collected from the GHES Manage API (`/manage/v1/…`). `None`: not collected.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GhesFacts {
+    /// `GET /manage/v1/version`: every node's version and platform.
+    pub versions: Option<Vec<GhesNodeVersion>>,
+    /// `GET /manage/v1/config/nodes`.
+    pub topology: Option<GhesTopology>,
+    /// `GET /manage/v1/replication/status`.
+    pub replication: Option<GhesReplication>,
+    /// `GET /manage/v1/maintenance`.
+    pub maintenance: Option<Vec<GhesMaintenance>>,
+    /// `GET /manage/v1/checks/system-requirements`.
+    pub system_requirements: Option<GhesSystemRequirements>,
+}
+
+/// One node of `GET /manage/v1/version`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GhesNodeVersion {
+    pub hostname: String,
+    pub version: String,
+    /// `ami`, `azure`, `esx`, `gce`, `hyperv` or `kvm`.
+    pub platform: Option<String>,
+    pub build_id: Option<String>,
+    pub build_date: Option<String>,
+}
+
+/// `GET /manage/v1/config/nodes`.
+// NOTE: deserialized straight from the Manage API, which adds fields: no deny_unknown_fields.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GhesTopology {
+    /// `SingleNode`, `Ha` or `Cluster`.
+    pub topology: String,
+    #[serde(default)]
+    pub nodes: Vec<GhesConfigNode>,
+}
+
+/// One configured node.
+// NOTE: deserialized straight from the Manage API, which adds fields: no deny_unknown_fields.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GhesConfigNode {
+    pub hostname: String,
+    pub uuid: Option<String>,
+    pub replica: Option<bool>,
+    #[serde(default)]
+    pub cluster_roles: Vec<String>,
+}
+
+/// `GET /manage/v1/replication/status`.
+// NOTE: deserialized straight from the Manage API, which adds fields: no deny_unknown_fields.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GhesReplication {
+    /// `UNKNOWN`, `OK`, `WARNING` or `CRITICAL`.
+    pub status: String,
+    #[serde(default)]
+    pub nodes: Vec<GhesReplicationNode>,
+}
+
+/// One node's replication status.
+// NOTE: deserialized straight from the Manage API, which adds fields: no deny_unknown_fields.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GhesReplicationNode {
+    pub hostname: String,
+    pub status: String,
+    #[serde(default)]
+    pub services: Vec<GhesService>,
+}
+
+/// One replicated service.
+// NOTE: deserialized straight from the Manage API, which adds fields: no deny_unknown_fields.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GhesService {
+    pub name: String,
+    pub status: String,
+    pub details: Option<String>,
+}
+
+/// One node of `GET /manage/v1/maintenance`.
+// NOTE: deserialized straight from the Manage API, which adds fields: no deny_unknown_fields.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GhesMaintenance {
+    pub hostname: String,
+    /// `on`, `off` or `scheduled`.
+    pub status: String,
+    pub can_unset_maintenance: Option<bool>,
+}
+
+/// `GET /manage/v1/checks/system-requirements`.
+// NOTE: deserialized straight from the Manage API, which adds fields: no deny_unknown_fields.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GhesSystemRequirements {
+    /// `OK` or `FAILED`.
+    pub status: String,
+    #[serde(default)]
+    pub nodes: Vec<GhesRequirementNode>,
+}
+
+/// One node's system-requirements status.
+// NOTE: deserialized straight from the Manage API, which adds fields: no deny_unknown_fields.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GhesRequirementNode {
+    pub hostname: String,
+    pub status: String,
 }
 
 /// Everything collected from Elasticsearch and Kibana. `None` means "not collected" (see
@@ -64,6 +198,13 @@ pub struct ElasticFacts {
     pub deprecations: Option<Vec<Deprecation>>,
     #[serde(default)]
     pub kibana: Vec<KibanaInstance>,
+}
+
+impl ElasticFacts {
+    /// Nothing collected (a GHES bundle): the field is left out of the file.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// `GET /`: the responding node's view of the cluster.
@@ -237,6 +378,7 @@ impl Bundle {
             target: Target::default(),
             operator: OperatorFacts::default(),
             elastic: ElasticFacts::default(),
+            ghes: None,
             failures: Vec::new(),
             requests: Vec::new(),
         }

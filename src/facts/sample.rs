@@ -11,11 +11,13 @@ pub fn schema_bundle() -> Bundle {
     b.target = Target {
         es: Some("http://es".into()),
         kibana: vec!["http://kb".into()],
+        ghes: None,
     };
     b.operator = OperatorFacts {
         from: Some("8.0.0".into()),
         to: Some("8.1.0".into()),
         upgrade_started_at: Some(jiff::Timestamp::from_second(3600).unwrap_or(t)),
+        ..Default::default()
     };
     b.elastic = ElasticFacts {
         cluster: Some(ClusterInfo {
@@ -100,4 +102,79 @@ pub fn schema_inputs() -> std::collections::BTreeMap<String, serde_json::Value> 
     let mut vars = crate::engine::inputs(&bundle, &derived);
     vars.insert("params".into(), serde_json::json!({}));
     vars
+}
+
+/// A fully populated GHES bundle (shape only).
+pub fn ghes_schema_bundle() -> Bundle {
+    let t = jiff::Timestamp::UNIX_EPOCH;
+    let mut b = Bundle::new("ghes", jiff::Timestamp::from_second(86_400).unwrap_or(t));
+    b.target.ghes = Some("https://ghe:8443".into());
+    b.operator = OperatorFacts {
+        from: Some("3.14.1".into()),
+        to: Some("3.15.1".into()),
+        upgrade_started_at: Some(jiff::Timestamp::from_second(3600).unwrap_or(t)),
+        platform: Some("esx".into()),
+        replicas: vec![ReplicaVersion {
+            hostname: "r".into(),
+            version: "3.14.1".into(),
+        }],
+        vm_snapshot: Some("snap".into()),
+        vm_snapshot_taken_at: Some(t),
+    };
+    b.ghes = Some(GhesFacts {
+        versions: Some(vec![GhesNodeVersion {
+            hostname: "p".into(),
+            version: "3.15.1".into(),
+            platform: Some("esx".into()),
+            build_id: Some("b".into()),
+            build_date: Some("d".into()),
+        }]),
+        topology: Some(GhesTopology {
+            topology: "Ha".into(),
+            nodes: vec![GhesConfigNode {
+                hostname: "p".into(),
+                uuid: Some("u".into()),
+                replica: Some(false),
+                cluster_roles: vec![],
+            }],
+        }),
+        replication: Some(GhesReplication {
+            status: "OK".into(),
+            nodes: vec![GhesReplicationNode {
+                hostname: "r".into(),
+                status: "OK".into(),
+                services: vec![GhesService {
+                    name: "mysql".into(),
+                    status: "OK".into(),
+                    details: Some("d".into()),
+                }],
+            }],
+        }),
+        maintenance: Some(vec![GhesMaintenance {
+            hostname: "p".into(),
+            status: "off".into(),
+            can_unset_maintenance: Some(true),
+        }]),
+        system_requirements: Some(GhesSystemRequirements {
+            status: "OK".into(),
+            nodes: vec![GhesRequirementNode {
+                hostname: "p".into(),
+                status: "OK".into(),
+            }],
+        }),
+    });
+    b
+}
+
+/// The schema of every product's rule inputs, from the fully populated samples.
+pub fn schemas() -> crate::ruleset::load::Schemas {
+    use crate::ruleset::load::Schema;
+    let bundle = ghes_schema_bundle();
+    let derived = crate::facts::ghes::derive(&bundle, Mode::Rollback, &Overrides::default());
+    let mut ghes_vars = crate::engine::ghes_inputs(&bundle, &derived);
+    ghes_vars.insert("params".into(), serde_json::json!({}));
+    crate::ruleset::load::Schemas::from([
+        ("elastic".to_string(), Schema::from_sample(&schema_inputs())),
+        ("ghes".to_string(), Schema::from_sample(&ghes_vars)),
+    ])
 }

@@ -35,8 +35,14 @@ pub(super) fn render(r: &Report) -> String {
             let _ = writeln!(out, "- `{}`: {}{hint}", f.endpoint, f.reason);
         }
     }
-    let _ = writeln!(out, "\n## {}\n", r.plan.title);
-    for (i, step) in r.plan.steps.iter().enumerate() {
+    write_plan(&mut out, &r.plan);
+    out
+}
+
+/// The numbered plan, its warnings, then any alternative plans the same way.
+fn write_plan(out: &mut String, plan: &crate::plan::Plan) {
+    let _ = writeln!(out, "\n## {}\n", plan.title);
+    for (i, step) in plan.steps.iter().enumerate() {
         let _ = writeln!(out, "{}. **{}** (on {})", i + 1, step.title, step.run_on);
         if let Some(req) = &step.request {
             let body = if req.body.is_null() {
@@ -54,11 +60,13 @@ pub(super) fn render(r: &Report) -> String {
             let _ = writeln!(out, "   ```");
         }
     }
-    if !r.plan.warnings.is_empty() {
+    if !plan.warnings.is_empty() {
         let _ = writeln!(out, "\n## Warnings\n");
-        for w in &r.plan.warnings {
+        for w in &plan.warnings {
             let _ = writeln!(out, "- {w}");
         }
     }
-    out
+    for alt in &plan.alternatives {
+        write_plan(out, alt);
+    }
 }

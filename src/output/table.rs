@@ -34,8 +34,14 @@ pub(super) fn render(r: &Report) -> String {
             let _ = writeln!(out, "  - {}: {}{hint}", f.endpoint, f.reason);
         }
     }
-    let _ = writeln!(out, "\n{}", r.plan.title);
-    for (i, step) in r.plan.steps.iter().enumerate() {
+    write_plan(&mut out, &r.plan);
+    out
+}
+
+/// The numbered plan, its warnings, then any alternative plans the same way.
+fn write_plan(out: &mut String, plan: &crate::plan::Plan) {
+    let _ = writeln!(out, "\n{}", plan.title);
+    for (i, step) in plan.steps.iter().enumerate() {
         let _ = writeln!(out, "  {}. {}", i + 1, step.title);
         let _ = writeln!(out, "     on: {}", step.run_on);
         if let Some(req) = &step.request {
@@ -50,11 +56,13 @@ pub(super) fn render(r: &Report) -> String {
             let _ = writeln!(out, "     $ {c}");
         }
     }
-    if !r.plan.warnings.is_empty() {
+    if !plan.warnings.is_empty() {
         let _ = writeln!(out, "\nWarnings:");
-        for w in &r.plan.warnings {
+        for w in &plan.warnings {
             let _ = writeln!(out, "  ! {w}");
         }
     }
-    out
+    for alt in &plan.alternatives {
+        write_plan(out, alt);
+    }
 }

@@ -72,6 +72,7 @@ pub fn plan(bundle: &Bundle, derived: &Derived, findings: &[Finding], curl: &Cur
         title,
         steps: Vec::new(),
         warnings: Vec::new(),
+        alternatives: Vec::new(),
     };
     let hosts = kibana_hosts(bundle);
 

@@ -3,6 +3,7 @@
 //! the facts, so the on-call engineer can copy it as it is.
 
 pub mod elastic;
+pub mod ghes;
 
 use serde::Serialize;
 
@@ -13,6 +14,9 @@ pub struct Plan {
     pub steps: Vec<Step>,
     /// What the rollback loses and what could not be checked.
     pub warnings: Vec<String>,
+    /// Other ways back (GHES: promoting a replica still on the old version).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alternatives: Vec<Plan>,
 }
 
 /// One step.

@@ -18,7 +18,9 @@ mod embedded {
 }
 
 /// The variables a rule expression may use.
-pub const ROOTS: &[&str] = &["es", "kibana", "upgrade", "derived", "params", "mode"];
+pub const ROOTS: &[&str] = &[
+    "es", "kibana", "ghes", "upgrade", "derived", "params", "mode",
+];
 
 /// The fact groups a rule may `require`.
 pub const GROUPS: &[&str] = &[
@@ -37,6 +39,11 @@ pub const GROUPS: &[&str] = &[
     "upgrade.started_at",
     "upgrade.kibana_version",
     "upgrade.snapshot_cutoff",
+    "ghes.versions",
+    "ghes.topology",
+    "ghes.replication",
+    "ghes.maintenance",
+    "ghes.system_requirements",
 ];
 
 /// The modes a rule may apply to.
@@ -100,8 +107,11 @@ pub struct LoadError {
     pub problems: Vec<RuleFileError>,
 }
 
+/// Schemas of the inputs, per product.
+pub type Schemas = BTreeMap<String, Schema>;
+
 /// Loads the built-in rules, then `extra_dir`'s (same id replaces the built-in one).
-pub fn load(extra_dir: Option<&Path>, schema: &Schema) -> Result<RuleSet, LoadError> {
+pub fn load(extra_dir: Option<&Path>, schema: &Schemas) -> Result<RuleSet, LoadError> {
     let mut problems = Vec::new();
     let mut by_id: BTreeMap<String, Rule> = BTreeMap::new();
     for (rel, text) in embedded::EMBEDDED_RULES {
@@ -229,7 +239,7 @@ impl Schema {
 pub fn parse_rule(
     path: &str,
     text: &str,
-    schema: &Schema,
+    schemas: &Schemas,
     origin: &str,
 ) -> Result<Rule, Vec<RuleFileError>> {
     let raw: RawRule = toml::from_str(text).map_err(|e| {
@@ -330,7 +340,19 @@ pub fn parse_rule(
             )
         })
         .collect();
-    let schema = schema.with_params(&params);
+    let Some(product_schema) = schemas.get(raw.product.get_ref()) else {
+        let known: Vec<&str> = schemas.keys().map(String::as_str).collect();
+        problems.push(problem(
+            path,
+            text,
+            raw.product.span(),
+            format!("unknown product {:?}", raw.product.get_ref()),
+            "here",
+            Some(format!("products: {}", known.join(", "))),
+        ));
+        return Err(problems);
+    };
+    let schema = product_schema.with_params(&params);
     let expr = compile_checked(path, text, &raw.expr, "expr", &schema, &mut problems);
     let when = raw
         .when

@@ -44,7 +44,7 @@ fn facts(name: &str) -> String {
 /// `MODE elastic --now NOW [run args]` for a scenario.
 fn scenario_args(name: &str) -> Vec<String> {
     let run = common::manifest(name).run.expect("run");
-    let mut a = args(&[&run.mode, "elastic", "--no-progress", "--now", &run.now]);
+    let mut a = args(&[&run.mode, &run.product, "--no-progress", "--now", &run.now]);
     a.extend(run.args.iter().cloned());
     a
 }
@@ -515,4 +515,117 @@ async fn flags_override_inferred_versions() {
         .find(|f| f["rule"] == "kibana-snapshot")
         .unwrap();
     assert_eq!(ks["evidence"]["snapshot"], "weekly-2026.11.15");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ghes_exit_codes_and_plans() {
+    assert_eq!(live("ghes-single-node", &[]).await.2, 0, "ready");
+    assert_eq!(
+        live("ghes-replication-critical", &[]).await.2,
+        1,
+        "replication CRITICAL, no VM snapshot"
+    );
+    assert_eq!(
+        live("ghes-unauthorized", &[]).await.2,
+        3,
+        "401: nothing verified"
+    );
+    let (out, _, code) = live("ghes-ha-patch-failure", &["--format", "json"]).await;
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["product"], "ghes");
+    assert_eq!(v["upgrade"]["from"], "3.17.8");
+    assert_eq!(v["upgrade"]["to"], "3.17.9");
+    assert_eq!(v["upgrade"]["kind"], "patch");
+    let commands: Vec<String> = v["plan"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| {
+            s["commands"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c.as_str().unwrap().to_string())
+        })
+        .collect();
+    assert!(commands.contains(&"ghe-upgrade --allow-patch-rollback /var/lib/ghe-updates/github-enterprise-ami-3.17.8.pkg".to_string()));
+    assert!(commands.contains(&"ssh -p 122 admin@ghe-replica-1 -- ghe-repl-stop".to_string()));
+    assert!(
+        commands.iter().any(|c| c.contains("ghe-repl-stop-all")),
+        "3.17 on both ends has -all"
+    );
+    assert!(
+        !commands.iter().any(|c| c.contains(".hpkg ")),
+        "never a hotpatch"
+    );
+    assert_eq!(
+        v["plan"]["alternatives"][0]["steps"][0]["commands"][0],
+        "ssh -p 122 admin@ghe-replica-1 -- ghe-repl-promote"
+    );
+    // 3.13: no -all commands.
+    let (out, _, _) = live("ghes-ha-3-13", &["--format", "json"]).await;
+    assert!(
+        !out.contains("ghe-repl-stop-all") && out.contains("ghe-repl-stop"),
+        "3.13 has no ghe-repl-stop-all"
+    );
+}
+
+#[test]
+fn ghes_primary_down_from_flags_only() {
+    let (out, err, code) = ripcord(
+        &scenario_args("ghes-primary-down")
+            .into_iter()
+            .chain(args(&["--format", "json"]))
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["source"]["kind"], "flags");
+    assert_eq!(v["upgrade"]["kind"], "feature");
+    let steps = v["plan"]["steps"].as_array().unwrap();
+    assert!(
+        steps.iter().any(|s| s["title"]
+            .as_str()
+            .unwrap()
+            .contains("EBS disk snapshots snap-0a1b2c of the root and data volumes")),
+        "{steps:?}"
+    );
+    assert!(
+        v["plan"]["alternatives"][0]["title"]
+            .as_str()
+            .unwrap()
+            .contains("ghe-replica-1")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ghes_password_never_printed_and_sent_as_api_key_user() {
+    let secret = "r00t-Site-Admin-pw";
+    let s = common::start("ghes-single-node").await;
+    let mut a = args(&[
+        "preflight",
+        "ghes",
+        "--to",
+        "3.19.2",
+        "-v",
+        "--format",
+        "json",
+        "--now",
+        "2026-11-20T12:00:00Z",
+    ]);
+    a.extend(s.target_args());
+    let (out, err, _) = ripcord_env(&a, &[("RIPCORD_GHES_PASSWORD", secret)]);
+    let basic = base64_of(&format!("api_key:{secret}"));
+    for text in [&out, &err] {
+        assert!(!text.contains(secret) && !text.contains(&basic));
+    }
+    let received = s.ghes.as_ref().unwrap().received_requests().await.unwrap();
+    assert!(!received.is_empty());
+    assert!(received.iter().all(|r| r.method.as_str() == "GET"));
+    assert!(received.iter().all(|r| {
+        r.headers
+            .get("authorization")
+            .is_some_and(|h| h.to_str().unwrap() == format!("Basic {basic}"))
+    }));
 }

@@ -19,6 +19,9 @@ pub struct Manifest {
     pub es: Option<EsSection>,
     /// Replaces the parent's Kibana instances when given.
     pub kibana: Option<Vec<KibanaSection>>,
+    /// The GHES Manage API server (routes merge like `es`).
+    #[serde(default)]
+    pub ghes: Option<EsSection>,
     /// How the matrix and CLI tests run this scenario (inherited when absent).
     pub run: Option<Run>,
 }
@@ -26,6 +29,9 @@ pub struct Manifest {
 #[derive(Debug, Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct Run {
+    /// `elastic` (default) or `ghes`.
+    #[serde(default = "elastic")]
+    pub product: String,
     /// `preflight` or `rollback`.
     pub mode: String,
     /// The pinned clock (`--now`).
@@ -64,6 +70,10 @@ pub struct KibanaSection {
     pub state: String,
     #[serde(default)]
     pub routes: Vec<Route>,
+}
+
+fn elastic() -> String {
+    "elastic".into()
 }
 
 fn running() -> String {
@@ -105,6 +115,9 @@ pub fn manifest(name: &str) -> Manifest {
         .unwrap_or_else(|e| panic!("scenario {name}: {e}"));
     let mut m: Manifest = toml::from_str(&text).unwrap_or_else(|e| panic!("scenario {name}: {e}"));
     let set_base = |routes: &mut Vec<Route>| routes.iter_mut().for_each(|r| r.base = dir.clone());
+    if let Some(g) = &mut m.ghes {
+        set_base(&mut g.routes);
+    }
     if let Some(es) = &mut m.es {
         set_base(&mut es.routes);
         if let Some(f) = &mut es.fallback {
@@ -116,7 +129,18 @@ pub fn manifest(name: &str) -> Manifest {
     }
     if let Some(parent) = m.extends.clone() {
         let p = manifest(&parent);
-        let mut es = p.es.unwrap_or_default();
+        if let Some(mut ghes) = p.ghes.clone() {
+            if let Some(own) = m.ghes.take() {
+                for r in own.routes {
+                    ghes.routes.retain(|x| x.path != r.path);
+                    ghes.routes.push(r);
+                }
+            }
+            m.ghes = Some(ghes);
+        }
+        let es_parent = p.es.clone();
+        let had_es = es_parent.is_some() || m.es.is_some();
+        let mut es = es_parent.unwrap_or_default();
         if let Some(own) = m.es.take() {
             for r in own.routes {
                 es.routes.retain(|x| x.path != r.path);
@@ -126,7 +150,7 @@ pub fn manifest(name: &str) -> Manifest {
                 es.fallback = own.fallback;
             }
         }
-        m.es = Some(es);
+        m.es = had_es.then_some(es);
         if m.kibana.is_none() {
             m.kibana = p.kibana;
         }
@@ -140,6 +164,7 @@ pub fn manifest(name: &str) -> Manifest {
 /// Running servers for one scenario.
 pub struct Running {
     pub es: Option<MockServer>,
+    pub ghes: Option<MockServer>,
     pub kibana: Vec<(String, String, Option<MockServer>)>,
 }
 
@@ -149,8 +174,9 @@ impl Drop for Running {
     /// the servers are dropped on a plain thread; a failed verification still fails the test.
     fn drop(&mut self) {
         let es = self.es.take();
+        let ghes = self.ghes.take();
         let kibana: Vec<_> = self.kibana.drain(..).collect();
-        let result = std::thread::spawn(move || drop((es, kibana))).join();
+        let result = std::thread::spawn(move || drop((es, ghes, kibana))).join();
         if let Err(panic) = result
             && !std::thread::panicking()
         {
@@ -180,6 +206,9 @@ impl Running {
         for url in self.kibana_urls() {
             args.extend(["--kibana".to_string(), url]);
         }
+        if let Some(g) = &self.ghes {
+            args.extend(["--ghes".to_string(), g.uri()]);
+        }
         args
     }
 
@@ -189,6 +218,7 @@ impl Running {
         for server in self
             .es
             .iter()
+            .chain(self.ghes.iter())
             .chain(self.kibana.iter().filter_map(|(_, _, s)| s.as_ref()))
         {
             for r in server.received_requests().await.unwrap_or_default() {
@@ -266,6 +296,10 @@ pub async fn start_with_delay(name: &str, delay: Duration) -> Running {
         Some(es) => Some(serve(&es.routes, es.fallback.as_ref(), delay).await),
         None => None,
     };
+    let ghes = match &m.ghes {
+        Some(g) => Some(serve(&g.routes, g.fallback.as_ref(), delay).await),
+        None => None,
+    };
     let mut kibana = Vec::new();
     for k in m.kibana.iter().flatten() {
         if k.state == "stopped" {
@@ -275,7 +309,7 @@ pub async fn start_with_delay(name: &str, delay: Duration) -> Running {
             kibana.push((k.name.clone(), s.uri(), Some(s)));
         }
     }
-    Running { es, kibana }
+    Running { es, ghes, kibana }
 }
 
 /// A loopback URL nothing listens on (connection refused).
@@ -290,6 +324,9 @@ impl Running {
     /// Replaces this run's loopback URLs with stable names, so a bundle can be committed.
     pub fn normalize(&self, text: &str) -> String {
         let mut out = text.to_string();
+        if let Some(g) = &self.ghes {
+            out = out.replace(&g.uri(), "https://ghe.example.com:8443");
+        }
         if let Some(es) = &self.es {
             out = out.replace(&es.uri(), "https://es.example:9200");
             out = out.replace(es.uri().trim_start_matches("http://"), "es.example:9200");

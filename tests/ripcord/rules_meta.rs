@@ -10,6 +10,13 @@ const CONTRACT_IDS: &[&str] = &[
     "es-rollback-needed",
     "es-system-features",
     "es-version-uniform",
+    "ghes-nodes-version",
+    "ghes-release-supported",
+    "ghes-replica-promotable",
+    "ghes-replication",
+    "ghes-upgrade-kind",
+    "ghes-upgrade-path",
+    "ghes-vm-snapshot",
     "kibana-es-compat",
     "kibana-es-same-version",
     "kibana-instances-stopped",
@@ -35,7 +42,8 @@ fn rule_ids_are_the_contract_and_documented() {
             "{}: reference",
             r.id
         );
-        assert_eq!(r.product, "elastic");
+        let expected_product = if r.id.starts_with("ghes-") { "ghes" } else { "elastic" };
+        assert_eq!(r.product, expected_product, "{}", r.id);
     }
 }
 
@@ -54,6 +62,13 @@ fn severities_and_modes_match_the_contract() {
         ("es-cluster-health", "blocker", "preflight"),
         ("es-system-features", "blocker", "preflight"),
         ("es-deprecations", "blocker", "preflight"),
+        ("ghes-upgrade-kind", "info", "preflight,rollback"),
+        ("ghes-vm-snapshot", "blocker", "preflight,rollback"),
+        ("ghes-upgrade-path", "blocker", "preflight"),
+        ("ghes-release-supported", "warning", "preflight"),
+        ("ghes-replication", "blocker", "preflight"),
+        ("ghes-nodes-version", "warning", "preflight,rollback"),
+        ("ghes-replica-promotable", "info", "rollback"),
     ];
     for (id, severity, modes) in expect {
         let r = rules.get(id).expect(id);

@@ -1,0 +1,112 @@
+//! GitHub Enterprise Server: the Manage API (`/manage/v1/…`, port 8443 with TLS), GET only,
+//! every request at once. The API answers on the primary for all configured nodes.
+
+use super::fetch::{Endpoint, get_typed};
+use crate::facts::{
+    CollectFailure, GhesFacts, GhesMaintenance, GhesNodeVersion, GhesReplication,
+    GhesSystemRequirements, GhesTopology,
+};
+use crate::http::{Credentials, ReadOnlyClient};
+
+const GHES_CREDENTIALS: &str = "RIPCORD_GHES_PASSWORD (the root site administrator password; HTTP user `api_key`, or RIPCORD_GHES_USERNAME)";
+const PRIVILEGE: &str = "Manage API access (root site administrator or a Management Console user)";
+
+fn endpoint(group: &'static str, path: &'static str) -> Endpoint<'static> {
+    Endpoint {
+        group,
+        path,
+        privilege: PRIVILEGE,
+        credentials_hint: GHES_CREDENTIALS,
+    }
+}
+
+/// The documented `GET /manage/v1/version` element: `{hostname, version: {version, platform, …}}`.
+#[derive(serde::Deserialize)]
+struct WireVersion {
+    hostname: String,
+    version: WireVersionInfo,
+}
+
+#[derive(serde::Deserialize)]
+struct WireVersionInfo {
+    version: String,
+    platform: Option<String>,
+    build_id: Option<String>,
+    build_date: Option<String>,
+}
+
+/// A 404 on `/manage/v1` means the instance predates the Manage API (GHES < 3.9).
+fn explain_404(mut f: CollectFailure) -> CollectFailure {
+    if f.status == Some(404) {
+        f.hint = Some(
+            "no /manage/v1 here: GHES older than 3.9 has no Manage API (or the URL is not the management port 8443); give the facts by flags: --from, --to, --platform, --replica HOST=VERSION"
+                .into(),
+        );
+    }
+    f
+}
+
+/// Collects every Manage API fact; failures are returned beside what could be collected.
+pub async fn collect(
+    c: &ReadOnlyClient,
+    base: &str,
+    cred: &Credentials,
+) -> (GhesFacts, Vec<CollectFailure>) {
+    let (versions, topology, replication, maintenance, requirements) = tokio::join!(
+        get_typed::<Vec<WireVersion>>(
+            c,
+            base,
+            cred,
+            endpoint("ghes.versions", "/manage/v1/version")
+        ),
+        get_typed::<GhesTopology>(
+            c,
+            base,
+            cred,
+            endpoint("ghes.topology", "/manage/v1/config/nodes")
+        ),
+        get_typed::<GhesReplication>(
+            c,
+            base,
+            cred,
+            endpoint("ghes.replication", "/manage/v1/replication/status")
+        ),
+        get_typed::<Vec<GhesMaintenance>>(
+            c,
+            base,
+            cred,
+            endpoint("ghes.maintenance", "/manage/v1/maintenance")
+        ),
+        get_typed::<GhesSystemRequirements>(
+            c,
+            base,
+            cred,
+            endpoint(
+                "ghes.system_requirements",
+                "/manage/v1/checks/system-requirements"
+            )
+        ),
+    );
+    let mut failures = Vec::new();
+    fn keep<T>(failures: &mut Vec<CollectFailure>, r: Result<T, CollectFailure>) -> Option<T> {
+        r.map_err(|f| failures.push(explain_404(f))).ok()
+    }
+    let facts = GhesFacts {
+        versions: keep(&mut failures, versions).map(|list| {
+            list.into_iter()
+                .map(|w| GhesNodeVersion {
+                    hostname: w.hostname,
+                    version: w.version.version,
+                    platform: w.version.platform,
+                    build_id: w.version.build_id,
+                    build_date: w.version.build_date,
+                })
+                .collect()
+        }),
+        topology: keep(&mut failures, topology),
+        replication: keep(&mut failures, replication),
+        maintenance: keep(&mut failures, maintenance),
+        system_requirements: keep(&mut failures, requirements),
+    };
+    (facts, failures)
+}

@@ -1,0 +1,414 @@
+//! GitHub Enterprise Server: what the rules and plans need beyond the raw Manage API facts.
+//!
+//! Operator flags win over collected values (the primary may be down, the API may be older
+//! than 3.9), and every derived value says where it came from. Pure: one clock, no I/O.
+
+use super::derive::{Mode, Overrides};
+use super::{Bundle, GhesFacts};
+use crate::version;
+use jiff::Timestamp;
+use serde::Serialize;
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+/// The GHES feature releases, shipped with the rules (`rules/ghes/releases.json`).
+const RELEASES_JSON: &str = include_str!("../../rules/ghes/releases.json");
+
+/// GA and end of support of one feature release.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Release {
+    pub ga: String,
+    pub end_of_support: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ReleaseFile {
+    releases: BTreeMap<String, Release>,
+}
+
+/// Every known feature release (`3.14` → dates), oldest first.
+pub fn releases() -> Vec<(String, Release)> {
+    let file: ReleaseFile = serde_json::from_str(RELEASES_JSON).unwrap_or(ReleaseFile {
+        releases: BTreeMap::new(),
+    });
+    let mut list: Vec<(String, Release)> = file.releases.into_iter().collect();
+    list.sort_by_key(|(series, _)| series_key(series));
+    list
+}
+
+fn series_key(series: &str) -> (u64, u64) {
+    let mut parts = series.split('.').map(|p| p.parse::<u64>().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+}
+
+/// `3.15.2` → `3.15`.
+pub fn series(v: &str) -> Option<String> {
+    let v = version::parse_lenient(v).ok()?;
+    Some(format!("{}.{}", v.major, v.minor))
+}
+
+/// One node as the rules see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeVersion {
+    pub hostname: String,
+    pub version: String,
+    /// `primary` or `replica`.
+    pub role: String,
+    /// `api` or `--replica`.
+    pub source: String,
+}
+
+/// The upgrade under judgement.
+#[derive(Debug, Clone, Serialize)]
+pub struct GhesUpgrade {
+    pub from: Option<String>,
+    pub from_source: String,
+    pub to: Option<String>,
+    pub to_source: String,
+    pub started_at: Option<Timestamp>,
+    pub started_at_source: String,
+    /// `patch` (same X.Y), `feature` (X.Y changes) or `unknown`.
+    pub kind: String,
+    /// How many feature releases `to` is ahead of `from` (0 for a patch).
+    pub feature_releases_ahead: Option<i64>,
+}
+
+/// The operator's VM snapshot.
+#[derive(Debug, Clone, Serialize)]
+pub struct VmSnapshot {
+    pub id: Option<String>,
+    pub taken_at: Option<Timestamp>,
+    pub age_hours: Option<f64>,
+    /// Taken before the upgrade started (rollback) / before now (preflight).
+    pub before_upgrade: Option<bool>,
+}
+
+/// Support status of the target's feature release.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReleaseStatus {
+    pub series: Option<String>,
+    pub known: bool,
+    pub ga: Option<String>,
+    pub end_of_support: Option<String>,
+    pub past_end_of_support: Option<bool>,
+}
+
+/// Everything derived for the GHES rules and plans.
+#[derive(Debug, Clone, Serialize)]
+pub struct GhesDerived {
+    pub mode: Mode,
+    pub now: Timestamp,
+    pub upgrade: GhesUpgrade,
+    pub platform: Option<String>,
+    pub platform_source: String,
+    pub primary: Option<String>,
+    /// Primary first, then replicas by hostname.
+    pub nodes: Vec<NodeVersion>,
+    pub replicas: Vec<NodeVersion>,
+    /// High availability: at least one replica.
+    pub ha: bool,
+    pub node_versions: Vec<String>,
+    pub nodes_uniform: bool,
+    /// A replica still on `from` (rollback: promoting it is an alternative).
+    pub promotable_replica: Option<String>,
+    /// `ghe-repl-stop-all` / `ghe-repl-start-all` exist on both ends (3.14+).
+    pub repl_all_commands: bool,
+    pub vm_snapshot: VmSnapshot,
+    pub to_release: ReleaseStatus,
+    /// What the upgrade kind means for a rollback, in one sentence.
+    pub rollback_meaning: String,
+    pub hotpatch_note: String,
+}
+
+fn cmp(a: &str, b: &str) -> Ordering {
+    version::compare(a, b).unwrap_or_else(|_| a.cmp(b))
+}
+
+/// Derives the GHES view of a bundle for `mode`.
+pub fn derive(bundle: &Bundle, mode: Mode, o: &Overrides) -> GhesDerived {
+    let now = bundle.collected_at;
+    let op = &bundle.operator;
+    let empty = GhesFacts::default();
+    let facts = bundle.ghes.as_ref().unwrap_or(&empty);
+    let nodes = nodes(facts, op);
+    let primary = nodes
+        .iter()
+        .find(|n| n.role == "primary")
+        .map(|n| n.hostname.clone());
+    let primary_version = nodes
+        .iter()
+        .find(|n| n.role == "primary")
+        .map(|n| n.version.clone());
+    let replicas: Vec<NodeVersion> = nodes
+        .iter()
+        .filter(|n| n.role == "replica")
+        .cloned()
+        .collect();
+
+    let (to, to_source) = match (&o.to, &op.to, mode, &primary_version) {
+        (Some(v), _, _, _) | (None, Some(v), _, _) => (Some(v.clone()), "--to".to_string()),
+        (None, None, Mode::Rollback, Some(v)) => {
+            (Some(v.clone()), "the primary's version".to_string())
+        }
+        (None, None, Mode::Rollback, None) => (
+            None,
+            "unknown: the primary did not answer; pass --to".to_string(),
+        ),
+        (None, None, Mode::Preflight, _) => (None, "missing: pass --to".to_string()),
+    };
+    let (from, from_source) = match (&o.from, &op.from, mode) {
+        (Some(v), _, _) | (None, Some(v), _) => (Some(v.clone()), "--from".to_string()),
+        (None, None, Mode::Rollback) => {
+            let older = replicas
+                .iter()
+                .filter(|r| {
+                    to.as_deref()
+                        .is_none_or(|t| cmp(&r.version, t) == Ordering::Less)
+                })
+                .map(|r| r.version.clone())
+                .min_by(|a, b| cmp(a, b));
+            match older {
+                Some(v) => (Some(v), "a replica still on the old version".to_string()),
+                None => (
+                    None,
+                    "unknown: no replica is on an older version; pass --from".to_string(),
+                ),
+            }
+        }
+        (None, None, Mode::Preflight) => match &primary_version {
+            Some(v) => (Some(v.clone()), "the primary's version".to_string()),
+            None => (
+                None,
+                "unknown: the primary did not answer; pass --from".to_string(),
+            ),
+        },
+    };
+    let (started_at, started_at_source) = match (o.upgrade_started_at, op.upgrade_started_at, mode)
+    {
+        (Some(t), _, _) | (None, Some(t), _) => (Some(t), "--upgrade-started-at".to_string()),
+        (None, None, Mode::Preflight) => {
+            (Some(now), "now (the upgrade has not started)".to_string())
+        }
+        (None, None, Mode::Rollback) => (None, "unknown: pass --upgrade-started-at".to_string()),
+    };
+    let (kind, ahead) = kind_and_distance(from.as_deref(), to.as_deref());
+    let platform_api = facts
+        .versions
+        .iter()
+        .flatten()
+        .find(|n| Some(&n.hostname) == primary.as_ref())
+        .or_else(|| facts.versions.iter().flatten().next())
+        .and_then(|n| n.platform.clone());
+    let (platform, platform_source) = match (&op.platform, platform_api) {
+        (Some(p), _) => (Some(p.clone()), "--platform".to_string()),
+        (None, Some(p)) => (Some(p), "the Manage API (version.platform)".to_string()),
+        (None, None) => (None, "unknown: pass --platform".to_string()),
+    };
+    let mut node_versions: Vec<String> = nodes.iter().map(|n| n.version.clone()).collect();
+    node_versions.sort_by(|a, b| cmp(a, b));
+    node_versions.dedup();
+    let promotable_replica = from
+        .as_deref()
+        .and_then(|f| {
+            replicas
+                .iter()
+                .find(|r| version::same_release(&r.version, f).unwrap_or(false))
+        })
+        .map(|r| r.hostname.clone());
+    let has_all = |v: Option<&str>| {
+        v.and_then(|v| version::parse_lenient(v).ok())
+            .is_some_and(|v| (v.major, v.minor) >= (3, 14))
+    };
+    let repl_all_commands = has_all(from.as_deref()) && has_all(to.as_deref());
+    let vm_snapshot = VmSnapshot {
+        id: op.vm_snapshot.clone(),
+        taken_at: op.vm_snapshot_taken_at,
+        age_hours: op
+            .vm_snapshot_taken_at
+            .map(|t| (now.duration_since(t).as_secs_f64() / 360.0).round() / 10.0),
+        before_upgrade: match (op.vm_snapshot_taken_at, started_at) {
+            (Some(t), Some(s)) => Some(t < s),
+            _ => None,
+        },
+    };
+    let to_release = release_status(to.as_deref(), now);
+    let rollback_meaning = match kind.as_str() {
+        "patch" => "a patch release runs no data migrations: roll back in place with ghe-upgrade --allow-patch-rollback and the full .pkg of the old patch (a hotpatch .hpkg cannot roll back)".to_string(),
+        "feature" => "a feature release migrates data: only restoring the VM snapshot taken before the upgrade brings it back (root and data partitions must stay consistent)".to_string(),
+        _ => "the upgrade kind is unknown until both versions are known".to_string(),
+    };
+    let hotpatch_note = if kind == "patch" {
+        "if the failed upgrade was a hotpatch (.hpkg), roll back with the full upgrade package of the old patch all the same, and stop replication first".to_string()
+    } else {
+        "hotpatches apply to patch releases only; a feature release needs the full upgrade package"
+            .to_string()
+    };
+    GhesDerived {
+        mode,
+        now,
+        upgrade: GhesUpgrade {
+            from,
+            from_source,
+            to,
+            to_source,
+            started_at,
+            started_at_source,
+            kind,
+            feature_releases_ahead: ahead,
+        },
+        platform,
+        platform_source,
+        primary,
+        ha: !replicas.is_empty() || facts.topology.as_ref().is_some_and(|t| t.topology == "Ha"),
+        nodes_uniform: node_versions.len() <= 1,
+        node_versions,
+        nodes,
+        replicas,
+        promotable_replica,
+        repl_all_commands,
+        vm_snapshot,
+        to_release,
+        rollback_meaning,
+        hotpatch_note,
+    }
+}
+
+/// Primary and replicas from `config/nodes` + `version`, then `--replica` flags (which win).
+fn nodes(facts: &GhesFacts, op: &super::OperatorFacts) -> Vec<NodeVersion> {
+    let versions: BTreeMap<&str, &str> = facts
+        .versions
+        .iter()
+        .flatten()
+        .map(|n| (n.hostname.as_str(), n.version.as_str()))
+        .collect();
+    let config = facts
+        .topology
+        .as_ref()
+        .map(|t| t.nodes.as_slice())
+        .unwrap_or_default();
+    let explicit_replicas = config.iter().any(|n| n.replica.is_some());
+    let mut out: Vec<NodeVersion> = Vec::new();
+    // The primary: the node not flagged as a replica; without flags, the first configured node,
+    // else the first node that reported a version (the API answers from the primary).
+    let primary = config
+        .iter()
+        .find(|n| explicit_replicas && n.replica == Some(false))
+        .or_else(|| config.first().filter(|_| !explicit_replicas))
+        .map(|n| n.hostname.clone())
+        .or_else(|| {
+            facts
+                .versions
+                .iter()
+                .flatten()
+                .next()
+                .map(|n| n.hostname.clone())
+        });
+    let mut hosts: Vec<String> = config.iter().map(|n| n.hostname.clone()).collect();
+    for h in versions.keys() {
+        if !hosts.iter().any(|x| x == h) {
+            hosts.push((*h).to_string());
+        }
+    }
+    for h in hosts {
+        let Some(v) = versions.get(h.as_str()) else {
+            continue;
+        };
+        let role = if Some(&h) == primary.as_ref() {
+            "primary"
+        } else {
+            "replica"
+        };
+        out.push(NodeVersion {
+            hostname: h.clone(),
+            version: (*v).to_string(),
+            role: role.into(),
+            source: "api".into(),
+        });
+    }
+    for r in &op.replicas {
+        out.retain(|n| n.hostname != r.hostname);
+        out.push(NodeVersion {
+            hostname: r.hostname.clone(),
+            version: r.version.clone(),
+            role: "replica".into(),
+            source: "--replica".into(),
+        });
+    }
+    out.sort_by(|a, b| (a.role != "primary", &a.hostname).cmp(&(b.role != "primary", &b.hostname)));
+    out
+}
+
+fn kind_and_distance(from: Option<&str>, to: Option<&str>) -> (String, Option<i64>) {
+    let (Some(f), Some(t)) = (from, to) else {
+        return ("unknown".into(), None);
+    };
+    let (Ok(fv), Ok(tv)) = (version::parse_lenient(f), version::parse_lenient(t)) else {
+        return ("unknown".into(), None);
+    };
+    if (fv.major, fv.minor) == (tv.major, tv.minor) {
+        return ("patch".into(), Some(0));
+    }
+    let list = releases();
+    let index = |s: String| list.iter().position(|(k, _)| *k == s);
+    let ahead = match (
+        index(format!("{}.{}", fv.major, fv.minor)),
+        index(format!("{}.{}", tv.major, tv.minor)),
+    ) {
+        (Some(a), Some(b)) => Some(b as i64 - a as i64),
+        _ if fv.major == tv.major => Some(tv.minor as i64 - fv.minor as i64),
+        _ => None,
+    };
+    ("feature".into(), ahead)
+}
+
+fn release_status(to: Option<&str>, now: Timestamp) -> ReleaseStatus {
+    let series = to.and_then(series);
+    let found = series
+        .as_ref()
+        .and_then(|s| releases().into_iter().find(|(k, _)| k == s))
+        .map(|(_, r)| r);
+    let past = found.as_ref().and_then(|r| {
+        let eos: jiff::civil::Date = r.end_of_support.parse().ok()?;
+        let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+        Some(today > eos)
+    });
+    ReleaseStatus {
+        series,
+        known: found.is_some(),
+        ga: found.as_ref().map(|r| r.ga.clone()),
+        end_of_support: found.as_ref().map(|r| r.end_of_support.clone()),
+        past_end_of_support: past,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn release_data_parses_and_is_ordered() {
+        let list = releases();
+        assert!(list.len() >= 24);
+        assert_eq!(
+            list.iter().position(|(k, _)| k == "3.9").unwrap() + 1,
+            list.iter().position(|(k, _)| k == "3.10").unwrap()
+        );
+    }
+
+    #[test]
+    fn kinds_and_distance() {
+        assert_eq!(
+            kind_and_distance(Some("3.14.6"), Some("3.14.8")),
+            ("patch".into(), Some(0))
+        );
+        assert_eq!(
+            kind_and_distance(Some("3.14.6"), Some("3.16.1")),
+            ("feature".into(), Some(2))
+        );
+        assert_eq!(
+            kind_and_distance(Some("3.14.6"), Some("3.17.0")),
+            ("feature".into(), Some(3))
+        );
+        assert_eq!(kind_and_distance(None, Some("3.17.0")).0, "unknown");
+    }
+}
