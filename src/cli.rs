@@ -23,7 +23,7 @@ Environment (credentials are read from here only, never from flags):
 
 ripcord only ever sends GET and HEAD requests.";
 
-/// Read-only preflight and rollback-readiness checks for the Elastic Stack.
+/// Read-only preflight and rollback-readiness checks for the Elastic Stack and GitHub Enterprise Server.
 #[derive(Debug, Parser)]
 #[command(name = "ripcord", version, about, long_about = None, after_help = AFTER_HELP, propagate_version = true)]
 pub struct Cli {

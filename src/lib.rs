@@ -1,4 +1,5 @@
-//! ripcord: read-only preflight and rollback-readiness checks for the Elastic Stack.
+//! ripcord: read-only preflight and rollback-readiness checks for the Elastic Stack and GitHub
+//! Enterprise Server.
 //!
 //! Pipeline (DESIGN §2): collect (or read a bundle) → facts → derive → rules (CEL) → findings
 //! → plan → render. `main.rs` is thin; `app` wires the pipeline; only `output` writes stdout.

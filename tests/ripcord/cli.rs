@@ -134,6 +134,12 @@ fn formats_snapshot() {
     let (out, _, code) = offline("healthy-preflight", &["--format", "markdown"]);
     assert_eq!(code, 0);
     insta::assert_snapshot!("healthy-preflight.markdown", out);
+    let (out, _, code) = offline("ghes-ha-feature-failure", &["--format", "table"]);
+    assert_eq!(code, 0);
+    insta::assert_snapshot!("ghes-ha-feature-failure.table", out);
+    let (out, _, code) = offline("ghes-ha-patch-failure", &["--format", "markdown"]);
+    assert_eq!(code, 0);
+    insta::assert_snapshot!("ghes-ha-patch-failure.markdown", out);
 }
 
 #[test]

@@ -434,3 +434,60 @@ async fn creation_dates_fall_back_and_their_failure_is_reported() {
     assert!(indices.iter().all(|i| i.created_at.is_none()));
     assert_eq!(failure.expect("reported").status, Some(404));
 }
+
+#[tokio::test]
+async fn ghes_404_and_401_say_what_to_do() {
+    let s = common::start("ghes-old-404").await;
+    let (facts, failures) = ripcord::collect::ghes::collect(
+        &client(5),
+        &s.ghes.as_ref().unwrap().uri(),
+        &Credentials::None,
+    )
+    .await;
+    assert!(facts.versions.is_none());
+    assert_eq!(failures.len(), 5);
+    assert!(
+        failures
+            .iter()
+            .all(|f| f.hint.as_deref().unwrap().contains("older than 3.9")),
+        "{failures:?}"
+    );
+    let s = common::start("ghes-unauthorized").await;
+    let (_, failures) = ripcord::collect::ghes::collect(
+        &client(5),
+        &s.ghes.as_ref().unwrap().uri(),
+        &Credentials::None,
+    )
+    .await;
+    assert!(
+        failures.iter().all(|f| f.status == Some(401)
+            && f.hint.as_deref().unwrap().contains("RIPCORD_GHES_PASSWORD"))
+    );
+}
+
+#[tokio::test]
+async fn ghes_documented_bodies_parse() {
+    let s = common::start("ghes-replication-critical").await;
+    let (facts, failures) = ripcord::collect::ghes::collect(
+        &client(5),
+        &s.ghes.as_ref().unwrap().uri(),
+        &Credentials::None,
+    )
+    .await;
+    assert!(failures.is_empty(), "{failures:?}");
+    let versions = facts.versions.unwrap();
+    assert_eq!(
+        (
+            versions[0].hostname.as_str(),
+            versions[0].version.as_str(),
+            versions[0].platform.as_deref()
+        ),
+        ("ghe-primary", "3.14.6", Some("ami"))
+    );
+    assert_eq!(facts.topology.unwrap().topology, "Ha");
+    let repl = facts.replication.unwrap();
+    assert_eq!(repl.status, "CRITICAL");
+    assert_eq!(repl.nodes[1].services[1].name, "git");
+    assert_eq!(facts.maintenance.unwrap()[0].status, "off");
+    assert_eq!(facts.system_requirements.unwrap().status, "OK");
+}

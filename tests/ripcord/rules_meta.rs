@@ -42,7 +42,11 @@ fn rule_ids_are_the_contract_and_documented() {
             "{}: reference",
             r.id
         );
-        let expected_product = if r.id.starts_with("ghes-") { "ghes" } else { "elastic" };
+        let expected_product = if r.id.starts_with("ghes-") {
+            "ghes"
+        } else {
+            "elastic"
+        };
         assert_eq!(r.product, expected_product, "{}", r.id);
     }
 }
