@@ -388,38 +388,60 @@ fn evaluate(e: Evaluate<'_>) -> Result<u8, AppError> {
         insecure: e.connection.insecure,
     };
     let plan = crate::plan::elastic::plan(&bundle, &derived, &findings, &curl);
-    let verdict = report::verdict(&findings, e.common.fail_on);
+    let source = Source {
+        kind: source_kind.into(),
+        collected_at: bundle.collected_at,
+        facts_file: e.common.facts.as_ref().map(|p| p.display().to_string()),
+        elasticsearch: bundle.target.es.clone(),
+        kibana: bundle.target.kibana.clone(),
+        ghes: None,
+    };
+    let upgrade = UpgradeSummary {
+        from: derived.upgrade.from.clone(),
+        to: derived.upgrade.to.clone(),
+        from_source: derived.upgrade.from_source.clone(),
+        to_source: derived.upgrade.to_source.clone(),
+        kind: derived.upgrade.kind.clone(),
+        started_at: derived.upgrade.started_at,
+        started_at_source: derived.upgrade.started_at_source.clone(),
+    };
+    finish(
+        "elastic", e.mode, upgrade, findings, plan, source, &bundle, e.common,
+    )
+}
+
+/// Assembles the report, prints it in the requested format, and returns the exit code.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call per product; the parts are all distinct"
+)]
+fn finish(
+    product: &str,
+    mode: Mode,
+    upgrade: UpgradeSummary,
+    findings: Vec<crate::report::Finding>,
+    plan: crate::plan::Plan,
+    source: Source,
+    bundle: &Bundle,
+    common: &crate::cli::CommonArgs,
+) -> Result<u8, AppError> {
+    let verdict = report::verdict(&findings, common.fail_on);
     let report = Report {
         schema: report::REPORT_SCHEMA,
         tool_version: env!("CARGO_PKG_VERSION"),
-        generated_at: e.common.now.unwrap_or_else(jiff::Timestamp::now),
-        product: "elastic".into(),
-        mode: e.mode.as_str().into(),
-        upgrade: UpgradeSummary {
-            from: derived.upgrade.from.clone(),
-            to: derived.upgrade.to.clone(),
-            from_source: derived.upgrade.from_source.clone(),
-            to_source: derived.upgrade.to_source.clone(),
-            kind: derived.upgrade.kind.clone(),
-            started_at: derived.upgrade.started_at,
-            started_at_source: derived.upgrade.started_at_source.clone(),
-        },
+        generated_at: common.now.unwrap_or_else(jiff::Timestamp::now),
+        product: product.into(),
+        mode: mode.as_str().into(),
+        upgrade,
         verdict,
         exit_code: verdict.exit_code(),
         summary: report::summarize(&findings),
         findings,
         plan,
-        source: Source {
-            kind: source_kind.into(),
-            collected_at: bundle.collected_at,
-            facts_file: e.common.facts.as_ref().map(|p| p.display().to_string()),
-            elasticsearch: bundle.target.es.clone(),
-            kibana: bundle.target.kibana.clone(),
-            ghes: None,
-        },
+        source,
         collection_failures: bundle.failures.clone(),
     };
-    output::print(&report, e.common.format)?;
+    output::print(&report, common.format)?;
     Ok(report.exit_code)
 }
 
@@ -572,37 +594,24 @@ fn evaluate_ghes(mode: Mode, a: &GhesEvaluate) -> Result<u8, AppError> {
     let derived = crate::facts::ghes::derive(&bundle, mode, &Overrides::default());
     let findings = engine::evaluate(&rules, &engine::ghes(&bundle, &derived));
     let plan = crate::plan::ghes::plan(&derived);
-    let verdict = report::verdict(&findings, a.common.fail_on);
-    let report = Report {
-        schema: report::REPORT_SCHEMA,
-        tool_version: env!("CARGO_PKG_VERSION"),
-        generated_at: a.common.now.unwrap_or_else(jiff::Timestamp::now),
-        product: "ghes".into(),
-        mode: mode.as_str().into(),
-        upgrade: UpgradeSummary {
-            from: derived.upgrade.from.clone(),
-            to: derived.upgrade.to.clone(),
-            from_source: derived.upgrade.from_source.clone(),
-            to_source: derived.upgrade.to_source.clone(),
-            kind: derived.upgrade.kind.clone(),
-            started_at: derived.upgrade.started_at,
-            started_at_source: derived.upgrade.started_at_source.clone(),
-        },
-        verdict,
-        exit_code: verdict.exit_code(),
-        summary: report::summarize(&findings),
-        findings,
-        plan,
-        source: Source {
-            kind: source_kind.into(),
-            collected_at: bundle.collected_at,
-            facts_file: a.common.facts.as_ref().map(|p| p.display().to_string()),
-            elasticsearch: None,
-            kibana: vec![],
-            ghes: bundle.target.ghes.clone(),
-        },
-        collection_failures: bundle.failures.clone(),
+    let source = Source {
+        kind: source_kind.into(),
+        collected_at: bundle.collected_at,
+        facts_file: a.common.facts.as_ref().map(|p| p.display().to_string()),
+        elasticsearch: None,
+        kibana: vec![],
+        ghes: bundle.target.ghes.clone(),
     };
-    output::print(&report, a.common.format)?;
-    Ok(report.exit_code)
+    let upgrade = UpgradeSummary {
+        from: derived.upgrade.from.clone(),
+        to: derived.upgrade.to.clone(),
+        from_source: derived.upgrade.from_source.clone(),
+        to_source: derived.upgrade.to_source.clone(),
+        kind: derived.upgrade.kind.clone(),
+        started_at: derived.upgrade.started_at,
+        started_at_source: derived.upgrade.started_at_source.clone(),
+    };
+    finish(
+        "ghes", mode, upgrade, findings, plan, source, &bundle, &a.common,
+    )
 }

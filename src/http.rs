@@ -295,6 +295,14 @@ pub fn join_url(base: &str, path_and_query: &str) -> String {
     )
 }
 
+/// Percent-encodes one URL path segment (repository and snapshot names may hold any
+/// character, e.g. `<`, `>`, `{`, `}` from date math).
+pub fn encode_segment(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
 /// Removes `user:password@` from a URL so it can be logged or stored.
 pub fn strip_userinfo(url: &str) -> String {
     match url::Url::parse(url) {

@@ -251,7 +251,7 @@ pub async fn snapshots(
     let requests = repos.iter().map(|repo| async move {
         let path = format!(
             "/_snapshot/{}/_all?verbose=true&ignore_unavailable=true&filter_path={SNAPSHOT_FILTER}",
-            encode_segment(&repo.name)
+            crate::http::encode_segment(&repo.name)
         );
         let ep = snapshot_endpoint(&path);
         let result = get_typed::<WireSnapshots>(c, base, cred, ep)
@@ -618,13 +618,6 @@ fn str_at(v: &Value, pointer: &str) -> Option<String> {
     v.pointer(pointer)
         .and_then(Value::as_str)
         .map(str::to_string)
-}
-
-/// Percent-encodes one path segment (repository names may hold any character).
-fn encode_segment(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
 }
 
 #[cfg(test)]

@@ -118,6 +118,8 @@ pub struct GhesDerived {
     /// What the upgrade kind means for a rollback, in one sentence.
     pub rollback_meaning: String,
     pub hotpatch_note: String,
+    /// `SingleNode`, `Ha`, `Cluster`, or unknown when the API did not answer.
+    pub topology: Option<String>,
 }
 
 fn cmp(a: &str, b: &str) -> Ordering {
@@ -270,6 +272,7 @@ pub fn derive(bundle: &Bundle, mode: Mode, o: &Overrides) -> GhesDerived {
         to_release,
         rollback_meaning,
         hotpatch_note,
+        topology: facts.topology.as_ref().map(|t| t.topology.clone()),
     }
 }
 
@@ -313,8 +316,15 @@ fn nodes(facts: &GhesFacts, op: &super::OperatorFacts) -> Vec<NodeVersion> {
         let Some(v) = versions.get(h.as_str()) else {
             continue;
         };
+        // A cluster's other nodes are not HA replicas: no promotion, no ghe-repl-* commands.
+        let cluster = facts
+            .topology
+            .as_ref()
+            .is_some_and(|t| t.topology == "Cluster");
         let role = if Some(&h) == primary.as_ref() {
             "primary"
+        } else if cluster {
+            "cluster-node"
         } else {
             "replica"
         };

@@ -244,8 +244,8 @@ fn restore_kibana_steps(
     };
     let path = format!(
         "/_snapshot/{}/{}/_restore",
-        encode(&snap.repository),
-        encode(&snap.snapshot)
+        crate::http::encode_segment(&snap.repository),
+        crate::http::encode_segment(&snap.snapshot)
     );
     let body = json!({ "indices": "-*", "feature_states": ["kibana"] });
     plan.steps.push(Step {
@@ -318,7 +318,10 @@ fn es_rollback_steps(
     let mut settings = repo.map(|r| r.settings.clone()).unwrap_or_default();
     settings.insert("readonly".into(), json!(true));
     let register = json!({ "type": repo.and_then(|r| r.kind.clone()).unwrap_or_else(|| "<type>".into()), "settings": settings });
-    let reg_path = format!("/_snapshot/{}", encode(&snap.repository));
+    let reg_path = format!(
+        "/_snapshot/{}",
+        crate::http::encode_segment(&snap.repository)
+    );
     plan.steps.push(Step {
         title: format!(
             "Register repository {} on the new cluster, read-only",
@@ -339,8 +342,8 @@ fn es_rollback_steps(
     });
     let path = format!(
         "/_snapshot/{}/{}/_restore",
-        encode(&snap.repository),
-        encode(&snap.snapshot)
+        crate::http::encode_segment(&snap.repository),
+        crate::http::encode_segment(&snap.snapshot)
     );
     let body = json!({ "indices": "*", "include_global_state": true });
     plan.steps.push(Step {
@@ -397,13 +400,6 @@ fn time(s: &SnapshotChoice) -> String {
     s.start_time
         .map(|t| t.to_string())
         .unwrap_or_else(|| "an unknown time".into())
-}
-
-/// Percent-encodes a path segment (snapshot names may hold `<`, `>`, `{`, `}` from date math).
-fn encode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
 }
 
 #[cfg(test)]

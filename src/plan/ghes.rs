@@ -46,6 +46,11 @@ pub fn plan(d: &GhesDerived) -> Plan {
             ));
         }
     }
+    if d.topology.as_deref() == Some("Cluster") {
+        plan.warnings.push(
+            "this is a cluster: GitHub documents no rollback procedure for clusters (they have their own upgrade guide); the steps above cover standalone and HA instances only".into(),
+        );
+    }
     if let Some(replica) = &d.promotable_replica
         && d.mode == Mode::Rollback
     {
