@@ -35,14 +35,18 @@ struct WireVersionInfo {
     build_date: Option<String>,
 }
 
-/// A 404 on `/manage/v1` means the instance predates the Manage API (GHES < 3.9).
+/// A 404 on `/manage/v1/version` means the instance predates the Manage API (GHES < 3.9);
+/// on a newer endpoint, that this GHES predates that endpoint.
 fn explain_404(mut f: CollectFailure) -> CollectFailure {
-    if f.status == Some(404) {
-        f.hint = Some(
-            "no /manage/v1 here: GHES older than 3.9 has no Manage API (or the URL is not the management port 8443); give the facts by flags: --from, --to, --platform, --replica HOST=VERSION"
-                .into(),
-        );
+    if f.status != Some(404) {
+        return f;
     }
+    f.hint = Some(match f.group.as_str() {
+        "ghes.versions" => "no /manage/v1 here: GHES older than 3.9 has no Manage API (or the URL is not the management port 8443); give the facts by flags: --from, --to, --platform, --replica HOST=VERSION".into(),
+        "ghes.maintenance" => "this GHES predates GET /manage/v1/maintenance (documented from 3.10)".into(),
+        "ghes.system_requirements" => "this GHES predates GET /manage/v1/checks/system-requirements (documented from 3.12)".into(),
+        _ => "not found: check the URL is the management port (8443) of the primary".into(),
+    });
     f
 }
 

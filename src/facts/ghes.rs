@@ -154,7 +154,7 @@ pub fn derive(bundle: &Bundle, mode: Mode, o: &Overrides) -> GhesDerived {
         }
         (None, None, Mode::Rollback, None) => (
             None,
-            "unknown: the primary did not answer; pass --to".to_string(),
+            "unknown: no primary identified (the Manage API did not answer or listed no version); pass --to".to_string(),
         ),
         (None, None, Mode::Preflight, _) => (None, "missing: pass --to".to_string()),
     };
@@ -181,7 +181,7 @@ pub fn derive(bundle: &Bundle, mode: Mode, o: &Overrides) -> GhesDerived {
             Some(v) => (Some(v.clone()), "the primary's version".to_string()),
             None => (
                 None,
-                "unknown: the primary did not answer; pass --from".to_string(),
+                "unknown: no primary identified (the Manage API did not answer or listed no version); pass --from".to_string(),
             ),
         },
     };
@@ -261,7 +261,13 @@ pub fn derive(bundle: &Bundle, mode: Mode, o: &Overrides) -> GhesDerived {
         platform,
         platform_source,
         primary,
-        ha: !replicas.is_empty() || facts.topology.as_ref().is_some_and(|t| t.topology == "Ha"),
+        ha: !replicas.is_empty()
+            || facts.topology.as_ref().is_some_and(|t| t.topology == "Ha")
+            || facts
+                .replication
+                .iter()
+                .flat_map(|r| r.nodes.iter())
+                .any(|n| !n.services.is_empty()),
         nodes_uniform: node_versions.len() <= 1,
         node_versions,
         nodes,
@@ -276,65 +282,53 @@ pub fn derive(bundle: &Bundle, mode: Mode, o: &Overrides) -> GhesDerived {
     }
 }
 
-/// Primary and replicas from `config/nodes` + `version`, then `--replica` flags (which win).
+/// Primary and replicas, then `--replica` flags (which win).
+///
+/// Only hosts that reported a version count. The primary is, in order: a `config/nodes` node
+/// flagged `replica: false`; the `replication/status` node without services (the documented
+/// primary); the first `/version` entry (the API answers from the primary). Every other
+/// versioned host is a replica. `config/nodes` alone never decides, since its example names
+/// other hosts than the version and replication bodies.
 fn nodes(facts: &GhesFacts, op: &super::OperatorFacts) -> Vec<NodeVersion> {
-    let versions: BTreeMap<&str, &str> = facts
+    let versions: Vec<(&str, &str)> = facts
         .versions
         .iter()
         .flatten()
         .map(|n| (n.hostname.as_str(), n.version.as_str()))
         .collect();
+    let versioned = |h: &str| versions.iter().any(|(v, _)| *v == h);
     let config = facts
         .topology
         .as_ref()
         .map(|t| t.nodes.as_slice())
         .unwrap_or_default();
-    let explicit_replicas = config.iter().any(|n| n.replica.is_some());
-    let mut out: Vec<NodeVersion> = Vec::new();
-    // The primary: the node not flagged as a replica; without flags, the first configured node,
-    // else the first node that reported a version (the API answers from the primary).
     let primary = config
         .iter()
-        .find(|n| explicit_replicas && n.replica == Some(false))
-        .or_else(|| config.first().filter(|_| !explicit_replicas))
+        .find(|n| n.replica == Some(false) && versioned(&n.hostname))
         .map(|n| n.hostname.clone())
         .or_else(|| {
             facts
-                .versions
+                .replication
                 .iter()
-                .flatten()
-                .next()
+                .flat_map(|r| r.nodes.iter())
+                .find(|n| n.services.is_empty() && versioned(&n.hostname))
                 .map(|n| n.hostname.clone())
-        });
-    let mut hosts: Vec<String> = config.iter().map(|n| n.hostname.clone()).collect();
-    for h in versions.keys() {
-        if !hosts.iter().any(|x| x == h) {
-            hosts.push((*h).to_string());
-        }
-    }
-    for h in hosts {
-        let Some(v) = versions.get(h.as_str()) else {
-            continue;
-        };
-        // A cluster's other nodes are not HA replicas: no promotion, no ghe-repl-* commands.
-        let cluster = facts
-            .topology
-            .as_ref()
-            .is_some_and(|t| t.topology == "Cluster");
-        let role = if Some(&h) == primary.as_ref() {
-            "primary"
-        } else if cluster {
-            "cluster-node"
-        } else {
-            "replica"
-        };
-        out.push(NodeVersion {
-            hostname: h.clone(),
+        })
+        .or_else(|| versions.first().map(|(h, _)| (*h).to_string()));
+    let mut out: Vec<NodeVersion> = versions
+        .iter()
+        .map(|(h, v)| NodeVersion {
+            hostname: (*h).to_string(),
             version: (*v).to_string(),
-            role: role.into(),
+            role: if Some(*h) == primary.as_deref() {
+                "primary"
+            } else {
+                "replica"
+            }
+            .into(),
             source: "api".into(),
-        });
-    }
+        })
+        .collect();
     for r in &op.replicas {
         out.retain(|n| n.hostname != r.hostname);
         out.push(NodeVersion {

@@ -21,7 +21,7 @@ pub fn plan(d: &GhesDerived) -> Plan {
         .to
         .clone()
         .unwrap_or_else(|| "<to: unknown, pass --to>".into());
-    let primary = d.primary.clone().unwrap_or_else(|| "the primary".into());
+    let primary = d.primary.clone().unwrap_or_else(|| "<primary-host>".into());
     let lead = match d.mode {
         Mode::Rollback => "R",
         Mode::Preflight => "If this upgrade fails: r",
@@ -51,9 +51,10 @@ pub fn plan(d: &GhesDerived) -> Plan {
             "this is a cluster: GitHub documents no rollback procedure for clusters (they have their own upgrade guide); the steps above cover standalone and HA instances only".into(),
         );
     }
-    if let Some(replica) = &d.promotable_replica
-        && d.mode == Mode::Rollback
-    {
+    if d.primary.is_none() {
+        plan.warnings.push("the primary's host name is unknown (the Manage API did not answer): replace <primary-host> in the commands".into());
+    }
+    if let Some(replica) = &d.promotable_replica {
         plan.alternatives.push(promote(replica, &from, &primary));
     }
     plan
@@ -63,51 +64,52 @@ fn replica_hosts(d: &GhesDerived) -> Vec<String> {
     d.replicas.iter().map(|r| r.hostname.clone()).collect()
 }
 
-fn stop_replication(d: &GhesDerived, primary: &str) -> Option<Step> {
+/// Stop or start replication: `ghe-repl-<verb>-all` on the primary where both ends have it
+/// (3.14+), and the per-replica command always named.
+fn replication_step(d: &GhesDerived, primary: &str, verb: &str) -> Option<Step> {
     let replicas = replica_hosts(d);
     if replicas.is_empty() {
         return None;
     }
-    let mut commands: Vec<String> = replicas
+    let per_replica: Vec<String> = replicas
         .iter()
-        .map(|r| format!("ssh -p 122 admin@{r} -- ghe-repl-stop"))
+        .map(|r| format!("ssh -p 122 admin@{r} -- ghe-repl-{verb}"))
         .collect();
+    let title = match verb {
+        "stop" => format!("Stop replication ({})", replicas.join(", ")),
+        _ => format!("Restart replication ({})", replicas.join(", ")),
+    };
     if d.repl_all_commands {
-        commands.push(format!(
-            "# or, on both ends 3.14+: ssh -p 122 admin@{primary} -- ghe-repl-stop-all"
-        ));
+        let mut commands = vec![format!("ssh -p 122 admin@{primary} -- ghe-repl-{verb}-all")];
+        commands.extend(
+            per_replica
+                .iter()
+                .map(|c| format!("# or on each replica: {c}")),
+        );
+        Some(Step {
+            title: format!("{title} with ghe-repl-{verb}-all on the primary"),
+            run_on: primary.to_string(),
+            commands,
+            request: None,
+        })
+    } else {
+        Some(Step {
+            title: format!(
+                "{title} with ghe-repl-{verb} on each replica (ghe-repl-{verb}-all needs 3.14+ on both ends)"
+            ),
+            run_on: replicas.join(", "),
+            commands: per_replica,
+            request: None,
+        })
     }
-    Some(Step {
-        title: format!(
-            "Stop replication on every replica ({})",
-            replicas.join(", ")
-        ),
-        run_on: replicas.join(", "),
-        commands,
-        request: None,
-    })
+}
+
+fn stop_replication(d: &GhesDerived, primary: &str) -> Option<Step> {
+    replication_step(d, primary, "stop")
 }
 
 fn start_replication(d: &GhesDerived, primary: &str) -> Option<Step> {
-    let replicas = replica_hosts(d);
-    if replicas.is_empty() {
-        return None;
-    }
-    let mut commands: Vec<String> = replicas
-        .iter()
-        .map(|r| format!("ssh -p 122 admin@{r} -- ghe-repl-start"))
-        .collect();
-    if d.repl_all_commands {
-        commands.push(format!(
-            "# or, on both ends 3.14+: ssh -p 122 admin@{primary} -- ghe-repl-start-all"
-        ));
-    }
-    Some(Step {
-        title: "Restart replication".into(),
-        run_on: replicas.join(", "),
-        commands,
-        request: None,
-    })
+    replication_step(d, primary, "start")
 }
 
 fn patch_steps(d: &GhesDerived, from: &str, primary: &str, plan: &mut Plan) {

@@ -556,7 +556,12 @@ async fn ghes_exit_codes_and_plans() {
         })
         .collect();
     assert!(commands.contains(&"ghe-upgrade --allow-patch-rollback /var/lib/ghe-updates/github-enterprise-ami-3.17.8.pkg".to_string()));
-    assert!(commands.contains(&"ssh -p 122 admin@ghe-replica-1 -- ghe-repl-stop".to_string()));
+    // 3.17 on both ends: ghe-repl-stop-all on the primary, the per-replica command still named.
+    assert!(commands.contains(&"ssh -p 122 admin@ghe-primary -- ghe-repl-stop-all".to_string()));
+    assert!(commands.contains(
+        &"# or on each replica: ssh -p 122 admin@ghe-replica-1 -- ghe-repl-stop".to_string()
+    ));
+    assert!(commands.contains(&"ssh -p 122 admin@ghe-primary -- ghe-repl-start-all".to_string()));
     assert!(
         commands.iter().any(|c| c.contains("ghe-repl-stop-all")),
         "3.17 on both ends has -all"
@@ -571,9 +576,32 @@ async fn ghes_exit_codes_and_plans() {
     );
     // 3.13: no -all commands.
     let (out, _, _) = live("ghes-ha-3-13", &["--format", "json"]).await;
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let commands: Vec<&str> = v["plan"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| {
+            s["commands"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|c| c.as_str())
+        })
+        .collect();
     assert!(
-        !out.contains("ghe-repl-stop-all") && out.contains("ghe-repl-stop"),
-        "3.13 has no ghe-repl-stop-all"
+        !commands
+            .iter()
+            .any(|c| c.contains("ghe-repl-stop-all") || c.contains("ghe-repl-start-all")),
+        "3.13 has no -all commands: {commands:?}"
+    );
+    assert!(
+        commands.contains(&"ssh -p 122 admin@ghe-replica-1 -- ghe-repl-stop"),
+        "{commands:?}"
+    );
+    assert!(
+        commands.contains(&"ssh -p 122 admin@ghe-replica-1 -- ghe-repl-start"),
+        "{commands:?}"
     );
 }
 

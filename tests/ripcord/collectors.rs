@@ -446,10 +446,20 @@ async fn ghes_404_and_401_say_what_to_do() {
     .await;
     assert!(facts.versions.is_none());
     assert_eq!(failures.len(), 5);
+    let version = failures
+        .iter()
+        .find(|f| f.group == "ghes.versions")
+        .unwrap();
     assert!(
-        failures
-            .iter()
-            .all(|f| f.hint.as_deref().unwrap().contains("older than 3.9")),
+        version.hint.as_deref().unwrap().contains("older than 3.9"),
+        "{failures:?}"
+    );
+    let maintenance = failures
+        .iter()
+        .find(|f| f.group == "ghes.maintenance")
+        .unwrap();
+    assert!(
+        maintenance.hint.as_deref().unwrap().contains("3.10"),
         "{failures:?}"
     );
     let s = common::start("ghes-unauthorized").await;
