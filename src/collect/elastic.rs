@@ -413,7 +413,10 @@ fn snapshot_fact(s: WireSnapshot, repository: String) -> Snapshot {
         repository,
         uuid: s.uuid,
         state: s.state,
-        version: s.version.or_else(|| s.version_id.and_then(version_from_id)),
+        version: s
+            .version
+            .map(upper_bound)
+            .or_else(|| s.version_id.and_then(version_from_id)),
         include_global_state: s.include_global_state,
         // An IN_PROGRESS snapshot reports `end_time_in_millis: 0`: no end yet.
         start_time: time(s.start_time_in_millis.filter(|ms| *ms > 0), &s.start_time),
@@ -421,6 +424,21 @@ fn snapshot_fact(s: WireSnapshot, repository: String) -> Snapshot {
         feature_states: s.feature_states,
         shards_failed: s.shards.and_then(|x| x.failed),
         snapshot: s.snapshot,
+    }
+}
+
+/// ES 8.11+ may print a release range (`8.11.0-8.11.4`) where it cannot name one release. For
+/// a snapshot the upper bound is the safe reading: restoring needs a cluster at least that new.
+fn upper_bound(v: String) -> String {
+    match v.split_once('-') {
+        Some((low, high))
+            if crate::version::parse_lenient(low).is_ok()
+                && high.starts_with(|c: char| c.is_ascii_digit())
+                && crate::version::parse_lenient(high).is_ok() =>
+        {
+            high.to_string()
+        }
+        _ => v,
     }
 }
 
@@ -623,6 +641,13 @@ fn str_at(v: &Value, pointer: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snapshot_version_ranges_read_as_their_upper_bound() {
+        assert_eq!(upper_bound("8.11.0-8.11.4".into()), "8.11.4");
+        assert_eq!(upper_bound("8.18.0-SNAPSHOT".into()), "8.18.0-SNAPSHOT");
+        assert_eq!(upper_bound("8.17.3".into()), "8.17.3");
+    }
 
     #[test]
     fn version_ids() {
