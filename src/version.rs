@@ -54,6 +54,17 @@ pub fn compare(a: &str, b: &str) -> Result<Ordering, VersionError> {
     Ok(parse_lenient(a)?.cmp_precedence(&parse_lenient(b)?))
 }
 
+/// A total order for sorting: by semver precedence, unparsable strings last (by text), so
+/// sorting never fails and never panics.
+pub fn cmp_lenient(a: &str, b: &str) -> Ordering {
+    match (parse_lenient(a), parse_lenient(b)) {
+        (Ok(x), Ok(y)) => x.cmp_precedence(&y).then_with(|| a.cmp(b)),
+        (Ok(_), Err(_)) => Ordering::Less,
+        (Err(_), Ok(_)) => Ordering::Greater,
+        (Err(_), Err(_)) => a.cmp(b),
+    }
+}
+
 /// `major.minor.patch` without pre-release or build suffix, like JavaScript `semver.coerce`.
 pub fn core(v: &str) -> Result<String, VersionError> {
     let v = parse_lenient(v)?;

@@ -5,7 +5,7 @@
 //! uses the bundle's one clock, so a bundle evaluated offline gives the live run's findings.
 
 use super::{Bundle, KibanaIndex, Snapshot};
-use crate::version;
+use crate::version::{self, cmp_lenient};
 use jiff::Timestamp;
 use serde::Serialize;
 use std::cmp::Ordering;
@@ -168,16 +168,6 @@ fn es_summary(bundle: &Bundle) -> EsSummary {
         min_version: versions.first().cloned(),
         uniform: versions.len() <= 1,
         versions,
-    }
-}
-
-/// Orders versions; unparsable ones sort last and by text, so sorting never fails.
-fn cmp_lenient(a: &str, b: &str) -> Ordering {
-    match (version::parse_lenient(a), version::parse_lenient(b)) {
-        (Ok(x), Ok(y)) => x.cmp_precedence(&y).then_with(|| a.cmp(b)),
-        (Ok(_), Err(_)) => Ordering::Less,
-        (Err(_), Ok(_)) => Ordering::Greater,
-        (Err(_), Err(_)) => a.cmp(b),
     }
 }
 

@@ -5,7 +5,7 @@
 
 use super::derive::{Mode, Overrides};
 use super::{Bundle, GhesFacts};
-use crate::version;
+use crate::version::{self, cmp_lenient as cmp};
 use jiff::Timestamp;
 use serde::Serialize;
 use std::cmp::Ordering;
@@ -120,10 +120,6 @@ pub struct GhesDerived {
     pub hotpatch_note: String,
     /// `SingleNode`, `Ha`, `Cluster`, or unknown when the API did not answer.
     pub topology: Option<String>,
-}
-
-fn cmp(a: &str, b: &str) -> Ordering {
-    version::compare(a, b).unwrap_or_else(|_| a.cmp(b))
 }
 
 /// Derives the GHES view of a bundle for `mode`.
