@@ -396,15 +396,7 @@ fn evaluate(e: Evaluate<'_>) -> Result<u8, AppError> {
         kibana: bundle.target.kibana.clone(),
         ghes: None,
     };
-    let upgrade = UpgradeSummary {
-        from: derived.upgrade.from.clone(),
-        to: derived.upgrade.to.clone(),
-        from_source: derived.upgrade.from_source.clone(),
-        to_source: derived.upgrade.to_source.clone(),
-        kind: derived.upgrade.kind.clone(),
-        started_at: derived.upgrade.started_at,
-        started_at_source: derived.upgrade.started_at_source.clone(),
-    };
+    let upgrade: UpgradeSummary = derived.upgrade.basis.clone();
     finish(
         "elastic", e.mode, upgrade, findings, plan, source, &bundle, e.common,
     )
@@ -602,15 +594,7 @@ fn evaluate_ghes(mode: Mode, a: &GhesEvaluate) -> Result<u8, AppError> {
         kibana: vec![],
         ghes: bundle.target.ghes.clone(),
     };
-    let upgrade = UpgradeSummary {
-        from: derived.upgrade.from.clone(),
-        to: derived.upgrade.to.clone(),
-        from_source: derived.upgrade.from_source.clone(),
-        to_source: derived.upgrade.to_source.clone(),
-        kind: derived.upgrade.kind.clone(),
-        started_at: derived.upgrade.started_at,
-        started_at_source: derived.upgrade.started_at_source.clone(),
-    };
+    let upgrade: UpgradeSummary = derived.upgrade.basis.clone();
     finish(
         "ghes", mode, upgrade, findings, plan, source, &bundle, &a.common,
     )

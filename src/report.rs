@@ -123,17 +123,9 @@ pub fn verdict(findings: &[Finding], fail_on: FailOn) -> Verdict {
     }
 }
 
-/// The upgrade as the report states it (DESIGN §4: `from`, `to`; the rest is added).
-#[derive(Debug, Clone, Serialize)]
-pub struct UpgradeSummary {
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub from_source: String,
-    pub to_source: String,
-    pub kind: String,
-    pub started_at: Option<jiff::Timestamp>,
-    pub started_at_source: String,
-}
+/// The upgrade as the report states it (DESIGN §4: `from`, `to`; the rest is added): the
+/// basis every product derives.
+pub use crate::facts::derive::UpgradeBasis as UpgradeSummary;
 
 /// Where the facts came from.
 #[derive(Debug, Clone, Serialize)]

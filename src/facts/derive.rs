@@ -53,19 +53,35 @@ pub struct Derived {
     pub kibana_answering: Vec<String>,
 }
 
-/// The upgrade under judgement and where each value came from.
+/// The upgrade under judgement and where each value came from: what every product derives
+/// and what the report's `upgrade` object holds.
 #[derive(Debug, Clone, Serialize)]
-pub struct Upgrade {
+pub struct UpgradeBasis {
     pub from: Option<String>,
-    pub from_source: String,
     pub to: Option<String>,
+    pub from_source: String,
     pub to_source: String,
+    /// Elastic: `major`, `minor`, `patch`, `none`; GHES: `patch`, `feature`; or `unknown`.
+    pub kind: String,
     pub started_at: Option<Timestamp>,
     pub started_at_source: String,
-    /// `major`, `minor`, `patch`, `none` or `unknown`.
-    pub kind: String,
+}
+
+/// The Elastic upgrade: the basis plus the Kibana version that will run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Upgrade {
+    #[serde(flatten)]
+    pub basis: UpgradeBasis,
     /// The Kibana version that will run: `to` in preflight, `from` in rollback.
     pub kibana_version: Option<String>,
+}
+
+impl std::ops::Deref for Upgrade {
+    type Target = UpgradeBasis;
+
+    fn deref(&self) -> &UpgradeBasis {
+        &self.basis
+    }
 }
 
 /// The cluster's versions at a glance.
@@ -295,13 +311,15 @@ fn upgrade(
         Mode::Rollback => from.clone(),
     };
     Upgrade {
-        from,
-        from_source,
-        to,
-        to_source,
-        started_at,
-        started_at_source,
-        kind,
+        basis: UpgradeBasis {
+            from,
+            to,
+            from_source,
+            to_source,
+            kind,
+            started_at,
+            started_at_source,
+        },
         kibana_version,
     }
 }

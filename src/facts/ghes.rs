@@ -3,7 +3,7 @@
 //! Operator flags win over collected values (the primary may be down, the API may be older
 //! than 3.9), and every derived value says where it came from. Pure: one clock, no I/O.
 
-use super::derive::{Mode, Overrides};
+use super::derive::{Mode, Overrides, UpgradeBasis};
 use super::{Bundle, GhesFacts};
 use crate::version::{self, cmp_lenient as cmp};
 use jiff::Timestamp;
@@ -58,19 +58,22 @@ pub struct NodeVersion {
     pub source: String,
 }
 
-/// The upgrade under judgement.
+/// The GHES upgrade: the basis (`kind`: `patch` for the same X.Y, `feature` otherwise) plus
+/// how far apart the feature releases are.
 #[derive(Debug, Clone, Serialize)]
 pub struct GhesUpgrade {
-    pub from: Option<String>,
-    pub from_source: String,
-    pub to: Option<String>,
-    pub to_source: String,
-    pub started_at: Option<Timestamp>,
-    pub started_at_source: String,
-    /// `patch` (same X.Y), `feature` (X.Y changes) or `unknown`.
-    pub kind: String,
+    #[serde(flatten)]
+    pub basis: UpgradeBasis,
     /// How many feature releases `to` is ahead of `from` (0 for a patch).
     pub feature_releases_ahead: Option<i64>,
+}
+
+impl std::ops::Deref for GhesUpgrade {
+    type Target = UpgradeBasis;
+
+    fn deref(&self) -> &UpgradeBasis {
+        &self.basis
+    }
 }
 
 /// The operator's VM snapshot.
@@ -245,13 +248,15 @@ pub fn derive(bundle: &Bundle, mode: Mode, o: &Overrides) -> GhesDerived {
         mode,
         now,
         upgrade: GhesUpgrade {
-            from,
-            from_source,
-            to,
-            to_source,
-            started_at,
-            started_at_source,
-            kind,
+            basis: UpgradeBasis {
+                from,
+                to,
+                from_source,
+                to_source,
+                kind,
+                started_at,
+                started_at_source,
+            },
             feature_releases_ahead: ahead,
         },
         platform,
