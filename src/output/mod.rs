@@ -75,3 +75,20 @@ fn summary_line(r: &Report) -> String {
         r.upgrade.to.as_deref().unwrap_or("?"),
     )
 }
+
+/// `METHOD path body` of a plan step's request, shared by the text formats.
+fn request_line(req: &crate::plan::Request) -> String {
+    if req.body.is_null() {
+        format!("{} {}", req.method, req.path)
+    } else {
+        format!("{} {} {}", req.method, req.path, req.body)
+    }
+}
+
+/// ` — hint` after a collection failure, or nothing.
+fn hint_suffix(f: &crate::facts::CollectFailure) -> String {
+    f.hint
+        .as_deref()
+        .map(|h| format!(" — {h}"))
+        .unwrap_or_default()
+}

@@ -26,12 +26,13 @@ pub(super) fn render(r: &Report) -> String {
     if !r.collection_failures.is_empty() {
         let _ = writeln!(out, "\nCould not collect:");
         for f in &r.collection_failures {
-            let hint = f
-                .hint
-                .as_deref()
-                .map(|h| format!(" — {h}"))
-                .unwrap_or_default();
-            let _ = writeln!(out, "  - {}: {}{hint}", f.endpoint, f.reason);
+            let _ = writeln!(
+                out,
+                "  - {}: {}{}",
+                f.endpoint,
+                f.reason,
+                super::hint_suffix(f)
+            );
         }
     }
     write_plan(&mut out, &r.plan);
@@ -45,12 +46,7 @@ fn write_plan(out: &mut String, plan: &crate::plan::Plan) {
         let _ = writeln!(out, "  {}. {}", i + 1, step.title);
         let _ = writeln!(out, "     on: {}", step.run_on);
         if let Some(req) = &step.request {
-            let body = if req.body.is_null() {
-                String::new()
-            } else {
-                format!(" {}", req.body)
-            };
-            let _ = writeln!(out, "     request: {} {}{body}", req.method, req.path);
+            let _ = writeln!(out, "     request: {}", super::request_line(req));
         }
         for c in &step.commands {
             let _ = writeln!(out, "     $ {c}");
