@@ -3,7 +3,7 @@
 
 use crate::cli::{
     Cli, CollectProduct, Command, ConnectionArgs, ElasticTargetArgs, Evaluate, GhesEvaluate,
-    GhesOperatorArgs, ListFormat, PreflightProduct, RollbackProduct, RulesCommand,
+    ListFormat, PreflightProduct, RollbackProduct, RulesCommand,
 };
 use crate::collect::{self, ElasticTarget};
 use crate::facts::derive::{self, Mode, Overrides};
@@ -100,9 +100,9 @@ pub fn run(cli: Cli) -> Result<u8, AppError> {
         Command::Collect {
             product: CollectProduct::Ghes(a),
         } => {
-            let operator = ghes_operator(a.from.clone(), a.to.clone(), &a.operator);
+            let operator = a.facts.operator_facts();
             let now = a.now.unwrap_or_else(jiff::Timestamp::now);
-            let bundle = collect_ghes(a.ghes.as_deref(), &a.connection, operator, now)?;
+            let bundle = collect_ghes(a.facts.ghes.as_deref(), &a.connection, operator, now)?;
             write_bundle(&a.output, &bundle)?;
             Ok(0)
         }
@@ -453,23 +453,6 @@ fn write_bundle(output: &Path, bundle: &Bundle) -> Result<(), AppError> {
     Ok(())
 }
 
-/// GHES operator facts from the command line.
-pub fn ghes_operator(
-    from: Option<String>,
-    to: Option<String>,
-    o: &GhesOperatorArgs,
-) -> OperatorFacts {
-    OperatorFacts {
-        from,
-        to,
-        upgrade_started_at: o.upgrade_started_at,
-        platform: o.platform.map(|p| p.as_str().to_string()),
-        replicas: o.replica.clone(),
-        vm_snapshot: o.vm_snapshot.clone(),
-        vm_snapshot_taken_at: o.vm_snapshot_taken_at,
-    }
-}
-
 /// Flags given at evaluation win over what a bundle recorded; replicas are merged by host.
 fn merge_operator(recorded: &mut OperatorFacts, flags: OperatorFacts) {
     recorded.from = flags.from.or(recorded.from.take());
@@ -547,7 +530,7 @@ fn collect_ghes(
 }
 
 fn evaluate_ghes(mode: Mode, a: &GhesEvaluate) -> Result<u8, AppError> {
-    for (flag, v) in [("--from", &a.from), ("--to", &a.to)] {
+    for (flag, v) in [("--from", &a.facts.from), ("--to", &a.facts.to)] {
         if let Some(v) = v
             && crate::version::parse_lenient(v).is_err()
         {
@@ -558,10 +541,10 @@ fn evaluate_ghes(mode: Mode, a: &GhesEvaluate) -> Result<u8, AppError> {
         }
     }
     let rules = load_rules(a.common.rules.as_deref())?;
-    let flags = ghes_operator(a.from.clone(), a.to.clone(), &a.operator);
+    let flags = a.facts.operator_facts();
     let (bundle, source_kind) = match &a.common.facts {
         Some(path) => {
-            if a.ghes.is_some() {
+            if a.facts.ghes.is_some() {
                 return Err(usage("give either --facts or --ghes, not both", None));
             }
             let mut bundle = bundle::read(path, "ghes")?;
@@ -570,9 +553,13 @@ fn evaluate_ghes(mode: Mode, a: &GhesEvaluate) -> Result<u8, AppError> {
         }
         None => {
             let now = a.common.now.unwrap_or_else(jiff::Timestamp::now);
-            let kind = if a.ghes.is_some() { "live" } else { "flags" };
+            let kind = if a.facts.ghes.is_some() {
+                "live"
+            } else {
+                "flags"
+            };
             (
-                collect_ghes(a.ghes.as_deref(), &a.connection, flags, now)?,
+                collect_ghes(a.facts.ghes.as_deref(), &a.connection, flags, now)?,
                 kind,
             )
         }

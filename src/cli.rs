@@ -88,6 +88,31 @@ pub enum CollectProduct {
 /// `preflight ghes` and `rollback ghes`.
 #[derive(Debug, Args)]
 pub struct GhesEvaluate {
+    #[command(flatten)]
+    pub facts: GhesFactArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// `collect ghes`.
+#[derive(Debug, Args)]
+pub struct CollectGhes {
+    #[command(flatten)]
+    pub facts: GhesFactArgs,
+    /// Where to write the facts bundle (`-` for stdout).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[arg(long, hide = true, value_name = "RFC3339")]
+    pub now: Option<jiff::Timestamp>,
+}
+
+/// Where a GHES instance is, and what the operator states about it.
+#[derive(Debug, Args, Clone, Default)]
+pub struct GhesFactArgs {
     /// Manage API base URL of the primary, e.g. https://ghe.example.com:8443.
     #[arg(long, value_name = "URL")]
     pub ghes: Option<String>,
@@ -99,30 +124,22 @@ pub struct GhesEvaluate {
     pub to: Option<String>,
     #[command(flatten)]
     pub operator: GhesOperatorArgs,
-    #[command(flatten)]
-    pub common: CommonArgs,
-    #[command(flatten)]
-    pub connection: ConnectionArgs,
 }
 
-/// `collect ghes`.
-#[derive(Debug, Args)]
-pub struct CollectGhes {
-    #[arg(long, value_name = "URL")]
-    pub ghes: Option<String>,
-    #[arg(long, value_name = "VERSION")]
-    pub from: Option<String>,
-    #[arg(long, value_name = "VERSION")]
-    pub to: Option<String>,
-    #[command(flatten)]
-    pub operator: GhesOperatorArgs,
-    /// Where to write the facts bundle (`-` for stdout).
-    #[arg(long, short, value_name = "FILE")]
-    pub output: PathBuf,
-    #[command(flatten)]
-    pub connection: ConnectionArgs,
-    #[arg(long, hide = true, value_name = "RFC3339")]
-    pub now: Option<jiff::Timestamp>,
+impl GhesFactArgs {
+    /// The operator facts these flags state, as a bundle records them.
+    pub fn operator_facts(&self) -> crate::facts::OperatorFacts {
+        let o = &self.operator;
+        crate::facts::OperatorFacts {
+            from: self.from.clone(),
+            to: self.to.clone(),
+            upgrade_started_at: o.upgrade_started_at,
+            platform: o.platform.map(|p| p.as_str().to_string()),
+            replicas: o.replica.clone(),
+            vm_snapshot: o.vm_snapshot.clone(),
+            vm_snapshot_taken_at: o.vm_snapshot_taken_at,
+        }
+    }
 }
 
 /// Facts about a GHES instance that no API reports (or that the operator knows better).

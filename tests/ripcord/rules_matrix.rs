@@ -41,7 +41,7 @@ pub async fn collect_scenario(name: &str) -> (Bundle, common::Running) {
     let bundle = if run.product == "ghes" {
         // Operator facts come from the run's flags, exactly as `ripcord rollback ghes …` records them.
         let a = ghes_args(&run);
-        let operator = ripcord::app::ghes_operator(a.from.clone(), a.to.clone(), &a.operator);
+        let operator = a.facts.operator_facts();
         let url = servers.ghes.as_ref().map(|s| s.uri());
         ripcord::collect::collect_ghes(
             &client,
