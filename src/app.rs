@@ -225,17 +225,54 @@ fn require_target(t: &ElasticTargetArgs) -> Result<(), AppError> {
         ));
     }
     for url in t.es.iter().chain(t.kibana.iter()) {
-        match url::Url::parse(url) {
-            Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
-            _ => {
-                return Err(usage(
-                    format!("not an http(s) URL: {url:?}"),
-                    Some("e.g. https://es:9200"),
-                ));
-            }
-        }
+        check_url(url, "https://es:9200")?;
     }
     Ok(())
+}
+
+/// An http(s) URL, or a usage error showing `example`.
+fn check_url(url: &str, example: &str) -> Result<(), AppError> {
+    match url::Url::parse(url) {
+        Ok(u) if u.scheme() == "http" || u.scheme() == "https" => Ok(()),
+        _ => Err(usage(
+            format!("not an http(s) URL: {url:?}"),
+            Some(&format!("e.g. {example}")),
+        )),
+    }
+}
+
+/// The read-only client for `conn`, warning loudly about `--insecure`.
+fn read_only_client(conn: &ConnectionArgs) -> Result<ReadOnlyClient, AppError> {
+    if conn.insecure {
+        eprintln!(
+            "ripcord: WARNING: --insecure: TLS certificates are NOT verified; anyone on the path can read the credentials. Prefer --ca-cert."
+        );
+    }
+    Ok(ReadOnlyClient::new(ClientOptions {
+        timeout: std::time::Duration::from_secs(conn.timeout.max(1)),
+        ca_cert: conn.ca_cert.clone(),
+        insecure: conn.insecure,
+        verbose: conn.verbose,
+        ..ClientOptions::default()
+    })?)
+}
+
+/// Runs a collection on a single-threaded runtime (I/O-bound: concurrency needs no threads)
+/// with the spinner on stderr while it lasts.
+fn run_collection<F: std::future::Future>(
+    conn: &ConnectionArgs,
+    collection: F,
+) -> Result<F::Output, AppError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(AppError::Runtime)?;
+    let spinner = spinner(conn);
+    let out = runtime.block_on(collection);
+    if let Some(s) = spinner {
+        s.finish_and_clear();
+    }
+    Ok(out)
 }
 
 fn env_secret(name: &str) -> Option<SecretString> {
@@ -269,19 +306,7 @@ fn collect_live(
     operator: OperatorFacts,
     now: jiff::Timestamp,
 ) -> Result<Bundle, AppError> {
-    if conn.insecure {
-        eprintln!(
-            "ripcord: WARNING: --insecure: TLS certificates are NOT verified; anyone on the path can read the credentials. Prefer --ca-cert."
-        );
-    }
-    let options = ClientOptions {
-        timeout: std::time::Duration::from_secs(conn.timeout.max(1)),
-        ca_cert: conn.ca_cert.clone(),
-        insecure: conn.insecure,
-        verbose: conn.verbose,
-        ..ClientOptions::default()
-    };
-    let client = ReadOnlyClient::new(options)?;
+    let client = read_only_client(conn)?;
     let es_credentials = credentials_from_env("ES");
     let kibana_credentials = match credentials_from_env("KIBANA") {
         Credentials::None => es_credentials.clone(),
@@ -293,16 +318,7 @@ fn collect_live(
         es_credentials,
         kibana_credentials,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(AppError::Runtime)?;
-    let spinner = spinner(conn);
-    let bundle = runtime.block_on(collect::collect_elastic(&client, &t, operator, now));
-    if let Some(s) = spinner {
-        s.finish_and_clear();
-    }
-    Ok(bundle)
+    run_collection(conn, collect::collect_elastic(&client, &t, operator, now))
 }
 
 fn spinner(conn: &ConnectionArgs) -> Option<indicatif::ProgressBar> {
@@ -480,27 +496,8 @@ fn collect_ghes(
     let Some(url) = url else {
         return Ok(bundle);
     };
-    match url::Url::parse(url) {
-        Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
-        _ => {
-            return Err(usage(
-                format!("not an http(s) URL: {url:?}"),
-                Some("e.g. https://ghe.example.com:8443"),
-            ));
-        }
-    }
-    if conn.insecure {
-        eprintln!(
-            "ripcord: WARNING: --insecure: TLS certificates are NOT verified; anyone on the path can read the credentials. Prefer --ca-cert."
-        );
-    }
-    let client = ReadOnlyClient::new(ClientOptions {
-        timeout: std::time::Duration::from_secs(conn.timeout.max(1)),
-        ca_cert: conn.ca_cert.clone(),
-        insecure: conn.insecure,
-        verbose: conn.verbose,
-        ..ClientOptions::default()
-    })?;
+    check_url(url, "https://ghe.example.com:8443")?;
+    let client = read_only_client(conn)?;
     let credentials = match (
         env_text("RIPCORD_GHES_USERNAME"),
         env_secret("RIPCORD_GHES_PASSWORD"),
@@ -511,22 +508,10 @@ fn collect_ghes(
         },
         _ => Credentials::None,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(AppError::Runtime)?;
-    let spinner = spinner(conn);
-    let bundle = runtime.block_on(crate::collect::collect_ghes(
-        &client,
-        Some(url),
-        &credentials,
-        bundle.operator,
-        now,
-    ));
-    if let Some(s) = spinner {
-        s.finish_and_clear();
-    }
-    Ok(bundle)
+    run_collection(
+        conn,
+        crate::collect::collect_ghes(&client, Some(url), &credentials, bundle.operator, now),
+    )
 }
 
 fn evaluate_ghes(mode: Mode, a: &GhesEvaluate) -> Result<u8, AppError> {
