@@ -10,7 +10,6 @@ use crate::facts::RequestRecord;
 use base64::Engine as _;
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -313,11 +312,6 @@ pub fn strip_userinfo(url: &str) -> String {
         }
         _ => url.to_string(),
     }
-}
-
-/// Whether a CA path exists, for a clearer early error than the TLS layer gives.
-pub fn ca_exists(path: &Path) -> bool {
-    path.is_file()
 }
 
 #[cfg(test)]
