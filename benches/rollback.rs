@@ -8,6 +8,11 @@
 //!    peak RSS.
 //!
 //! Prints the figures and exits non-zero when a budget is exceeded.
+#![allow(clippy::print_stdout, reason = "a benchmark prints its figures")]
+#![allow(
+    unreachable_pub,
+    reason = "the shared test helpers are `pub` for the test binary's modules"
+)]
 
 #[path = "../tests/ripcord/common.rs"]
 mod common;

@@ -1,54 +1,62 @@
 //! The command line (DESIGN §3). Names here are a contract: add, never rename.
+//!
+//! Product-neutral: `preflight`, `rollback` and `collect` each get one subcommand per
+//! registered product, built from the product's own flags (see [`ProductCommand`]).
 
-use crate::facts::derive::Mode;
 use crate::output::Format;
+use crate::product::{self, CommandKind};
 use crate::report::FailOn;
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand};
+use std::marker::PhantomData;
 use std::path::PathBuf;
 
-const AFTER_HELP: &str = "\
+const EXIT_CODES: &str = "\
 Exit codes:
   0  ready: no blocker failed, none unknown or errored
   1  not ready: a blocker failed (with --fail-on warning, a warning too)
   2  ripcord could not do its job: bad arguments, unreadable bundle, invalid rule file
-  3  incomplete: nothing failed, but a blocker is unknown or errored (could not verify)
+  3  incomplete: nothing failed, but a blocker is unknown or errored (could not verify)";
 
-Environment (credentials are read from here only, never from flags):
-  RIPCORD_GHES_PASSWORD                           GHES root site administrator password (user api_key)
-  RIPCORD_GHES_USERNAME                           GHES Management Console user (instead of api_key)
-  RIPCORD_ES_API_KEY                              Elasticsearch API key (the base64 id:key form)
-  RIPCORD_ES_USERNAME, RIPCORD_ES_PASSWORD        Elasticsearch basic auth
-  RIPCORD_KIBANA_API_KEY                          Kibana API key (default: the ES credentials)
-  RIPCORD_KIBANA_USERNAME, RIPCORD_KIBANA_PASSWORD Kibana basic auth (default: the ES credentials)
+/// `--help`'s closing text: exit codes and the credential variables of `products`.
+fn after_help<'a>(environment: impl Iterator<Item = &'a str>) -> String {
+    let lines: Vec<&str> = environment.collect();
+    format!(
+        "{EXIT_CODES}\n\nEnvironment (credentials are read from here only, never from flags):\n{}\n\nripcord only ever sends GET and HEAD requests.",
+        lines.join("\n")
+    )
+}
 
-ripcord only ever sends GET and HEAD requests.";
+/// The closing text of the top-level help: every product's variables.
+fn all_after_help() -> String {
+    after_help(product::REGISTRY.iter().map(|p| p.environment()))
+}
 
 /// Read-only preflight and rollback-readiness checks for the Elastic Stack and GitHub Enterprise Server.
 #[derive(Debug, Parser)]
-#[command(name = "ripcord", version, about, long_about = None, after_help = AFTER_HELP, propagate_version = true)]
+#[command(name = "ripcord", version, about, long_about = None, after_help = all_after_help(), propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Before an upgrade: would a rollback be possible, and is the upgrade itself sound?
-    #[command(after_help = AFTER_HELP)]
+    #[command(after_help = all_after_help())]
     Preflight {
         #[command(subcommand)]
-        product: PreflightProduct,
+        product: ProductCommand<Preflight>,
     },
     /// After a failed upgrade: can we get back, and exactly how?
-    #[command(after_help = AFTER_HELP)]
+    #[command(after_help = all_after_help())]
     Rollback {
         #[command(subcommand)]
-        product: RollbackProduct,
+        product: ProductCommand<Rollback>,
     },
     /// Collect facts once into a bundle; evaluate it anywhere with --facts.
     Collect {
         #[command(subcommand)]
-        product: CollectProduct,
+        product: ProductCommand<Collect>,
     },
     /// List the rules or explain one.
     Rules {
@@ -57,266 +65,144 @@ pub enum Command {
     },
 }
 
-#[derive(Debug, Subcommand)]
-pub enum PreflightProduct {
-    /// Elasticsearch + Kibana.
-    #[command(after_help = AFTER_HELP)]
-    Elastic(PreflightElastic),
-    /// GitHub Enterprise Server (Manage API, or facts from flags).
-    #[command(after_help = AFTER_HELP)]
-    Ghes(GhesEvaluate),
+/// Which command a [`ProductCommand`] belongs to, as a type so clap can build it statically.
+pub(crate) trait Kind {
+    const KIND: CommandKind;
 }
 
-#[derive(Debug, Subcommand)]
-pub enum RollbackProduct {
-    /// Elasticsearch + Kibana.
-    #[command(after_help = AFTER_HELP)]
-    Elastic(RollbackElastic),
-    /// GitHub Enterprise Server (Manage API, or facts from flags when the primary is down).
-    #[command(after_help = AFTER_HELP)]
-    Ghes(GhesEvaluate),
+#[derive(Debug)]
+pub(crate) struct Preflight;
+#[derive(Debug)]
+pub(crate) struct Rollback;
+#[derive(Debug)]
+pub(crate) struct Collect;
+
+impl Kind for Preflight {
+    const KIND: CommandKind = CommandKind::Preflight;
+}
+impl Kind for Rollback {
+    const KIND: CommandKind = CommandKind::Rollback;
+}
+impl Kind for Collect {
+    const KIND: CommandKind = CommandKind::Collect;
 }
 
-#[derive(Debug, Subcommand)]
-pub enum CollectProduct {
-    /// Elasticsearch + Kibana.
-    Elastic(CollectElastic),
-    /// GitHub Enterprise Server.
-    Ghes(CollectGhes),
+/// `<command> <product> [flags]`: the product chosen and its parsed flags, kept as matches so
+/// the product reads its own typed arguments from them.
+pub(crate) struct ProductCommand<K> {
+    pub(crate) product: &'static dyn crate::pipeline::Entry,
+    pub(crate) matches: ArgMatches,
+    kind: PhantomData<K>,
 }
 
-/// `preflight ghes` and `rollback ghes`.
-#[derive(Debug, Args)]
-pub struct GhesEvaluate {
-    #[command(flatten)]
-    pub facts: GhesFactArgs,
-    #[command(flatten)]
-    pub common: CommonArgs,
-    #[command(flatten)]
-    pub connection: ConnectionArgs,
-}
-
-/// `collect ghes`.
-#[derive(Debug, Args)]
-pub struct CollectGhes {
-    #[command(flatten)]
-    pub facts: GhesFactArgs,
-    /// Where to write the facts bundle (`-` for stdout).
-    #[arg(long, short, value_name = "FILE")]
-    pub output: PathBuf,
-    #[command(flatten)]
-    pub connection: ConnectionArgs,
-    #[arg(long, hide = true, value_name = "RFC3339")]
-    pub now: Option<jiff::Timestamp>,
-}
-
-/// Where a GHES instance is, and what the operator states about it.
-#[derive(Debug, Args, Clone, Default)]
-pub struct GhesFactArgs {
-    /// Manage API base URL of the primary, e.g. https://ghe.example.com:8443.
-    #[arg(long, value_name = "URL")]
-    pub ghes: Option<String>,
-    /// Where the upgrade goes from (rollback default: a replica still on the old version).
-    #[arg(long, value_name = "VERSION")]
-    pub from: Option<String>,
-    /// Where the upgrade goes to (rollback default: the primary's version).
-    #[arg(long, value_name = "VERSION")]
-    pub to: Option<String>,
-    #[command(flatten)]
-    pub operator: GhesOperatorArgs,
-}
-
-impl GhesFactArgs {
-    /// The operator facts these flags state, as a bundle records them.
-    pub fn operator_facts(&self) -> crate::facts::OperatorFacts {
-        let o = &self.operator;
-        crate::facts::OperatorFacts {
-            from: self.from.clone(),
-            to: self.to.clone(),
-            upgrade_started_at: o.upgrade_started_at,
-            platform: o.platform.map(|p| p.as_str().to_string()),
-            replicas: o.replica.clone(),
-            vm_snapshot: o.vm_snapshot.clone(),
-            vm_snapshot_taken_at: o.vm_snapshot_taken_at,
-        }
+impl<K> std::fmt::Debug for ProductCommand<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProductCommand")
+            .field("product", &self.product.name())
+            .finish_non_exhaustive()
     }
 }
 
-/// Facts about a GHES instance that no API reports (or that the operator knows better).
-#[derive(Debug, Args, Clone, Default)]
-pub struct GhesOperatorArgs {
-    /// The platform (overrides the Manage API's `platform`).
-    #[arg(long, value_enum)]
-    pub platform: Option<Platform>,
-    /// A replica and its version, HOSTNAME=VERSION; repeat for each replica.
-    #[arg(long, value_name = "HOSTNAME=VERSION", value_parser = parse_replica)]
-    pub replica: Vec<crate::facts::ReplicaVersion>,
-    /// The VM snapshot taken before the upgrade (its id in the hypervisor or cloud).
-    #[arg(long, value_name = "ID")]
-    pub vm_snapshot: Option<String>,
-    /// When that VM snapshot was taken (RFC 3339).
-    #[arg(long, value_name = "RFC3339")]
-    pub vm_snapshot_taken_at: Option<jiff::Timestamp>,
-    /// When the upgrade started (RFC 3339).
-    #[arg(long, value_name = "RFC3339")]
-    pub upgrade_started_at: Option<jiff::Timestamp>,
-}
+impl<K: Kind> FromArgMatches for ProductCommand<K> {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let (name, sub) = matches
+            .subcommand()
+            .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::MissingSubcommand))?;
+        let product = product::find(name)
+            .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidSubcommand))?;
+        Ok(Self {
+            product,
+            matches: sub.clone(),
+            kind: PhantomData,
+        })
+    }
 
-/// GHES platforms, as `GET /manage/v1/version` names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Platform {
-    Ami,
-    Azure,
-    Esx,
-    Gce,
-    Hyperv,
-    Kvm,
-}
-
-impl Platform {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Ami => "ami",
-            Self::Azure => "azure",
-            Self::Esx => "esx",
-            Self::Gce => "gce",
-            Self::Hyperv => "hyperv",
-            Self::Kvm => "kvm",
-        }
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
     }
 }
 
-fn parse_replica(s: &str) -> Result<crate::facts::ReplicaVersion, String> {
-    let (hostname, version) = s
-        .split_once('=')
-        .ok_or("expected HOSTNAME=VERSION, e.g. ghe-replica-1=3.14.6")?;
-    if hostname.is_empty() {
-        return Err("empty hostname".into());
+impl<K: Kind> Subcommand for ProductCommand<K> {
+    fn augment_subcommands(cmd: clap::Command) -> clap::Command {
+        product::REGISTRY.iter().fold(cmd, |cmd, p| {
+            let sub = p
+                .command(K::KIND)
+                .after_help(after_help(std::iter::once(p.environment())));
+            let sub = match K::KIND {
+                CommandKind::Collect => CollectArgs::augment_args(sub),
+                CommandKind::Preflight | CommandKind::Rollback => {
+                    ConnectionArgs::augment_args(CommonArgs::augment_args(sub))
+                }
+            };
+            cmd.subcommand(sub)
+        })
     }
-    crate::version::parse_lenient(version).map_err(|e| e.to_string())?;
-    Ok(crate::facts::ReplicaVersion {
-        hostname: hostname.to_string(),
-        version: version.to_string(),
-    })
-}
 
-#[derive(Debug, Args)]
-pub struct PreflightElastic {
-    #[command(flatten)]
-    pub target: ElasticTargetArgs,
-    /// The version the upgrade goes to (required, here or in the bundle).
-    #[arg(long, value_name = "VERSION")]
-    pub to: Option<String>,
-    /// The version the upgrade goes from (default: the running Kibana, else the oldest ES node).
-    #[arg(long, value_name = "VERSION")]
-    pub from: Option<String>,
-    #[command(flatten)]
-    pub operator: OperatorArgs,
-    #[command(flatten)]
-    pub common: CommonArgs,
-    #[command(flatten)]
-    pub connection: ConnectionArgs,
-}
+    fn augment_subcommands_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_subcommands(cmd)
+    }
 
-#[derive(Debug, Args)]
-pub struct RollbackElastic {
-    #[command(flatten)]
-    pub target: ElasticTargetArgs,
-    /// Where to go back to (default: inferred from the saved-object version aliases).
-    #[arg(long, value_name = "VERSION")]
-    pub from: Option<String>,
-    /// The failed target (default: the newest version alias, else the running Kibana).
-    #[arg(long, value_name = "VERSION")]
-    pub to: Option<String>,
-    #[command(flatten)]
-    pub operator: OperatorArgs,
-    #[command(flatten)]
-    pub common: CommonArgs,
-    #[command(flatten)]
-    pub connection: ConnectionArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct CollectElastic {
-    #[command(flatten)]
-    pub target: ElasticTargetArgs,
-    #[arg(long, value_name = "VERSION")]
-    pub from: Option<String>,
-    #[arg(long, value_name = "VERSION")]
-    pub to: Option<String>,
-    #[command(flatten)]
-    pub operator: OperatorArgs,
-    /// Where to write the facts bundle (`-` for stdout).
-    #[arg(long, short, value_name = "FILE")]
-    pub output: PathBuf,
-    #[command(flatten)]
-    pub connection: ConnectionArgs,
-    /// Pin the clock (RFC 3339); for tests and reproducible bundles.
-    #[arg(long, hide = true, value_name = "RFC3339")]
-    pub now: Option<jiff::Timestamp>,
-}
-
-/// Where the Elastic Stack is.
-#[derive(Debug, Args, Clone, Default)]
-pub struct ElasticTargetArgs {
-    /// Elasticsearch URL (one cluster endpoint), e.g. https://es:9200.
-    #[arg(long, value_name = "URL")]
-    pub es: Option<String>,
-    /// A Kibana instance URL; repeat for every instance.
-    #[arg(long, value_name = "URL")]
-    pub kibana: Vec<String>,
-}
-
-/// Facts only the operator knows.
-#[derive(Debug, Args, Clone, Default)]
-pub struct OperatorArgs {
-    /// When the upgrade started (RFC 3339); default: creation of the first index of `to`.
-    #[arg(long, value_name = "RFC3339")]
-    pub upgrade_started_at: Option<jiff::Timestamp>,
+    fn has_subcommand(name: &str) -> bool {
+        product::find(name).is_some()
+    }
 }
 
 /// Options of every evaluating command.
 #[derive(Debug, Args, Clone)]
-pub struct CommonArgs {
+pub(crate) struct CommonArgs {
     /// Evaluate a facts bundle instead of collecting.
     #[arg(long, value_name = "FILE")]
-    pub facts: Option<PathBuf>,
+    pub(crate) facts: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    pub(crate) format: Format,
     /// Which failures make the exit code 1.
     #[arg(long, value_enum, default_value_t = FailOn::Blocker)]
-    pub fail_on: FailOn,
+    pub(crate) fail_on: FailOn,
     /// Extra rule files (a rule with a built-in id replaces it).
     #[arg(long, value_name = "DIR")]
-    pub rules: Option<PathBuf>,
+    pub(crate) rules: Option<PathBuf>,
     /// Pin the clock (RFC 3339); for tests and reproducible reports.
     #[arg(long, hide = true, value_name = "RFC3339")]
-    pub now: Option<jiff::Timestamp>,
+    pub(crate) now: Option<jiff::Timestamp>,
+}
+
+/// Options of `collect`.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct CollectArgs {
+    /// Where to write the facts bundle (`-` for stdout).
+    #[arg(long, short, value_name = "FILE")]
+    pub(crate) output: PathBuf,
+    #[command(flatten)]
+    pub(crate) connection: ConnectionArgs,
+    /// Pin the clock (RFC 3339); for tests and reproducible bundles.
+    #[arg(long, hide = true, value_name = "RFC3339")]
+    pub(crate) now: Option<jiff::Timestamp>,
 }
 
 /// How to talk to the services.
 #[derive(Debug, Args, Clone)]
-pub struct ConnectionArgs {
+pub(crate) struct ConnectionArgs {
     /// Per-request timeout in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
-    pub timeout: u64,
+    pub(crate) timeout: u64,
     /// Trust this CA (PEM), e.g. Elasticsearch's http_ca.crt.
     #[arg(long, value_name = "PEM")]
-    pub ca_cert: Option<PathBuf>,
+    pub(crate) ca_cert: Option<PathBuf>,
     /// Skip TLS certificate verification (loudly warned; prefer --ca-cert).
     #[arg(long)]
-    pub insecure: bool,
+    pub(crate) insecure: bool,
     /// No spinner on stderr.
     #[arg(long)]
-    pub no_progress: bool,
+    pub(crate) no_progress: bool,
     /// Log every request (method, URL, status; never headers) to stderr.
     #[arg(short, long)]
-    pub verbose: bool,
+    pub(crate) verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum RulesCommand {
+pub(crate) enum RulesCommand {
     /// List every rule.
     List {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
@@ -334,19 +220,9 @@ pub enum RulesCommand {
     },
 }
 
+/// Output format of `rules list`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ListFormat {
+pub(crate) enum ListFormat {
     Table,
     Json,
-}
-
-/// An evaluating command, product-independent.
-pub struct Evaluate<'a> {
-    pub mode: Mode,
-    pub target: &'a ElasticTargetArgs,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub operator: &'a OperatorArgs,
-    pub common: &'a CommonArgs,
-    pub connection: &'a ConnectionArgs,
 }

@@ -1,6 +1,6 @@
 //! The only HTTP client in ripcord, and it can only read.
 //!
-//! `ReadOnlyClient` exposes `get` and `head` and nothing else: no method parameter, no body.
+//! `ReadOnlyClient` exposes `get` and nothing else: no method parameter, no body.
 //! That makes the read-only promise a property of the type rather than of reviewers' care.
 //! It also owns what every request needs: credentials (held as `SecretString`, exposed only
 //! while building a sensitive header), TLS trust, per-request timeout, a response size cap,
@@ -56,15 +56,6 @@ impl Credentials {
         let mut value = HeaderValue::from_str(&raw).ok()?;
         value.set_sensitive(true);
         Some(value)
-    }
-
-    /// Every secret string this holds, so tests and redaction can look for them.
-    pub fn secrets(&self) -> Vec<String> {
-        match self {
-            Self::None => vec![],
-            Self::ApiKey(k) => vec![k.expose_secret().to_string()],
-            Self::Basic { password, .. } => vec![password.expose_secret().to_string()],
-        }
     }
 }
 
@@ -187,18 +178,6 @@ impl ReadOnlyClient {
             .await
     }
 
-    /// `HEAD base + path` with the given credentials.
-    pub async fn head(
-        &self,
-        base: &str,
-        path_and_query: &str,
-        credentials: &Credentials,
-    ) -> Result<Response, RequestError> {
-        let url = join_url(base, path_and_query);
-        self.send("HEAD", self.inner.head(&url), &url, credentials)
-            .await
-    }
-
     /// Every request made so far, in the order they finished.
     pub fn request_log(&self) -> Vec<RequestRecord> {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()
@@ -223,15 +202,12 @@ impl ReadOnlyClient {
             Err(e) => (None, Some(e.to_string())),
         };
         if self.options.verbose {
-            match (&status, &error) {
-                (Some(s), _) => {
-                    eprintln!("ripcord: {method} {shown_url} -> {s} ({duration_ms} ms)")
-                }
-                (None, Some(e)) => {
-                    eprintln!("ripcord: {method} {shown_url} -> {e} ({duration_ms} ms)")
-                }
-                _ => {}
-            }
+            let outcome = match (&status, &error) {
+                (Some(s), _) => s.to_string(),
+                (None, Some(e)) => e.clone(),
+                (None, None) => String::new(),
+            };
+            crate::output::diagnostics::request(method, &shown_url, &outcome, duration_ms);
         }
         if let Ok(mut log) = self.log.lock() {
             log.push(RequestRecord {
@@ -285,6 +261,30 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     parts.join(": ")
 }
 
+/// Credentials for one service from `RIPCORD_<PREFIX>_API_KEY`, or `_USERNAME` + `_PASSWORD`.
+pub(crate) fn env_credentials(prefix: &str) -> Credentials {
+    if let Some(key) = env_secret(&format!("RIPCORD_{prefix}_API_KEY")) {
+        return Credentials::ApiKey(key);
+    }
+    match (
+        env_text(&format!("RIPCORD_{prefix}_USERNAME")),
+        env_secret(&format!("RIPCORD_{prefix}_PASSWORD")),
+    ) {
+        (Some(username), Some(password)) => Credentials::Basic { username, password },
+        _ => Credentials::None,
+    }
+}
+
+/// A non-empty environment variable, held as a secret.
+pub(crate) fn env_secret(name: &str) -> Option<SecretString> {
+    env_text(name).map(SecretString::from)
+}
+
+/// A non-empty environment variable.
+pub(crate) fn env_text(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
 /// Joins a base URL (with or without trailing slash or path prefix) and an absolute path.
 pub fn join_url(base: &str, path_and_query: &str) -> String {
     format!(
@@ -331,6 +331,31 @@ mod tests {
     fn strips_userinfo() {
         assert_eq!(strip_userinfo("https://u:p@h:9200/x"), "https://h:9200/x");
         assert_eq!(strip_userinfo("https://h:9200/x"), "https://h:9200/x");
+    }
+
+    #[tokio::test]
+    async fn response_size_is_capped() {
+        use wiremock::matchers::{method, path};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        let s = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/_nodes"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_raw(vec![b' '; 4096], "application/json"),
+            )
+            .mount(&s)
+            .await;
+        let c = ReadOnlyClient::new(ClientOptions {
+            max_body_bytes: 1024,
+            ..ClientOptions::default()
+        })
+        .expect("client");
+        let e = c
+            .get(&s.uri(), "/_nodes", &Credentials::None)
+            .await
+            .expect_err("too large");
+        assert_eq!(e, RequestError::TooLarge(1024));
+        assert_eq!(c.request_log()[0].method, "GET");
     }
 
     #[test]

@@ -1,18 +1,25 @@
 //! ripcord: read-only preflight and rollback-readiness checks for the Elastic Stack and GitHub
 //! Enterprise Server.
 //!
-//! Pipeline (DESIGN §2): collect (or read a bundle) → facts → derive → rules (CEL) → findings
-//! → plan → render. `main.rs` is thin; `app` wires the pipeline; only `output` writes stdout.
+//! One pipeline (DESIGN §2), product-neutral: facts (collect or read a bundle) → derive →
+//! rules (CEL) → findings → plan → report → render. Each product is one folder under
+//! `product/` behind one trait and one registry; `main.rs` is thin, `app` wires commands to
+//! `pipeline`, and only `output` writes to stdout or stderr.
 #![forbid(unsafe_code)]
 
 pub mod app;
 pub mod cli;
-pub mod collect;
-pub mod engine;
-pub mod facts;
+mod engine;
+pub mod error;
+mod facts;
+mod fetch;
 pub mod http;
 pub mod output;
-pub mod plan;
+pub mod pipeline;
+mod plan;
+mod product;
 pub mod report;
-pub mod ruleset;
+mod ruleset;
+pub mod schema;
+mod upgrade;
 pub mod version;

@@ -1,5 +1,10 @@
 //! The `ripcord` binary: parse arguments, run, map errors to exit code 2.
 
+#![allow(
+    clippy::print_stderr,
+    reason = "main reports the errors that end the run, as miette diagnostics"
+)]
+
 use clap::Parser;
 use std::process::ExitCode;
 

@@ -1,12 +1,208 @@
-//! Reading and writing facts bundles (`ripcord.facts/v1`).
+//! The facts bundle (`ripcord.facts/v1`): one envelope for every product, read and written.
+//!
+//! The envelope is product-neutral (schema, tool version, product, clock, failures, request
+//! log); the product supplies its target, its operator facts and its facts, which sit under a
+//! key named after the product (`"elastic": {…}`, `"ghes": {…}`), as v1 has always laid them
+//! out. That key is why (de)serialisation is written by hand below: serde's derive cannot name
+//! a field after a type parameter.
 //!
 //! A bad bundle is a miette diagnostic that names the file, the line and column, and the field
 //! path (`elastic.snapshots[3].state`), so the person holding a ticket attachment knows exactly
 //! what is wrong with it without reading our source.
 
-use super::{Bundle, FACTS_SCHEMA};
+use super::{CollectFailure, FACTS_SCHEMA, RequestRecord};
+use crate::product::{FactsSection, Product};
+use jiff::Timestamp;
 use miette::{NamedSource, SourceSpan};
+use serde::de::{self, MapAccess, Visitor};
+use serde::ser::SerializeStruct;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+use std::marker::PhantomData;
 use std::path::Path;
+
+/// One facts bundle: what was collected, what could not be, and every request made.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Bundle<P: Product> {
+    pub schema: String,
+    pub tool_version: String,
+    pub product: String,
+    /// The one clock every age is computed from.
+    pub collected_at: Timestamp,
+    /// The endpoints that were asked (credentials are never part of a URL we keep).
+    pub target: P::Target,
+    /// Facts only the operator knows; recorded here, overridden by flags at evaluation.
+    pub operator: P::Operator,
+    /// The product's collected facts, under the key named after the product.
+    pub facts: P::Facts,
+    /// What could not be collected, so rules can say `unknown` with the reason.
+    pub failures: Vec<CollectFailure>,
+    /// The audit trail of the read-only promise: every request, its method and status.
+    pub requests: Vec<RequestRecord>,
+}
+
+impl<P: Product> Bundle<P> {
+    /// An empty bundle collected at `now`.
+    pub(crate) fn new(now: Timestamp) -> Self {
+        Self {
+            schema: FACTS_SCHEMA.to_string(),
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            product: P::NAME.to_string(),
+            collected_at: now,
+            target: P::Target::default(),
+            operator: P::Operator::default(),
+            facts: P::Facts::default(),
+            failures: Vec::new(),
+            requests: Vec::new(),
+        }
+    }
+}
+
+impl<P: Product> Serialize for Bundle<P> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("Bundle", 9)?;
+        s.serialize_field("schema", &self.schema)?;
+        s.serialize_field("tool_version", &self.tool_version)?;
+        s.serialize_field("product", &self.product)?;
+        s.serialize_field("collected_at", &self.collected_at)?;
+        s.serialize_field("target", &self.target)?;
+        s.serialize_field("operator", &self.operator)?;
+        if self.facts.is_absent() {
+            s.skip_field(P::NAME)?;
+        } else {
+            s.serialize_field(P::NAME, &self.facts)?;
+        }
+        s.serialize_field("failures", &self.failures)?;
+        s.serialize_field("requests", &self.requests)?;
+        s.end()
+    }
+}
+
+/// The envelope's own keys; anything else but the product's key is an unknown field.
+const ENVELOPE: &[&str] = &[
+    "schema",
+    "tool_version",
+    "product",
+    "collected_at",
+    "target",
+    "operator",
+    "failures",
+    "requests",
+];
+
+/// Prefix of the error raised as soon as `product` names another product, so `read` can
+/// report the mismatch plainly instead of the first unknown field that follows.
+const PRODUCT_MISMATCH: &str = "bundle is for product ";
+
+impl<'de, P: Product> Deserialize<'de> for Bundle<P> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(BundleVisitor::<P>(PhantomData))
+    }
+}
+
+struct BundleVisitor<P>(PhantomData<P>);
+
+impl<'de, P: Product> Visitor<'de> for BundleVisitor<P> {
+    type Value = Bundle<P>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a ripcord facts bundle for product {:?}", P::NAME)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Bundle<P>, A::Error> {
+        let mut schema = None;
+        let mut tool_version = None;
+        let mut product: Option<String> = None;
+        let mut collected_at = None;
+        let mut target = None;
+        let mut operator = None;
+        let mut facts = None;
+        let mut failures = None;
+        let mut requests = None;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "schema" => set(&mut schema, &key, map.next_value()?)?,
+                "tool_version" => set(&mut tool_version, &key, map.next_value()?)?,
+                "product" => {
+                    let found: String = map.next_value()?;
+                    if found != P::NAME {
+                        return Err(de::Error::custom(format!(
+                            "{PRODUCT_MISMATCH}{found:?}, not {:?}",
+                            P::NAME
+                        )));
+                    }
+                    set(&mut product, &key, found)?;
+                }
+                "collected_at" => set(&mut collected_at, &key, map.next_value()?)?,
+                "target" => set(&mut target, &key, map.next_value()?)?,
+                "operator" => set(&mut operator, &key, map.next_value()?)?,
+                "failures" => set(&mut failures, &key, map.next_value()?)?,
+                "requests" => set(&mut requests, &key, map.next_value()?)?,
+                k if k == P::NAME => set(&mut facts, &key, map.next_value()?)?,
+                other => {
+                    return Err(de::Error::custom(format!(
+                        "unknown field `{other}`, expected one of {}, `{}`",
+                        ENVELOPE
+                            .iter()
+                            .map(|f| format!("`{f}`"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        P::NAME
+                    )));
+                }
+            }
+        }
+        Ok(Bundle {
+            schema: schema.ok_or_else(|| de::Error::missing_field("schema"))?,
+            tool_version: tool_version.ok_or_else(|| de::Error::missing_field("tool_version"))?,
+            product: product.ok_or_else(|| de::Error::missing_field("product"))?,
+            collected_at: collected_at.ok_or_else(|| de::Error::missing_field("collected_at"))?,
+            target: target.ok_or_else(|| de::Error::missing_field("target"))?,
+            operator: operator.unwrap_or_default(),
+            facts: facts.unwrap_or_default(),
+            failures: failures.unwrap_or_default(),
+            requests: requests.unwrap_or_default(),
+        })
+    }
+}
+
+/// Stores a field, refusing a second occurrence (JSON allows it; a bundle never has one).
+fn set<T, E: de::Error>(slot: &mut Option<T>, key: &str, value: T) -> Result<(), E> {
+    if slot.is_some() {
+        return Err(E::custom(format!("duplicate field `{key}`")));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+impl<P: Product> schemars::JsonSchema for Bundle<P> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("{}Bundle", P::NAME).into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let mut properties = serde_json::Map::new();
+        let mut add = |name: &str, schema: schemars::Schema| {
+            properties.insert(name.to_string(), schema.to_value());
+        };
+        add("schema", schemars::json_schema!({ "const": FACTS_SCHEMA }));
+        add("tool_version", generator.subschema_for::<String>());
+        add("product", schemars::json_schema!({ "const": P::NAME }));
+        add("collected_at", generator.subschema_for::<Timestamp>());
+        add("target", generator.subschema_for::<P::Target>());
+        add("operator", generator.subschema_for::<P::Operator>());
+        add(P::NAME, generator.subschema_for::<P::Facts>());
+        add("failures", generator.subschema_for::<Vec<CollectFailure>>());
+        add("requests", generator.subschema_for::<Vec<RequestRecord>>());
+        schemars::json_schema!({
+            "type": "object",
+            "description": format!("A ripcord facts bundle of product {:?}.", P::NAME),
+            "properties": properties,
+            "required": ["schema", "tool_version", "product", "collected_at", "target"],
+            "additionalProperties": false,
+        })
+    }
+}
 
 /// Why a bundle could not be read.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -24,13 +220,12 @@ pub enum BundleError {
     #[error("facts bundle {path} has schema {found:?}, expected {FACTS_SCHEMA:?}")]
     #[diagnostic(code(ripcord::bundle::schema))]
     Schema { path: String, found: String },
-    #[error("facts bundle {path} is for product {found:?}, not {expected:?}")]
-    #[diagnostic(code(ripcord::bundle::product))]
-    Product {
-        path: String,
-        found: String,
-        expected: String,
-    },
+    #[error("facts bundle {path} {detail}")]
+    #[diagnostic(
+        code(ripcord::bundle::product),
+        help("evaluate it with the command of its product")
+    )]
+    Product { path: String, detail: String },
     #[error("cannot write facts bundle {path}")]
     #[diagnostic(code(ripcord::bundle::write))]
     Write {
@@ -48,47 +243,47 @@ pub enum BundleError {
     help("a bundle is written by `ripcord collect`; schema {FACTS_SCHEMA}")
 )]
 pub struct InvalidBundle {
-    pub path: String,
-    pub field: String,
-    pub message: String,
+    path: String,
+    field: String,
+    message: String,
     #[source_code]
     src: NamedSource<String>,
     #[label("here (line {line}, column {column})")]
     span: SourceSpan,
-    pub line: usize,
-    pub column: usize,
+    line: usize,
+    column: usize,
 }
 
-/// Reads and validates a bundle for `product`.
-pub fn read(path: &Path, product: &str) -> Result<Bundle, BundleError> {
+/// Reads and validates a bundle of product `P`.
+pub(crate) fn read<P: Product>(path: &Path) -> Result<Bundle<P>, BundleError> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| BundleError::Read {
         path: shown.clone(),
         source,
     })?;
-    let bundle = parse(&text, &shown)?;
+    let bundle = parse::<P>(&text, &shown)?;
     if bundle.schema != FACTS_SCHEMA {
         return Err(BundleError::Schema {
             path: shown,
             found: bundle.schema,
         });
     }
-    if bundle.product != product {
-        return Err(BundleError::Product {
-            path: shown,
-            found: bundle.product,
-            expected: product.to_string(),
-        });
-    }
     Ok(bundle)
 }
 
 /// Parses bundle text; `shown` names it in diagnostics.
-pub fn parse(text: &str, shown: &str) -> Result<Bundle, BundleError> {
+fn parse<P: Product>(text: &str, shown: &str) -> Result<Bundle<P>, BundleError> {
     let de = &mut serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|err| {
         let field = err.path().to_string();
         let inner = err.into_inner();
+        let message = strip_position(&inner.to_string());
+        if let Some(detail) = message.strip_prefix(PRODUCT_MISMATCH) {
+            return BundleError::Product {
+                path: shown.to_string(),
+                detail: format!("is for product {detail}"),
+            };
+        }
         let (line, column) = (inner.line().max(1), inner.column().max(1));
         let offset = offset_of(text, line, column);
         BundleError::Invalid(Box::new(InvalidBundle {
@@ -98,7 +293,7 @@ pub fn parse(text: &str, shown: &str) -> Result<Bundle, BundleError> {
             } else {
                 field
             },
-            message: strip_position(&inner.to_string()),
+            message,
             src: NamedSource::new(shown, text.to_string()),
             span: SourceSpan::from((offset, 1usize.min(text.len().saturating_sub(offset)))),
             line,
@@ -107,26 +302,24 @@ pub fn parse(text: &str, shown: &str) -> Result<Bundle, BundleError> {
     })
 }
 
-/// Writes a bundle as pretty JSON.
-pub fn write(path: &Path, bundle: &Bundle) -> Result<(), BundleError> {
-    let shown = path.display().to_string();
+/// The bundle as pretty JSON, as `collect` writes it.
+pub(crate) fn to_text<P: Product>(bundle: &Bundle<P>) -> String {
     let mut text = serde_json::to_string_pretty(bundle).unwrap_or_default();
     text.push('\n');
-    std::fs::write(path, text).map_err(|source| BundleError::Write {
-        path: shown,
-        source,
-    })
+    text
 }
 
+/// Byte offset of serde_json's 1-based (line, byte column), clamped to a char boundary so the
+/// snippet never splits a character.
 fn offset_of(text: &str, line: usize, column: usize) -> usize {
     let mut offset = 0;
     for (i, l) in text.split_inclusive('\n').enumerate() {
         if i + 1 == line {
-            return (offset + column.saturating_sub(1)).min(text.len());
+            return text.floor_char_boundary((offset + column.saturating_sub(1)).min(text.len()));
         }
         offset += l.len();
     }
-    text.len().saturating_sub(1)
+    text.floor_char_boundary(text.len().saturating_sub(1))
 }
 
 /// serde_json appends " at line L column C"; we show that in the label instead.

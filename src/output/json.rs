@@ -1,6 +1,6 @@
-//! `--format json`: the `ripcord.report/v1` document, exactly the `Report` struct.
+//! `--format json`: the `ripcord.report/v1` document, exactly the contract types.
 
-use crate::report::Report;
+use crate::report::v1::Report;
 
 pub(super) fn render(report: &Report) -> String {
     let mut text =

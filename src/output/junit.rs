@@ -1,6 +1,6 @@
 //! `--format junit`: one testcase per rule (fail → failure, unknown/error → error, skip → skipped).
 
-use crate::report::{Outcome, Report};
+use crate::report::v1::{Outcome, Report};
 use quick_junit::{NonSuccessKind, Report as JReport, TestCase, TestCaseStatus, TestSuite};
 
 pub(super) fn render(r: &Report) -> String {

@@ -1,7 +1,7 @@
 //! `--format markdown`: the report for a PR comment or a nightly page.
 
 use super::{outcome_label, summary_line};
-use crate::report::Report;
+use crate::report::v1::Report;
 use std::fmt::Write as _;
 
 fn cell(s: &str) -> String {
@@ -41,7 +41,7 @@ pub(super) fn render(r: &Report) -> String {
 }
 
 /// The numbered plan, its warnings, then any alternative plans the same way.
-fn write_plan(out: &mut String, plan: &crate::plan::Plan) {
+fn write_plan(out: &mut String, plan: &crate::report::v1::Plan) {
     let _ = writeln!(out, "\n## {}\n", plan.title);
     for (i, step) in plan.steps.iter().enumerate() {
         let _ = writeln!(out, "{}. **{}** (on {})", i + 1, step.title, step.run_on);

@@ -1,12 +1,20 @@
-//! Renderers: the only code that writes the report to stdout.
+//! Renderers and the terminal: the only code that writes to stdout or stderr (besides
+//! `main`). Reports render from the `ripcord.report/v1` contract types.
 
+pub(crate) mod diagnostics;
 mod json;
 mod junit;
 mod markdown;
+pub(crate) mod progress;
+pub(crate) mod rules;
 mod table;
 
-use crate::report::Report;
+use crate::error::Error;
+use crate::facts::bundle::BundleError;
+use crate::pipeline::Collected;
+use crate::report::v1::{CollectionFailure, Outcome, Report, Request, Verdict};
 use std::io::Write;
+use std::path::Path;
 
 /// Output format of a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -18,8 +26,8 @@ pub enum Format {
     Junit,
 }
 
-/// Renders `report` in `format` into a string.
-pub fn render(report: &Report, format: Format) -> String {
+/// Renders `report` in `format`.
+pub(crate) fn render(report: &Report, format: Format) -> String {
     match format {
         Format::Table => table::render(report),
         Format::Json => json::render(report),
@@ -28,13 +36,32 @@ pub fn render(report: &Report, format: Format) -> String {
     }
 }
 
-/// Writes the rendered report to stdout; a closed pipe (`| head`) is not an error.
-pub fn print(report: &Report, format: Format) -> std::io::Result<()> {
-    write_stdout(&render(report, format))
+/// Writes the rendered report to stdout.
+pub(crate) fn print_report(report: &Report, format: Format) -> Result<(), Error> {
+    Ok(write_stdout(&render(report, format))?)
 }
 
-/// Writes text to stdout, ignoring a broken pipe.
-pub fn write_stdout(text: &str) -> std::io::Result<()> {
+/// Writes a collected bundle to `output` (`-`: stdout) and says so on stderr.
+pub(crate) fn write_bundle(output: &Path, collected: &Collected) -> Result<(), Error> {
+    if output.as_os_str() == "-" {
+        write_stdout(&collected.text)?;
+        return Ok(());
+    }
+    std::fs::write(output, &collected.text).map_err(|source| BundleError::Write {
+        path: output.display().to_string(),
+        source,
+    })?;
+    diagnostics::note(&format!(
+        "wrote {} ({} requests, {} could not be collected)",
+        output.display(),
+        collected.requests,
+        collected.failures
+    ));
+    Ok(())
+}
+
+/// Writes text to stdout; a closed pipe (`| head`) is not an error.
+fn write_stdout(text: &str) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
@@ -43,13 +70,13 @@ pub fn write_stdout(text: &str) -> std::io::Result<()> {
 }
 
 /// `pass`/`fail`/… in upper case for tables.
-fn outcome_label(o: crate::report::Outcome) -> &'static str {
+fn outcome_label(o: Outcome) -> &'static str {
     match o {
-        crate::report::Outcome::Pass => "PASS",
-        crate::report::Outcome::Fail => "FAIL",
-        crate::report::Outcome::Skip => "SKIP",
-        crate::report::Outcome::Unknown => "UNKNOWN",
-        crate::report::Outcome::Error => "ERROR",
+        Outcome::Pass => "PASS",
+        Outcome::Fail => "FAIL",
+        Outcome::Skip => "SKIP",
+        Outcome::Unknown => "UNKNOWN",
+        Outcome::Error => "ERROR",
     }
 }
 
@@ -57,9 +84,9 @@ fn outcome_label(o: crate::report::Outcome) -> &'static str {
 fn summary_line(r: &Report) -> String {
     let s = &r.summary;
     let verdict = match r.verdict {
-        crate::report::Verdict::Ready => "READY",
-        crate::report::Verdict::NotReady => "NOT READY",
-        crate::report::Verdict::Incomplete => "INCOMPLETE",
+        Verdict::Ready => "READY",
+        Verdict::NotReady => "NOT READY",
+        Verdict::Incomplete => "INCOMPLETE",
     };
     format!(
         "{verdict} (exit {}): {} pass, {} fail, {} skip, {} unknown, {} error — {} {} {} → {}",
@@ -77,7 +104,7 @@ fn summary_line(r: &Report) -> String {
 }
 
 /// `METHOD path body` of a plan step's request, shared by the text formats.
-fn request_line(req: &crate::plan::Request) -> String {
+fn request_line(req: &Request) -> String {
     if req.body.is_null() {
         format!("{} {}", req.method, req.path)
     } else {
@@ -86,7 +113,7 @@ fn request_line(req: &crate::plan::Request) -> String {
 }
 
 /// ` — hint` after a collection failure, or nothing.
-fn hint_suffix(f: &crate::facts::CollectFailure) -> String {
+fn hint_suffix(f: &CollectionFailure) -> String {
     f.hint
         .as_deref()
         .map(|h| format!(" — {h}"))

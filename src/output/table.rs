@@ -1,7 +1,7 @@
 //! `--format table`: one row per rule, a summary line, then the numbered plan.
 
 use super::{outcome_label, summary_line};
-use crate::report::Report;
+use crate::report::v1::Report;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use std::fmt::Write as _;
 
@@ -40,7 +40,7 @@ pub(super) fn render(r: &Report) -> String {
 }
 
 /// The numbered plan, its warnings, then any alternative plans the same way.
-fn write_plan(out: &mut String, plan: &crate::plan::Plan) {
+fn write_plan(out: &mut String, plan: &crate::report::v1::Plan) {
     let _ = writeln!(out, "\n{}", plan.title);
     for (i, step) in plan.steps.iter().enumerate() {
         let _ = writeln!(out, "  {}. {}", i + 1, step.title);

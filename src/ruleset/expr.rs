@@ -1,19 +1,21 @@
 //! The only module that touches the `cel` crate (pinned exactly in Cargo.toml).
 //!
-//! It compiles expressions, lists what they reference (free variables, dotted paths from
-//! them, functions) for load-time checks, and evaluates them over JSON-shaped inputs with our
-//! function library registered. Swapping the expression engine means rewriting this file only.
+//! It compiles expressions, walks them for load-time checks (variables, functions, and every
+//! member path typed through list macros), and evaluates them in scopes: the facts are
+//! converted to CEL values once per run into a root scope, and each rule's `params` go into a
+//! child scope of it. Swapping the expression engine means rewriting this file only.
 
 use super::functions;
 use cel::common::ast::{EntryExpr, Expr as Ast, IdedExpr};
-use cel::{Context, ExecutionError, Program, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use cel::{Context, Program, Value};
+use std::collections::{BTreeSet, HashMap};
+use std::ops::Range;
 use std::sync::Arc;
 
 /// A compiled expression and its source text.
-pub struct Expr {
+pub(crate) struct Expr {
     program: Program,
-    pub source: String,
+    pub(crate) source: String,
 }
 
 impl std::fmt::Debug for Expr {
@@ -24,24 +26,14 @@ impl std::fmt::Debug for Expr {
 
 /// A parse error with its 1-based line and column inside the expression text.
 #[derive(Debug, Clone)]
-pub struct ParseError {
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-}
-
-/// What an expression refers to, for validation before any evaluation.
-#[derive(Debug, Default)]
-pub struct References {
-    /// Free variables (comprehension variables excluded).
-    pub variables: BTreeSet<String>,
-    /// Dotted member paths starting at a free variable, e.g. `derived.kibana_snapshot.version`.
-    pub paths: BTreeSet<String>,
-    pub functions: BTreeSet<String>,
+pub(crate) struct ParseError {
+    pub(crate) line: usize,
+    pub(crate) column: usize,
+    pub(crate) message: String,
 }
 
 /// The names the CEL standard library and macros provide.
-pub const BUILTIN_FUNCTIONS: &[&str] = &[
+const BUILTIN_FUNCTIONS: &[&str] = &[
     "size",
     "contains",
     "startsWith",
@@ -67,9 +59,45 @@ pub const BUILTIN_FUNCTIONS: &[&str] = &[
     "@not_strictly_false",
 ];
 
+/// The types an expression's variables and members have, as the checker sees them. The rule
+/// loader implements it over a product's JSON Schema.
+pub(crate) trait Types {
+    type Ty: Clone;
+    /// Anything goes (a literal, a function result, a member below an open map).
+    fn unknown(&self) -> Self::Ty;
+    /// A free variable's type, or `None` when no such variable exists.
+    fn variable(&self, name: &str) -> Option<Self::Ty>;
+    /// A member of `ty`, or the members that do exist.
+    fn member(&self, ty: &Self::Ty, field: &str) -> Result<Self::Ty, Vec<String>>;
+    /// What iterating over `ty` binds: a list's element, a map's key.
+    fn element(&self, ty: &Self::Ty) -> Self::Ty;
+    /// A list of `ty` (what `filter` and `map` produce).
+    fn list_of(&self, ty: &Self::Ty) -> Self::Ty;
+}
+
+/// Something an expression names that does not exist, with where it is in the expression
+/// source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Problem {
+    Variable {
+        name: String,
+        at: Range<usize>,
+    },
+    Function {
+        name: String,
+        at: Range<usize>,
+    },
+    Member {
+        /// The path up to and including the member, e.g. `es.nodes[].verison`.
+        path: String,
+        known: Vec<String>,
+        at: Range<usize>,
+    },
+}
+
 impl Expr {
     /// Compiles `source`; the first parse error carries its position.
-    pub fn compile(source: &str) -> Result<Self, ParseError> {
+    pub(crate) fn compile(source: &str) -> Result<Self, ParseError> {
         match Program::compile(source) {
             Ok(program) => Ok(Self {
                 program,
@@ -92,101 +120,145 @@ impl Expr {
         }
     }
 
-    /// Variables, member paths and functions this expression uses.
-    pub fn references(&self) -> References {
-        let mut refs = References::default();
-        walk(self.program.expression(), &mut Vec::new(), &mut refs);
-        refs
+    /// The member paths this expression reads from free variables (`derived.upgrade.to`, or
+    /// just `es` when it uses a variable whole), for binding only what rules read.
+    pub(crate) fn paths(&self) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        collect_paths(self.program.expression(), &mut Vec::new(), &mut out);
+        out
     }
 
-    /// Evaluates with `vars` bound; the result as JSON.
-    pub fn eval(
-        &self,
-        vars: &BTreeMap<String, serde_json::Value>,
-    ) -> Result<serde_json::Value, String> {
-        let mut ctx = Context::default();
-        functions::register(&mut ctx);
-        for (name, value) in vars {
-            ctx.add_variable_from_value(name.clone(), to_cel(value));
-        }
-        let value = self.program.execute(&ctx).map_err(|e| describe(&e))?;
+    /// Checks variables, functions and every member path against `types`.
+    pub(crate) fn check<T: Types>(&self, types: &T, known_functions: &[&str]) -> Vec<Problem> {
+        let mut checker = Checker {
+            types,
+            known_functions,
+            program: &self.program,
+            source: &self.source,
+            bound: Vec::new(),
+            problems: Vec::new(),
+        };
+        checker.ty(self.program.expression());
+        checker.problems.dedup();
+        checker.problems
+    }
+
+    /// Evaluates in `scope`; the result as JSON.
+    pub(crate) fn eval(&self, scope: &Scope<'_>) -> Result<serde_json::Value, String> {
+        let value = self
+            .program
+            .execute(&scope.context)
+            .map_err(|e| e.to_string())?;
         Ok(to_json(&value))
     }
 
     /// Evaluates and requires a boolean.
-    pub fn eval_bool(&self, vars: &BTreeMap<String, serde_json::Value>) -> Result<bool, String> {
-        match self.eval(vars)? {
+    pub(crate) fn eval_bool(&self, scope: &Scope<'_>) -> Result<bool, String> {
+        match self.eval(scope)? {
             serde_json::Value::Bool(b) => Ok(b),
             other => Err(format!("expression must be true or false, got {other}")),
         }
     }
 }
 
-fn describe(e: &ExecutionError) -> String {
-    e.to_string()
+/// Variables bound for evaluation: the root holds the facts (converted once per run) and the
+/// function library; a child adds a rule's `params` without copying the root.
+pub(crate) struct Scope<'p> {
+    context: Context<'p, 'static>,
 }
 
-/// Collects references, tracking comprehension variables as bound.
-fn walk(e: &IdedExpr, bound: &mut Vec<String>, refs: &mut References) {
+impl Scope<'static> {
+    /// A root scope with our functions and `vars` converted to CEL values.
+    pub(crate) fn root(vars: Vec<(String, serde_json::Value)>) -> Self {
+        let mut context = Context::default();
+        functions::register(&mut context);
+        let mut interner = Interner::default();
+        for (name, value) in vars {
+            context.add_variable_from_value(name, interner.convert(&value));
+        }
+        Self { context }
+    }
+}
+
+impl Scope<'_> {
+    /// A child scope with `vars` added.
+    pub(crate) fn child(&self, vars: Vec<(String, serde_json::Value)>) -> Scope<'_> {
+        let mut context = self.context.new_inner_scope();
+        let mut interner = Interner::default();
+        for (name, value) in vars {
+            context.add_variable_from_value(name, interner.convert(&value));
+        }
+        Scope { context }
+    }
+}
+
+/// Collects the member paths read from free variables, tracking comprehension variables.
+fn collect_paths(e: &IdedExpr, bound: &mut Vec<String>, out: &mut BTreeSet<String>) {
     match &e.expr {
         Ast::Ident(name) => {
             if !name.starts_with('@') && !bound.contains(name) {
-                refs.variables.insert(name.clone());
+                out.insert(name.clone());
             }
         }
-        Ast::Select(_) => {
-            if let Some((root, path)) = dotted(e) {
-                if !bound.contains(&root) && !root.starts_with('@') {
-                    refs.variables.insert(root);
-                    refs.paths.insert(path);
-                }
-            } else if let Ast::Select(sel) = &e.expr {
-                walk(&sel.operand, bound, refs);
+        Ast::Select(sel) => match dotted(e) {
+            Some((root, path)) if !bound.contains(&root) && !root.starts_with('@') => {
+                out.insert(path);
             }
-        }
-        Ast::Call(call) => {
-            refs.functions.insert(call.func_name.clone());
-            if let Some(target) = &call.target {
-                walk(target, bound, refs);
-            }
-            for arg in &call.args {
-                walk(arg, bound, refs);
-            }
-        }
+            _ => collect_paths(&sel.operand, bound, out),
+        },
         Ast::Comprehension(c) => {
-            walk(&c.iter_range, bound, refs);
-            walk(&c.accu_init, bound, refs);
+            collect_paths(&c.iter_range, bound, out);
+            collect_paths(&c.accu_init, bound, out);
             let depth = bound.len();
             bound.push(c.iter_var.clone());
-            if let Some(v2) = &c.iter_var2 {
-                bound.push(v2.clone());
-            }
+            bound.extend(c.iter_var2.clone());
             bound.push(c.accu_var.clone());
-            walk(&c.loop_cond, bound, refs);
-            walk(&c.loop_step, bound, refs);
-            walk(&c.result, bound, refs);
+            for part in [&c.loop_cond, &c.loop_step, &c.result] {
+                collect_paths(part, bound, out);
+            }
             bound.truncate(depth);
         }
-        Ast::List(list) => list.elements.iter().for_each(|x| walk(x, bound, refs)),
-        Ast::Map(map) => {
-            for entry in &map.entries {
-                match &entry.expr {
-                    EntryExpr::StructField(f) => walk(&f.value, bound, refs),
-                    EntryExpr::MapEntry(m) => {
-                        walk(&m.key, bound, refs);
-                        walk(&m.value, bound, refs);
-                    }
-                }
-            }
-        }
-        Ast::Struct(s) => {
-            for entry in &s.entries {
-                if let EntryExpr::StructField(f) = &entry.expr {
-                    walk(&f.value, bound, refs);
-                }
-            }
-        }
-        Ast::Literal(_) | Ast::Unspecified => {}
+        _ => children(e)
+            .into_iter()
+            .for_each(|c| collect_paths(c, bound, out)),
+    }
+}
+
+/// The direct sub-expressions of calls, lists, maps and structs.
+fn children(e: &IdedExpr) -> Vec<&IdedExpr> {
+    match &e.expr {
+        Ast::Call(call) => call
+            .target
+            .as_deref()
+            .into_iter()
+            .chain(call.args.iter())
+            .collect(),
+        Ast::List(list) => list.elements.iter().collect(),
+        Ast::Map(map) => map
+            .entries
+            .iter()
+            .flat_map(|entry| match &entry.expr {
+                EntryExpr::StructField(f) => vec![&f.value],
+                EntryExpr::MapEntry(m) => vec![&m.key, &m.value],
+            })
+            .collect(),
+        Ast::Struct(s) => s
+            .entries
+            .iter()
+            .filter_map(|entry| match &entry.expr {
+                EntryExpr::StructField(f) => Some(&f.value),
+                EntryExpr::MapEntry(_) => None,
+            })
+            .collect(),
+        Ast::Select(sel) => vec![&sel.operand],
+        Ast::Comprehension(c) => vec![
+            &c.iter_range,
+            &c.accu_init,
+            &c.loop_cond,
+            &c.loop_step,
+            &c.result,
+        ],
+        Ast::Ident(_) | Ast::Literal(_) | Ast::Unspecified => vec![],
     }
 }
 
@@ -203,33 +275,213 @@ fn dotted(e: &IdedExpr) -> Option<(String, String)> {
     }
 }
 
-/// JSON → CEL. Integers stay signed so they compare with CEL int literals.
-pub fn to_cel(v: &serde_json::Value) -> Value {
-    match v {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => match n.as_i64() {
-            Some(i) => Value::Int(i),
-            None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
-        },
-        serde_json::Value::String(s) => Value::String(Arc::new(s.clone())),
-        serde_json::Value::Array(items) => {
-            Value::List(Arc::new(items.iter().map(to_cel).collect()))
+/// Types an expression bottom-up, reporting what does not exist.
+struct Checker<'a, T: Types> {
+    types: &'a T,
+    known_functions: &'a [&'a str],
+    program: &'a Program,
+    source: &'a str,
+    /// Comprehension variables in scope, innermost last, with their type and path text.
+    bound: Vec<(String, (T::Ty, String))>,
+    problems: Vec<Problem>,
+}
+
+impl<T: Types> Checker<'_, T> {
+    /// The byte range of node `e` in the source, narrowed to `needle` inside it (the node of
+    /// `a.b` may cover its operand too); a search of the whole source only when the parser
+    /// kept no position.
+    fn at(&self, e: &IdedExpr, needle: &str) -> Range<usize> {
+        let len = self.source.len();
+        if let Some((a, b)) = self.program.source_info().offset_for(e.id) {
+            let start = self.source.floor_char_boundary((a as usize).min(len));
+            let stop = self
+                .source
+                .ceil_char_boundary((b as usize).max(a as usize + 1).min(len));
+            if let Some(i) = self.source.get(start..stop).and_then(|w| w.rfind(needle)) {
+                return start + i..start + i + needle.len();
+            }
         }
-        serde_json::Value::Object(map) => {
-            let entries: std::collections::HashMap<cel::objects::Key, Value> = map
-                .iter()
-                .map(|(k, v)| (cel::objects::Key::String(Arc::new(k.clone())), to_cel(v)))
-                .collect();
-            Value::Map(cel::objects::Map {
-                map: Arc::new(entries),
-            })
+        match self.source.find(needle) {
+            Some(i) => i..i + needle.len(),
+            None => 0..len.min(1),
+        }
+    }
+
+    fn unknown(&self) -> (T::Ty, String) {
+        (self.types.unknown(), String::new())
+    }
+
+    /// The type and path text of `e`.
+    fn ty(&mut self, e: &IdedExpr) -> (T::Ty, String) {
+        match &e.expr {
+            Ast::Ident(name) => {
+                if let Some((_, t)) = self.bound.iter().rev().find(|(n, _)| n == name) {
+                    return t.clone();
+                }
+                if name.starts_with('@') {
+                    return self.unknown();
+                }
+                match self.types.variable(name) {
+                    Some(t) => (t, name.clone()),
+                    None => {
+                        let at = self.at(e, name);
+                        self.problems.push(Problem::Variable {
+                            name: name.clone(),
+                            at,
+                        });
+                        self.unknown()
+                    }
+                }
+            }
+            Ast::Select(sel) => {
+                let (operand, path) = self.ty(&sel.operand);
+                let shown = if path.is_empty() {
+                    sel.field.clone()
+                } else {
+                    format!("{path}.{}", sel.field)
+                };
+                match self.types.member(&operand, &sel.field) {
+                    Ok(t) if !sel.test => (t, shown),
+                    Ok(_) => self.unknown(),
+                    Err(known) => {
+                        let at = self.at(e, &sel.field);
+                        self.problems.push(Problem::Member {
+                            path: shown,
+                            known,
+                            at,
+                        });
+                        self.unknown()
+                    }
+                }
+            }
+            Ast::Comprehension(c) => {
+                let (range, path) = self.ty(&c.iter_range);
+                self.ty(&c.accu_init);
+                let depth = self.bound.len();
+                let element = (self.types.element(&range), format!("{path}[]"));
+                self.bound.push((c.iter_var.clone(), element));
+                if let Some(v2) = &c.iter_var2 {
+                    let u = self.unknown();
+                    self.bound.push((v2.clone(), u));
+                }
+                let u = self.unknown();
+                self.bound.push((c.accu_var.clone(), u));
+                self.ty(&c.loop_cond);
+                self.ty(&c.loop_step);
+                self.ty(&c.result);
+                // `filter` and `map` append `[x]` to an empty list: the result is a list of x.
+                let appended =
+                    appended_element(c.accu_init.expr.clone(), &c.loop_step, &c.accu_var);
+                let result = match appended {
+                    Some(x) => {
+                        let (t, p) = self.ty(x);
+                        (self.types.list_of(&t), p.trim_end_matches("[]").to_string())
+                    }
+                    None => self.unknown(),
+                };
+                self.bound.truncate(depth);
+                result
+            }
+            Ast::Call(call) => {
+                let name = call.func_name.as_str();
+                let known = BUILTIN_FUNCTIONS.contains(&name)
+                    || self.known_functions.contains(&name)
+                    || name.starts_with('_')
+                    || name.starts_with('@')
+                    || name == "!_";
+                if !known {
+                    let at = self.at(e, name);
+                    self.problems.push(Problem::Function {
+                        name: name.to_string(),
+                        at,
+                    });
+                }
+                let target = call.target.as_deref().map(|t| self.ty(t));
+                let args: Vec<(T::Ty, String)> = call.args.iter().map(|a| self.ty(a)).collect();
+                // Indexing a list (`nodes[0]`) yields its element.
+                match (name, target, args.first()) {
+                    ("_[_]", None, Some((list, path))) => {
+                        (self.types.element(list), format!("{path}[]"))
+                    }
+                    _ => self.unknown(),
+                }
+            }
+            _ => {
+                for child in children(e) {
+                    self.ty(child);
+                }
+                self.unknown()
+            }
+        }
+    }
+}
+
+/// In a comprehension over an empty-list accumulator, the `x` of `accu + [x]` in its step.
+fn appended_element<'e>(init: Ast, step: &'e IdedExpr, accu: &str) -> Option<&'e IdedExpr> {
+    let Ast::List(init) = init else { return None };
+    if !init.elements.is_empty() {
+        return None;
+    }
+    find_append(step, accu)
+}
+
+fn find_append<'e>(e: &'e IdedExpr, accu: &str) -> Option<&'e IdedExpr> {
+    if let Ast::Call(call) = &e.expr
+        && call.func_name == "_+_"
+        && let [first, second] = call.args.as_slice()
+        && matches!(&first.expr, Ast::Ident(n) if n == accu)
+        && let Ast::List(list) = &second.expr
+        && let [x] = list.elements.as_slice()
+    {
+        return Some(x);
+    }
+    children(e).into_iter().find_map(|c| find_append(c, accu))
+}
+
+/// Shares map keys (field names repeat in every element of a listing) while converting.
+#[derive(Default)]
+struct Interner {
+    keys: HashMap<String, Arc<String>>,
+}
+
+impl Interner {
+    fn key(&mut self, k: &str) -> Arc<String> {
+        if let Some(shared) = self.keys.get(k) {
+            return Arc::clone(shared);
+        }
+        let shared = Arc::new(k.to_string());
+        self.keys.insert(k.to_string(), Arc::clone(&shared));
+        shared
+    }
+
+    /// JSON → CEL. Integers stay signed so they compare with CEL int literals.
+    fn convert(&mut self, v: &serde_json::Value) -> Value {
+        match v {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => Value::Int(i),
+                None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            serde_json::Value::String(s) => Value::String(Arc::new(s.clone())),
+            serde_json::Value::Array(items) => {
+                Value::List(Arc::new(items.iter().map(|i| self.convert(i)).collect()))
+            }
+            serde_json::Value::Object(map) => {
+                let entries: HashMap<cel::objects::Key, Value> = map
+                    .iter()
+                    .map(|(k, v)| (cel::objects::Key::String(self.key(k)), self.convert(v)))
+                    .collect();
+                Value::Map(cel::objects::Map {
+                    map: Arc::new(entries),
+                })
+            }
         }
     }
 }
 
 /// CEL → JSON, for evidence.
-pub fn to_json(v: &Value) -> serde_json::Value {
+fn to_json(v: &Value) -> serde_json::Value {
     use serde_json::Value as J;
     match v {
         Value::Null => J::Null,
@@ -264,12 +516,12 @@ pub fn to_json(v: &Value) -> serde_json::Value {
 mod tests {
     use super::*;
 
-    fn vars(json: serde_json::Value) -> BTreeMap<String, serde_json::Value> {
-        json.as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
+    fn scope(json: serde_json::Value) -> Scope<'static> {
+        let vars = json
+            .as_object()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        Scope::root(vars)
     }
 
     #[test]
@@ -278,23 +530,24 @@ mod tests {
             "es.nodes.all(n, kibana_accepts_es(k, n.version)) && semver_cmp('8.10.0', '8.9.1') > 0",
         )
         .unwrap();
-        let v = vars(
+        let s = scope(
             serde_json::json!({"k": "8.17.3", "es": {"nodes": [{"version": "8.17.3"}, {"version": "8.18.0"}]}}),
         );
-        assert!(e.eval_bool(&v).unwrap());
+        assert!(e.eval_bool(&s).unwrap());
     }
 
     #[test]
-    fn mixed_numbers_compare() {
+    fn child_scopes_see_the_root() {
+        let root = scope(serde_json::json!({"x": {"age": 1.5, "n": 0}}));
+        let child = root.child(vec![("p".into(), serde_json::json!({"max": 24}))]);
         let e = Expr::compile("x.age <= p.max && x.n == 0").unwrap();
-        let v = vars(serde_json::json!({"x": {"age": 1.5, "n": 0}, "p": {"max": 24}}));
-        assert!(e.eval_bool(&v).unwrap());
+        assert!(e.eval_bool(&child).unwrap());
     }
 
     #[test]
     fn function_errors_are_errors() {
         let e = Expr::compile("semver_cmp('abc', '1.0.0') == 0").unwrap();
-        let err = e.eval_bool(&BTreeMap::new()).unwrap_err();
+        let err = e.eval_bool(&scope(serde_json::json!({}))).unwrap_err();
         assert!(err.contains("abc"), "{err}");
     }
 
@@ -305,17 +558,11 @@ mod tests {
     }
 
     #[test]
-    fn references_skip_comprehension_vars() {
+    fn paths_skip_comprehension_vars() {
         let e =
             Expr::compile("es.nodes.all(n, n.version == derived.upgrade.to) && size(kibana) > 0")
                 .unwrap();
-        let r = e.references();
-        assert_eq!(
-            r.variables.iter().cloned().collect::<Vec<_>>(),
-            vec!["derived", "es", "kibana"]
-        );
-        assert!(r.paths.contains("derived.upgrade.to"));
-        assert!(r.paths.contains("es.nodes"));
-        assert!(!r.paths.iter().any(|p| p.starts_with("n.")));
+        let paths: Vec<String> = e.paths().into_iter().collect();
+        assert_eq!(paths, vec!["derived.upgrade.to", "es.nodes", "kibana"]);
     }
 }

@@ -16,7 +16,7 @@ use cel::{Context, ExecutionError};
 use std::sync::Arc;
 
 /// Names of our functions, for load-time reference checks.
-pub const NAMES: &[&str] = &[
+pub(crate) const NAMES: &[&str] = &[
     "semver_cmp",
     "semver_major",
     "semver_minor",
@@ -31,7 +31,7 @@ fn err(name: &str, e: version::VersionError) -> ExecutionError {
 }
 
 /// Registers every function on a fresh context.
-pub fn register(ctx: &mut Context<'_, '_>) {
+pub(crate) fn register(ctx: &mut Context<'_, '_>) {
     // NOTE: add_function only fails on a clash with a standard-library name; ours have none,
     // and the unit tests below would catch a new one.
     let _ = ctx.add_function(

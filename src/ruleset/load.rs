@@ -5,11 +5,14 @@
 //! Every file is checked and every problem reported at once, so a rule author fixes them in
 //! one pass.
 
-use super::expr::{BUILTIN_FUNCTIONS, Expr};
+use super::expr::{Expr, Problem};
+use super::schema::InputSchema;
 use super::{Rule, RuleDocs, RuleSet, Severity, functions};
+use indexmap::IndexMap;
 use miette::{NamedSource, SourceSpan};
 use serde::Deserialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::Path;
 use toml::Spanned;
 
@@ -17,37 +20,8 @@ mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
 }
 
-/// The variables a rule expression may use.
-pub const ROOTS: &[&str] = &[
-    "es", "kibana", "ghes", "upgrade", "derived", "params", "mode",
-];
-
-/// The fact groups a rule may `require`.
-pub const GROUPS: &[&str] = &[
-    "es.cluster",
-    "es.nodes",
-    "es.health",
-    "es.repositories",
-    "es.snapshots",
-    "es.kibana_indices",
-    "es.features",
-    "es.system_features",
-    "es.deprecations",
-    "kibana.status",
-    "upgrade.from",
-    "upgrade.to",
-    "upgrade.started_at",
-    "upgrade.kibana_version",
-    "upgrade.snapshot_cutoff",
-    "ghes.versions",
-    "ghes.topology",
-    "ghes.replication",
-    "ghes.maintenance",
-    "ghes.system_requirements",
-];
-
 /// The modes a rule may apply to.
-pub const MODES: &[&str] = &["preflight", "rollback"];
+const MODES: &[&str] = &["preflight", "rollback"];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -55,7 +29,7 @@ struct RawRule {
     id: Spanned<String>,
     title: String,
     product: Spanned<String>,
-    modes: Spanned<Vec<String>>,
+    modes: Vec<Spanned<String>>,
     severity: Spanned<String>,
     #[serde(default)]
     requires: Vec<Spanned<String>>,
@@ -64,8 +38,10 @@ struct RawRule {
     expr: Spanned<String>,
     #[serde(default)]
     params: BTreeMap<String, toml::Value>,
+    /// In file order (evidence is shown in that order), each value with its span so a
+    /// diagnostic points at the value itself rather than at some earlier copy of its text.
     #[serde(default)]
-    evidence: toml::Table,
+    evidence: IndexMap<String, Spanned<toml::Value>>,
     message: RawMessage,
     docs: RuleDocs,
 }
@@ -73,8 +49,8 @@ struct RawRule {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawMessage {
-    pass: String,
-    fail: String,
+    pass: Spanned<String>,
+    fail: Spanned<String>,
 }
 
 /// One problem in one rule file.
@@ -107,11 +83,11 @@ pub struct LoadError {
     pub problems: Vec<RuleFileError>,
 }
 
-/// Schemas of the inputs, per product.
-pub type Schemas = BTreeMap<String, Schema>;
+/// Each product's rule-input schema and fact groups, by product name.
+pub(crate) type Schemas = BTreeMap<String, InputSchema>;
 
 /// Loads the built-in rules, then `extra_dir`'s (same id replaces the built-in one).
-pub fn load(extra_dir: Option<&Path>, schema: &Schemas) -> Result<RuleSet, LoadError> {
+pub(crate) fn load(extra_dir: Option<&Path>, schema: &Schemas) -> Result<RuleSet, LoadError> {
     let mut problems = Vec::new();
     let mut by_id: BTreeMap<String, Rule> = BTreeMap::new();
     for (rel, text) in embedded::EMBEDDED_RULES {
@@ -181,62 +157,8 @@ fn rule_files(dir: &Path, problems: &mut Vec<RuleFileError>) -> Vec<std::path::P
     out
 }
 
-/// The member paths rule expressions may use, from a fully populated sample of the inputs.
-#[derive(Debug, Default)]
-pub struct Schema {
-    /// Dotted paths of object members; below a list, scalar or null anything goes.
-    objects: BTreeMap<String, BTreeSet<String>>,
-}
-
-impl Schema {
-    /// Builds the schema from sample variables (every optional part present).
-    pub fn from_sample(vars: &BTreeMap<String, serde_json::Value>) -> Self {
-        let mut schema = Self::default();
-        for (name, value) in vars {
-            schema.add(name, value);
-        }
-        schema
-    }
-
-    fn add(&mut self, path: &str, value: &serde_json::Value) {
-        if let serde_json::Value::Object(map) = value {
-            let members = self.objects.entry(path.to_string()).or_default();
-            members.extend(map.keys().cloned());
-            for (k, v) in map {
-                self.add(&format!("{path}.{k}"), v);
-            }
-        }
-    }
-
-    /// The first segment of `path` that does not exist, with the members that do.
-    pub fn check(&self, path: &str) -> Result<(), (String, Vec<String>)> {
-        let mut parts = path.split('.');
-        let mut current = parts.next().unwrap_or_default().to_string();
-        for part in parts {
-            let Some(members) = self.objects.get(&current) else {
-                return Ok(());
-            };
-            if !members.contains(part) {
-                return Err((
-                    format!("{current}.{part}"),
-                    members.iter().cloned().collect(),
-                ));
-            }
-            current = format!("{current}.{part}");
-        }
-        Ok(())
-    }
-
-    /// Adds a rule's params as `params.<name>` members.
-    fn with_params(&self, params: &BTreeMap<String, serde_json::Value>) -> Self {
-        let mut objects = self.objects.clone();
-        objects.insert("params".into(), params.keys().cloned().collect());
-        Self { objects }
-    }
-}
-
 /// Parses and validates one rule file.
-pub fn parse_rule(
+fn parse_rule(
     path: &str,
     text: &str,
     schemas: &Schemas,
@@ -306,27 +228,15 @@ pub fn parse_rule(
             Severity::Info
         }
     };
-    for m in raw.modes.get_ref() {
-        if !MODES.contains(&m.as_str()) {
+    for m in &raw.modes {
+        if !MODES.contains(&m.get_ref().as_str()) {
             problems.push(problem(
                 path,
                 text,
-                raw.modes.span(),
-                format!("unknown mode {m:?}"),
+                m.span(),
+                format!("unknown mode {:?}", m.get_ref()),
                 "here",
                 Some("modes are: preflight, rollback".into()),
-            ));
-        }
-    }
-    for r in &raw.requires {
-        if !GROUPS.contains(&r.get_ref().as_str()) {
-            problems.push(problem(
-                path,
-                text,
-                r.span(),
-                format!("unknown fact group {:?}", r.get_ref()),
-                "here",
-                Some(format!("known groups: {}", GROUPS.join(", "))),
             ));
         }
     }
@@ -352,7 +262,28 @@ pub fn parse_rule(
         ));
         return Err(problems);
     };
-    let schema = product_schema.with_params(&params);
+    for r in &raw.requires {
+        if !product_schema.groups.contains(&r.get_ref().as_str()) {
+            problems.push(problem(
+                path,
+                text,
+                r.span(),
+                format!("unknown fact group {:?}", r.get_ref()),
+                "here",
+                Some(format!(
+                    "{} groups: {}",
+                    raw.product.get_ref(),
+                    product_schema.groups.join(", ")
+                )),
+            ));
+        }
+    }
+    let schema = product_schema.for_rule(&params);
+    let roots = product_schema.roots();
+    let schema = Checked {
+        types: &schema,
+        roots: &roots,
+    };
     let expr = compile_checked(path, text, &raw.expr, "expr", &schema, &mut problems);
     let when = raw
         .when
@@ -360,11 +291,9 @@ pub fn parse_rule(
         .and_then(|w| compile_checked(path, text, w, "when", &schema, &mut problems));
     let mut evidence = Vec::new();
     for (key, value) in &raw.evidence {
-        match value.as_str() {
+        match value.get_ref().as_str() {
             Some(src) => {
-                // Evidence values are plain strings inside a table; find their span by text.
-                let span = find_span(text, src);
-                let spanned = Spanned::new(span, src.to_string());
+                let spanned = Spanned::new(value.span(), src.to_string());
                 if let Some(e) = compile_checked(
                     path,
                     text,
@@ -379,7 +308,7 @@ pub fn parse_rule(
             None => problems.push(problem(
                 path,
                 text,
-                0..0,
+                value.span(),
                 format!("evidence.{key} must be a CEL expression string"),
                 "",
                 None,
@@ -387,11 +316,11 @@ pub fn parse_rule(
         }
     }
     for (which, template) in [("pass", &raw.message.pass), ("fail", &raw.message.fail)] {
-        for placeholder in placeholders(template) {
+        for placeholder in placeholders(template.get_ref()) {
             let known =
                 raw.evidence.contains_key(&placeholder) || params.contains_key(&placeholder);
             if !known {
-                let span = find_span(text, template);
+                let span = placeholder_span(text, template.span(), &placeholder);
                 problems.push(problem(path, text, span, format!("message.{which} uses {{{placeholder}}}, which is neither an evidence key nor a param"), "here", None));
             }
         }
@@ -401,7 +330,7 @@ pub fn parse_rule(
             id: raw.id.into_inner(),
             title: raw.title,
             product: raw.product.into_inner(),
-            modes: raw.modes.into_inner(),
+            modes: raw.modes.into_iter().map(Spanned::into_inner).collect(),
             severity,
             requires: raw.requires.into_iter().map(Spanned::into_inner).collect(),
             when,
@@ -409,8 +338,8 @@ pub fn parse_rule(
             expr,
             params,
             evidence,
-            message_pass: raw.message.pass,
-            message_fail: raw.message.fail,
+            message_pass: raw.message.pass.into_inner(),
+            message_fail: raw.message.fail.into_inner(),
             docs: raw.docs,
             origin: origin.to_string(),
         }),
@@ -418,75 +347,72 @@ pub fn parse_rule(
     }
 }
 
+/// What a rule's expressions are checked against.
+struct Checked<'a> {
+    types: &'a super::schema::RuleTypes<'a>,
+    /// The variables of the rule's product, for the hint.
+    roots: &'a [String],
+}
+
+/// Compiles one CEL string of the rule and checks what it refers to (variables, functions,
+/// every member path, through list macros too); every problem is pushed with its position in
+/// the file, from the CEL node's offset mapped through the parser's span of the string.
 fn compile_checked(
     path: &str,
     text: &str,
     source: &Spanned<String>,
     what: &str,
-    schema: &Schema,
+    checked: &Checked<'_>,
     problems: &mut Vec<RuleFileError>,
 ) -> Option<Expr> {
-    let content_start = content_start(text, source.span());
     match Expr::compile(source.get_ref()) {
         Ok(e) => {
-            let refs = e.references();
-            for v in &refs.variables {
-                if !ROOTS.contains(&v.as_str()) {
-                    let at = locate(text, content_start, source.get_ref(), v);
-                    problems.push(problem(
-                        path,
-                        text,
+            for p in e.check(checked.types, functions::NAMES) {
+                let (at, message, label, help) = match p {
+                    Problem::Variable { name, at } => (
                         at,
-                        format!("{what} refers to unknown variable `{v}`"),
+                        format!("{what} refers to unknown variable `{name}`"),
                         "unknown",
-                        Some(format!("known roots: {}", ROOTS.join(", "))),
-                    ));
-                }
-            }
-            for p in &refs.paths {
-                if let Err((bad, members)) = schema.check(p) {
-                    let last = bad.rsplit('.').next().unwrap_or(&bad).to_string();
-                    let at = locate(text, content_start, source.get_ref(), &last);
-                    problems.push(problem(
-                        path,
-                        text,
+                        format!("known variables: {}", checked.roots.join(", ")),
+                    ),
+                    Problem::Member {
+                        path: bad,
+                        known,
+                        at,
+                    } => (
                         at,
                         format!("{what} refers to unknown fact `{bad}`"),
                         "unknown fact",
-                        Some(format!("known here: {}", members.join(", "))),
-                    ));
-                }
-            }
-            for f in &refs.functions {
-                let known = BUILTIN_FUNCTIONS.contains(&f.as_str())
-                    || functions::NAMES.contains(&f.as_str())
-                    || f.starts_with('_')
-                    || f.starts_with('@')
-                    || f == "!_";
-                if !known {
-                    let at = locate(text, content_start, source.get_ref(), f);
-                    problems.push(problem(
-                        path,
-                        text,
+                        if known.is_empty() {
+                            "it has no members".to_string()
+                        } else {
+                            format!("known here: {}", known.join(", "))
+                        },
+                    ),
+                    Problem::Function { name, at } => (
                         at,
-                        format!("{what} calls unknown function `{f}`"),
+                        format!("{what} calls unknown function `{name}`"),
                         "unknown function",
-                        Some(format!(
-                            "ripcord functions: {}",
-                            functions::NAMES.join(", ")
-                        )),
-                    ));
-                }
+                        format!("ripcord functions: {}", functions::NAMES.join(", ")),
+                    ),
+                };
+                problems.push(problem(
+                    path,
+                    text,
+                    content_span(text, source.span(), at),
+                    message,
+                    label,
+                    Some(help),
+                ));
             }
             Some(e)
         }
         Err(err) => {
-            let offset = offset_in(source.get_ref(), err.line, err.column);
-            let at = content_start + offset;
+            let at = cel_error_offset(source.get_ref(), err.line, err.column);
             problems.push(problem(
                 path,
                 text,
-                at..at + 1,
+                content_span(text, source.span(), at..at),
                 format!("{what}: CEL syntax error: {}", err.message),
                 "here",
                 None,
@@ -496,53 +422,141 @@ fn compile_checked(
     }
 }
 
-/// Byte offset where a TOML string's content starts (after `"`, `'`, `"""` or `'''`, and the
-/// newline TOML trims right after a multi-line opener).
-fn content_start(text: &str, span: std::ops::Range<usize>) -> usize {
-    let lit = text.get(span.clone()).unwrap_or_default();
-    let mut start = span.start;
-    if lit.starts_with("\"\"\"") || lit.starts_with("'''") {
-        start += 3;
-        if text[start..].starts_with("\r\n") {
-            start += 2;
-        } else if text[start..].starts_with('\n') {
-            start += 1;
-        }
-    } else if lit.starts_with('"') || lit.starts_with('\'') {
-        start += 1;
-    }
-    start
-}
+/// How far `ParseError::column` is past the 0-based character index of the error: cel 0.15
+/// reports ANTLR's 0-based position plus one and `Expr::compile` adds one more. Pinned by the
+/// `cel_error_column_counts_characters` test, which fails if either side changes.
+const CEL_COLUMN_BIAS: usize = 2;
 
-/// Offset of 1-based (line, column) within `s`.
-fn offset_in(s: &str, line: usize, column: usize) -> usize {
+/// Byte offset in a CEL `source` of a parse error at 1-based `line` and `column`.
+///
+/// The column counts characters (ANTLR's lexer reads chars), so it cannot be added to a byte
+/// offset. A position past its line or past the source is clamped, so any pair is safe.
+/// (cel 0.15's few macro-expansion errors, e.g. "argument must be a simple name", count bytes
+/// instead; after non-ASCII text on their line they land later on that line, never beyond.)
+fn cel_error_offset(source: &str, line: usize, column: usize) -> usize {
+    let index = column.saturating_sub(CEL_COLUMN_BIAS);
     let mut offset = 0;
-    for (i, l) in s.split_inclusive('\n').enumerate() {
+    for (i, l) in source.split_inclusive('\n').enumerate() {
         if i + 1 == line {
-            return offset + column.saturating_sub(1).min(l.len());
+            let content = l.strip_suffix('\n').unwrap_or(l);
+            let in_line = content
+                .char_indices()
+                .nth(index)
+                .map_or(content.len(), |(b, _)| b);
+            return offset + in_line;
         }
         offset += l.len();
     }
-    s.len()
+    source.len()
 }
 
-fn locate(text: &str, content_start: usize, source: &str, needle: &str) -> std::ops::Range<usize> {
-    let _ = text;
-    match source.find(needle) {
-        Some(i) => content_start + i..content_start + i + needle.len(),
-        None => content_start..content_start + 1,
+/// Where `{name}` is written in a message string, else the whole string.
+///
+/// Only the string's own raw text (its span from the parser) is searched, so the same text
+/// elsewhere in the file (a comment, another field) cannot be picked by mistake.
+fn placeholder_span(text: &str, literal_span: Range<usize>, name: &str) -> Range<usize> {
+    let needle = format!("{{{name}}}");
+    text.get(literal_span.clone())
+        .and_then(|raw| raw.find(&needle))
+        .map_or(literal_span.clone(), |i| {
+            literal_span.start + i..literal_span.start + i + needle.len()
+        })
+}
+
+/// The delimiters a TOML string value opens with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quote {
+    /// `"…"`: escapes allowed.
+    Basic,
+    /// `'…'`: content is the raw text.
+    Literal,
+    /// `"""…"""`: escapes and line-ending backslashes allowed.
+    MultiBasic,
+    /// `'''…'''`: content is the raw text.
+    MultiLiteral,
+}
+
+impl Quote {
+    /// The kind of string `raw` (a value's text from its first byte) starts, if any.
+    fn of(raw: &str) -> Option<Self> {
+        if raw.starts_with("\"\"\"") {
+            Some(Self::MultiBasic)
+        } else if raw.starts_with("'''") {
+            Some(Self::MultiLiteral)
+        } else if raw.starts_with('"') {
+            Some(Self::Basic)
+        } else if raw.starts_with('\'') {
+            Some(Self::Literal)
+        } else {
+            None
+        }
+    }
+
+    /// Bytes of the opening (and closing) delimiter.
+    fn len(self) -> usize {
+        match self {
+            Self::Basic | Self::Literal => 1,
+            Self::MultiBasic | Self::MultiLiteral => 3,
+        }
+    }
+
+    /// Whether the content may differ from the raw text (escape sequences).
+    fn has_escapes(self) -> bool {
+        matches!(self, Self::Basic | Self::MultiBasic)
     }
 }
 
-fn find_span(text: &str, needle: &str) -> std::ops::Range<usize> {
-    match text.find(needle) {
-        Some(i) => i.saturating_sub(1)..i + needle.len() + 1,
-        None => 0..0,
+/// Byte offset where a TOML string's content starts (after `"`, `'`, `"""` or `'''`, and the
+/// newline TOML trims right after a multi-line opener). Not a string: the span's start.
+fn content_start(text: &str, literal_span: Range<usize>) -> usize {
+    let start = text.floor_char_boundary(literal_span.start);
+    let rest = text.get(start..).unwrap_or_default();
+    let Some(quote) = Quote::of(rest) else {
+        return start;
+    };
+    let after = start + quote.len();
+    if matches!(quote, Quote::MultiBasic | Quote::MultiLiteral) {
+        let tail = text.get(after..).unwrap_or_default();
+        if tail.starts_with("\r\n") {
+            return after + 2;
+        } else if tail.starts_with('\n') {
+            return after + 1;
+        }
     }
+    after
+}
+
+/// Maps a byte range of a TOML string's deserialized content to a byte range in the file.
+///
+/// `literal_span` is the parser's span of the whole value, delimiters included. The mapping
+/// is exact when the content is the raw text (`toml` keeps `\r\n` as written): literal
+/// strings, and basic strings without escapes. A basic string with escapes maps to the empty
+/// range at its content's start, since offsets after an escape would drift. A value that is
+/// not a string maps to its whole span. The result always lies on character boundaries of
+/// `text`, whatever the input, so it is safe to slice with and to hand to `problem`.
+pub(crate) fn content_span(
+    text: &str,
+    literal_span: Range<usize>,
+    inner: Range<usize>,
+) -> Range<usize> {
+    let lit_start = text.floor_char_boundary(literal_span.start);
+    let lit_end = text.ceil_char_boundary(literal_span.end.max(lit_start));
+    let Some(quote) = text.get(lit_start..).and_then(Quote::of) else {
+        return lit_start..lit_end;
+    };
+    let start = content_start(text, lit_start..lit_end);
+    let end = lit_end.saturating_sub(quote.len()).max(start);
+    let raw = text.get(start..end).unwrap_or_default();
+    if quote.has_escapes() && raw.contains('\\') {
+        return start..start;
+    }
+    let from = raw.floor_char_boundary(inner.start);
+    let to = raw.ceil_char_boundary(inner.end.max(inner.start));
+    start + from..start + to
 }
 
 /// `{name}` placeholders of a message template.
-pub fn placeholders(template: &str) -> Vec<String> {
+pub(crate) fn placeholders(template: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = template;
     while let Some(open) = rest.find('{') {
@@ -561,37 +575,186 @@ pub fn placeholders(template: &str) -> Vec<String> {
     out
 }
 
+/// One diagnostic. `span` may be anything (past the end, inside a character): it is clamped
+/// to character boundaries and widened to one character, so this never panics.
 fn problem(
     path: &str,
     text: &str,
-    span: std::ops::Range<usize>,
+    span: Range<usize>,
     message: String,
     label: &str,
     help: Option<String>,
 ) -> RuleFileError {
-    let start = span.start.min(text.len());
+    let start = text.floor_char_boundary(span.start);
+    let mut end = text.ceil_char_boundary(span.end.max(start));
+    if end == start {
+        end = text.ceil_char_boundary(start + 1);
+    }
     let (line, column) = line_col(text, start);
-    let len = span
-        .end
-        .saturating_sub(span.start)
-        .max(usize::from(!text.is_empty()))
-        .min(text.len() - start);
     RuleFileError {
         path: path.to_string(),
         line,
         column,
         message,
         src: NamedSource::new(path, text.to_string()),
-        span: SourceSpan::from((start, len)),
+        span: SourceSpan::from((start, end - start)),
         label: label.to_string(),
         help,
     }
 }
 
-/// 1-based line and column of a byte offset.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
+/// 1-based line and character column of a byte offset (clamped to the text, and back to the
+/// start of the character it falls in), as an editor shows them.
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = text
+        .get(..text.floor_char_boundary(offset))
+        .unwrap_or_default();
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The span of `key`'s value as the TOML parser reports it.
+    fn span_of(text: &str, key: &str) -> Range<usize> {
+        let table: IndexMap<String, Spanned<toml::Value>> =
+            toml::from_str(text).expect("test TOML parses");
+        table[key].span()
+    }
+
+    /// Every byte offset, plus a few past the end.
+    fn offsets(text: &str) -> Range<usize> {
+        0..text.len() + 3
+    }
+
+    #[test]
+    fn line_col_counts_characters_not_bytes() {
+        let text = "a = \"«é»\"\nb = '日本😀z'\n";
+        let z = text.find('z').expect("z");
+        assert_eq!(line_col(text, z), (2, 9));
+        let e = text.find('é').expect("é");
+        assert_eq!(line_col(text, e), (1, 7));
+        // Inside `é` (its second byte): the character's own column.
+        assert_eq!(line_col(text, e + 1), (1, 7));
+        assert_eq!(line_col(text, text.len() + 10), (3, 1));
+    }
+
+    #[test]
+    fn line_col_and_problem_never_panic() {
+        let text = "«x {nope}»\n😀\r\n日本";
+        for start in offsets(text) {
+            let _ = line_col(text, start);
+            for end in offsets(text) {
+                let p = problem("f.toml", text, start..end, "m".into(), "here", None);
+                let (at, len) = (p.span.offset(), p.span.len());
+                assert!(text.is_char_boundary(at) && text.is_char_boundary(at + len));
+            }
+        }
+        let empty = problem(
+            "f.toml",
+            "",
+            Range { start: 5, end: 1 },
+            "m".into(),
+            "",
+            None,
+        );
+        assert_eq!((empty.line, empty.column, empty.span.len()), (1, 1, 0));
+    }
+
+    #[test]
+    fn content_span_is_exact_for_literal_and_plain_basic_strings() {
+        let text = "# é «»\na = 'é«x»'\nb = \"日本 x\"\nc = '''\nééé\n  😀 x'''\nd = \"\"\"\r\n«» x\"\"\"\n";
+        for key in ["a", "b", "c", "d"] {
+            let span = span_of(text, key);
+            let content = match toml::from_str::<toml::Table>(text).expect("toml")[key].clone() {
+                toml::Value::String(s) => s,
+                other => panic!("{other:?}"),
+            };
+            let x = content.find('x').expect("x");
+            let at = content_span(text, span.clone(), x..x + 1);
+            assert_eq!(&text[at.clone()], "x", "{key}");
+            let whole = content_span(text, span, 0..content.len());
+            assert_eq!(&text[whole], content, "{key}");
+        }
+    }
+
+    #[test]
+    fn content_span_falls_back_to_the_content_start_after_escapes() {
+        let text = "a = \"é\\t x\"\n";
+        let span = span_of(text, "a");
+        let at = content_span(text, span.clone(), 4..5);
+        assert_eq!(at, span.start + 1..span.start + 1);
+    }
+
+    #[test]
+    fn content_span_of_a_non_string_is_the_value() {
+        let text = "a = [1, 2]\n";
+        let span = span_of(text, "a");
+        assert_eq!(content_span(text, span.clone(), 0..1), span);
+    }
+
+    #[test]
+    fn content_span_never_panics_and_stays_on_boundaries() {
+        let text = "a = '«é»'\nb = \"\"\"\n😀\"\"\"\n";
+        for start in offsets(text) {
+            for end in offsets(text) {
+                for inner in [0..0, 1..2, Range { start: 2, end: 1 }, 0..100] {
+                    let r = content_span(text, start..end, inner);
+                    assert!(r.start <= r.end && r.end <= text.len(), "{start}..{end}");
+                    assert!(text.is_char_boundary(r.start) && text.is_char_boundary(r.end));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn content_start_skips_the_newline_after_a_multi_line_opener() {
+        let text = "a = '''\r\nx'''\nb = \"\"\"\ny\"\"\"\nc = \"\"\nd = 1\n";
+        assert_eq!(&text[content_start(text, span_of(text, "a"))..][..1], "x");
+        assert_eq!(&text[content_start(text, span_of(text, "b"))..][..1], "y");
+        let c = span_of(text, "c");
+        assert_eq!(content_start(text, c.clone()), c.start + 1);
+        let d = span_of(text, "d");
+        assert_eq!(content_start(text, d.clone()), d.start);
+    }
+
+    /// What column the cel crate reports (through `Expr::compile`) after multi-byte text:
+    /// characters, with `CEL_COLUMN_BIAS`. Fails if either the crate or `Expr` changes.
+    #[test]
+    fn cel_error_column_counts_characters() {
+        for (source, line, column) in [
+            ("'abc')", 1, 7),
+            ("'ééé')", 1, 7),
+            ("'😀😀' )", 1, 7),
+            ("\n  'é' == 'x' &&\n  'ééé')", 3, 9),
+        ] {
+            let err = Expr::compile(source).expect_err(source);
+            assert_eq!((err.line, err.column), (line, column), "{source}");
+            let at = cel_error_offset(source, err.line, err.column);
+            assert_eq!(source.get(at..at + 1), Some(")"), "{source}");
+        }
+    }
+
+    #[test]
+    fn cel_error_offset_clamps_any_position() {
+        let source = "'é'\n日本";
+        assert_eq!(cel_error_offset(source, 1, 100), 4);
+        assert_eq!(cel_error_offset(source, 2, 100), source.len());
+        assert_eq!(cel_error_offset(source, 9, 1), source.len());
+        assert_eq!(cel_error_offset(source, 0, 0), source.len());
+        assert_eq!(cel_error_offset(source, 2, 3), 5 + "日".len());
+    }
+
+    #[test]
+    fn placeholder_span_searches_only_the_string() {
+        let text = "# {nope}\nfail = \"«é» {nope}\"\n";
+        let span = span_of(text, "fail");
+        let at = placeholder_span(text, span.clone(), "nope");
+        assert_eq!(&text[at.clone()], "{nope}");
+        assert!(at.start > span.start);
+        assert_eq!(placeholder_span(text, span.clone(), "other"), span);
+    }
 }

@@ -1,9 +1,13 @@
 //! Rules as data: `rules/<product>/<id>.toml`, embedded at build time, extendable with
-//! `--rules DIR`. This module holds the validated rule model; `load` turns files into it.
+//! `--rules DIR`. This module holds the validated rule model; `load` turns files into it,
+//! checked against each product's input schema (`schema`); `expr` is the CEL adapter and
+//! `inputs` binds only what rules read.
 
-pub mod expr;
-pub mod functions;
-pub mod load;
+pub(crate) mod expr;
+pub(crate) mod functions;
+pub(crate) mod inputs;
+pub(crate) mod load;
+pub(crate) mod schema;
 
 use expr::Expr;
 use serde::Serialize;
@@ -12,14 +16,14 @@ use std::collections::BTreeMap;
 /// How much a failing rule matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Severity {
+pub(crate) enum Severity {
     Blocker,
     Warning,
     Info,
 }
 
 impl Severity {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Blocker => "blocker",
             Self::Warning => "warning",
@@ -31,49 +35,59 @@ impl Severity {
 /// The human part of a rule: what `rules explain` prints.
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RuleDocs {
-    pub summary: String,
-    pub why: String,
-    pub remediation: String,
+pub(crate) struct RuleDocs {
+    pub(crate) summary: String,
+    pub(crate) why: String,
+    pub(crate) remediation: String,
     #[serde(default)]
-    pub reference: String,
+    pub(crate) reference: String,
 }
 
 /// A validated rule, ready to evaluate.
 #[derive(Debug)]
-pub struct Rule {
-    pub id: String,
-    pub title: String,
-    pub product: String,
-    pub modes: Vec<String>,
-    pub severity: Severity,
-    pub requires: Vec<String>,
-    pub when: Option<Expr>,
+pub(crate) struct Rule {
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) product: String,
+    pub(crate) modes: Vec<String>,
+    pub(crate) severity: Severity,
+    pub(crate) requires: Vec<String>,
+    pub(crate) when: Option<Expr>,
     /// Why the rule is skipped when `when` is false.
-    pub skip_reason: Option<String>,
-    pub expr: Expr,
-    pub params: BTreeMap<String, serde_json::Value>,
+    pub(crate) skip_reason: Option<String>,
+    pub(crate) expr: Expr,
+    pub(crate) params: BTreeMap<String, serde_json::Value>,
     /// Evidence expressions by key, in file order.
-    pub evidence: Vec<(String, Expr)>,
-    pub message_pass: String,
-    pub message_fail: String,
-    pub docs: RuleDocs,
+    pub(crate) evidence: Vec<(String, Expr)>,
+    pub(crate) message_pass: String,
+    pub(crate) message_fail: String,
+    pub(crate) docs: RuleDocs,
     /// Where it came from: `built-in` or a file path.
-    pub origin: String,
+    pub(crate) origin: String,
+}
+
+impl Rule {
+    /// Every expression of the rule: `when`, `expr`, then the evidence.
+    pub(crate) fn expressions(&self) -> impl Iterator<Item = &Expr> {
+        self.when
+            .iter()
+            .chain(std::iter::once(&self.expr))
+            .chain(self.evidence.iter().map(|(_, e)| e))
+    }
 }
 
 /// All rules of a run, sorted by id.
 #[derive(Debug, Default)]
-pub struct RuleSet {
-    pub rules: Vec<Rule>,
+pub(crate) struct RuleSet {
+    pub(crate) rules: Vec<Rule>,
 }
 
 impl RuleSet {
-    pub fn get(&self, id: &str) -> Option<&Rule> {
+    pub(crate) fn get(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
     }
 
-    pub fn for_product<'a>(&'a self, product: &'a str) -> impl Iterator<Item = &'a Rule> + 'a {
+    pub(crate) fn for_product<'a>(&'a self, product: &'a str) -> impl Iterator<Item = &'a Rule> {
         self.rules.iter().filter(move |r| r.product == product)
     }
 }

@@ -1,52 +1,14 @@
 //! CLI contract: exit codes, formats, flags, secrets, read-only, bundle round trip.
 
-use crate::common;
-use assert_cmd::Command;
+use crate::common::{self, Ripcord, args, facts_path as facts, ripcord, scenario_args};
 
-/// Runs the binary with `args`, a clean credential environment plus `env`.
-pub fn ripcord_env(args: &[String], env: &[(&str, &str)]) -> (String, String, i32) {
-    let mut cmd = Command::cargo_bin("ripcord").expect("binary");
-    for var in [
-        "RIPCORD_ES_API_KEY",
-        "RIPCORD_ES_USERNAME",
-        "RIPCORD_ES_PASSWORD",
-        "RIPCORD_KIBANA_API_KEY",
-        "RIPCORD_KIBANA_USERNAME",
-        "RIPCORD_KIBANA_PASSWORD",
-    ] {
-        cmd.env_remove(var);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.args(args).output().expect("run");
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code().unwrap_or(-1),
-    )
-}
-
-pub fn ripcord(args: &[String]) -> (String, String, i32) {
-    ripcord_env(args, &[])
-}
-
-pub fn args(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| s.to_string()).collect()
-}
-
-/// The committed bundle of a scenario, relative to the package root (the tests' working
-/// directory), so reports that name the file are the same on every machine.
-fn facts(name: &str) -> String {
-    format!("fixtures/facts/{name}.json")
-}
-
-/// `MODE elastic --now NOW [run args]` for a scenario.
-fn scenario_args(name: &str) -> Vec<String> {
-    let run = common::manifest(name).run.expect("run");
-    let mut a = args(&[&run.mode, &run.product, "--no-progress", "--now", &run.now]);
-    a.extend(run.args.iter().cloned());
-    a
+/// Runs the binary with `args` and `env` set.
+fn ripcord_env(args: &[String], env: &[(&str, &str)]) -> (String, String, i32) {
+    let out = env
+        .iter()
+        .fold(Ripcord::new(args), |r, (k, v)| r.env(k, v))
+        .run();
+    (out.stdout, out.stderr, out.code)
 }
 
 async fn live(name: &str, extra: &[&str]) -> (String, String, i32) {
@@ -55,13 +17,7 @@ async fn live(name: &str, extra: &[&str]) -> (String, String, i32) {
     a.extend(s.target_args());
     a.extend(args(extra));
     let (out, err, code) = ripcord(&a);
-    let requests = s.requests().await;
-    assert!(
-        requests
-            .iter()
-            .all(|r| r.starts_with("GET ") || r.starts_with("HEAD ")),
-        "{requests:?}"
-    );
+    s.assert_read_only(name).await;
     (s.normalize(&out), s.normalize(&err), code)
 }
 
@@ -409,11 +365,12 @@ fn bad_arguments_are_exit_2() {
         assert_eq!(code, 2, "{c:?}: {err}");
         assert!(!err.is_empty());
     }
+    // A bundle that recorded no `--to` (a rollback's) cannot be judged as a preflight.
     let (_, err, code) = ripcord(&args(&[
         "preflight",
         "elastic",
         "--facts",
-        &facts("healthy-preflight"),
+        &facts("failed-minor-upgrade"),
     ]));
     assert_eq!(code, 2);
     assert!(err.contains("--to"), "{err}");

@@ -1,7 +1,10 @@
 //! Loopback fixture servers: each `fixtures/http/<scenario>/scenario.toml` becomes one
 //! wiremock server for Elasticsearch and one per running Kibana instance (a stopped instance
 //! is a closed port). Every server fails the test on any method other than GET or HEAD.
-#![allow(dead_code)]
+//!
+//! Also the two ways a test runs ripcord: [`Ripcord`] (the binary, for the CLI contract) and
+//! [`pipeline`] (the same pipeline function in-process, for the matrix and the collectors).
+#![allow(dead_code, reason = "shared with benches/, which use only part of it")]
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -352,4 +355,146 @@ pub fn scenarios() -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+impl Running {
+    /// Checks that every request any server saw was a GET or a HEAD.
+    pub async fn assert_read_only(&self, what: &str) {
+        for r in self.requests().await {
+            assert!(
+                r.starts_with("GET ") || r.starts_with("HEAD "),
+                "{what}: ripcord sent {r}"
+            );
+        }
+    }
+}
+
+/// `MODE PRODUCT --no-progress --now NOW [run args]`: how a scenario is evaluated.
+pub fn scenario_args(name: &str) -> Vec<String> {
+    let run = manifest(name)
+        .run
+        .unwrap_or_else(|| panic!("{name}: no [run]"));
+    let mut a = vec![
+        run.mode.clone(),
+        run.product.clone(),
+        "--no-progress".into(),
+    ];
+    a.extend(["--now".to_string(), run.now.clone()]);
+    a.extend(run.args.iter().cloned());
+    a
+}
+
+/// `collect PRODUCT --no-progress --now NOW [run args]`: how a scenario's bundle is made.
+pub fn scenario_collect_args(name: &str) -> Vec<String> {
+    let mut a = scenario_args(name);
+    a[0] = "collect".into();
+    a
+}
+
+/// The committed bundle of a scenario, relative to the package root (the tests' working
+/// directory), so reports that name the file are the same on every machine.
+pub fn facts_path(name: &str) -> String {
+    format!("fixtures/facts/{name}.json")
+}
+
+/// Runs ripcord's pipeline in-process, exactly as the binary does, and returns what it would
+/// print.
+pub mod pipeline {
+    use ripcord::pipeline::{Done, run_args};
+    use ripcord::report::v1::Report;
+
+    fn argv(args: &[String]) -> Vec<String> {
+        std::iter::once("ripcord".to_string())
+            .chain(args.iter().cloned())
+            .collect()
+    }
+
+    /// The report of `preflight`/`rollback` with `args`.
+    pub async fn report(args: &[String]) -> Report {
+        match run_args(argv(args)).await {
+            Ok(Done::Report { report, .. }) => *report,
+            Ok(other) => panic!("{args:?}: not a report: {other:?}"),
+            Err(e) => panic!("{args:?}: {e:?}"),
+        }
+    }
+
+    /// The bundle text of `collect` with `args` (`--output -` is added).
+    pub async fn collect(args: &[String]) -> String {
+        let mut args = args.to_vec();
+        args.extend(["--output".to_string(), "-".to_string()]);
+        match run_args(argv(&args)).await {
+            Ok(Done::Bundle { collected, .. }) => collected.text,
+            Ok(other) => panic!("{args:?}: not a bundle: {other:?}"),
+            Err(e) => panic!("{args:?}: {e:?}"),
+        }
+    }
+
+    /// The bundle `collect` writes, parsed.
+    pub async fn collect_json(args: &[String]) -> serde_json::Value {
+        serde_json::from_str(&collect(args).await).expect("bundle is JSON")
+    }
+}
+
+/// The binary, with a clean credential environment: one builder for every CLI run.
+pub struct Ripcord {
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+/// What one run of the binary printed and returned.
+pub struct Output {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: i32,
+}
+
+impl Ripcord {
+    pub fn new<S: AsRef<str>>(args: &[S]) -> Self {
+        Self {
+            args: args.iter().map(|a| a.as_ref().to_string()).collect(),
+            env: Vec::new(),
+        }
+    }
+
+    /// Adds arguments.
+    pub fn args<S: AsRef<str>>(mut self, more: &[S]) -> Self {
+        self.args
+            .extend(more.iter().map(|a| a.as_ref().to_string()));
+        self
+    }
+
+    /// Sets an environment variable for this run.
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn run(&self) -> Output {
+        let mut cmd = assert_cmd::Command::cargo_bin("ripcord").expect("binary");
+        for (key, _) in std::env::vars() {
+            if key.starts_with("RIPCORD_") {
+                cmd.env_remove(key);
+            }
+        }
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        let out = cmd.args(&self.args).output().expect("run");
+        Output {
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            code: out.status.code().unwrap_or(-1),
+        }
+    }
+}
+
+/// Runs the binary with `args` and a clean credential environment.
+pub fn ripcord(args: &[String]) -> (String, String, i32) {
+    let out = Ripcord::new(args).run();
+    (out.stdout, out.stderr, out.code)
+}
+
+/// `&str`s as owned arguments.
+pub fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
 }

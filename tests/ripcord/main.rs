@@ -1,5 +1,9 @@
 //! The one integration test binary: loopback fixture servers, the rules × scenarios matrix,
 //! rule meta-tests, collectors, and the CLI contract (exit codes, formats, flags).
+#![allow(
+    unreachable_pub,
+    reason = "a test binary has no public API; `pub` shares helpers between its modules"
+)]
 
 mod cli;
 mod collectors;
@@ -7,3 +11,4 @@ mod common;
 mod compat;
 mod rules_matrix;
 mod rules_meta;
+mod schemas;

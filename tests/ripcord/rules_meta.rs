@@ -1,7 +1,7 @@
 //! Rule meta-tests: ids are a contract, every rule is documented and explained, broken rule
 //! files are diagnosed with file, line and column.
 
-use crate::cli::{args, ripcord};
+use crate::common::{args, ripcord};
 
 const CONTRACT_IDS: &[&str] = &[
     "elastic-upgrade-path",
@@ -24,36 +24,39 @@ const CONTRACT_IDS: &[&str] = &[
     "kibana-snapshot",
 ];
 
+/// The built-in rules as `rules list --format json` prints them.
+fn rules_json() -> Vec<serde_json::Value> {
+    let (out, err, code) = ripcord(&args(&["rules", "list", "--format", "json"]));
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(&out).expect("json")
+}
+
 #[test]
 fn rule_ids_are_the_contract_and_documented() {
-    let rules = ripcord::app::load_rules(None).expect("built-in rules load");
-    let ids: Vec<&str> = rules.rules.iter().map(|r| r.id.as_str()).collect();
+    let rules = rules_json();
+    let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
     assert_eq!(ids, CONTRACT_IDS);
-    for r in &rules.rules {
-        assert!(!r.docs.summary.trim().is_empty(), "{}: summary", r.id);
-        assert!(!r.docs.why.trim().is_empty(), "{}: why", r.id);
+    for r in &rules {
+        let id = &r["id"];
+        for doc in ["summary", "why", "remediation"] {
+            assert!(!r[doc].as_str().unwrap().trim().is_empty(), "{id}: {doc}");
+        }
         assert!(
-            !r.docs.remediation.trim().is_empty(),
-            "{}: remediation",
-            r.id
+            r["docs"].as_str().unwrap().starts_with("https://"),
+            "{id}: reference"
         );
-        assert!(
-            r.docs.reference.starts_with("https://"),
-            "{}: reference",
-            r.id
-        );
-        let expected_product = if r.id.starts_with("ghes-") {
+        let expected_product = if r["id"].as_str().unwrap().starts_with("ghes-") {
             "ghes"
         } else {
             "elastic"
         };
-        assert_eq!(r.product, expected_product, "{}", r.id);
+        assert_eq!(r["product"], expected_product, "{id}");
     }
 }
 
 #[test]
 fn severities_and_modes_match_the_contract() {
-    let rules = ripcord::app::load_rules(None).expect("rules");
+    let rules = rules_json();
     let expect = [
         ("kibana-snapshot", "blocker", "preflight,rollback"),
         ("kibana-es-compat", "blocker", "preflight,rollback"),
@@ -75,9 +78,15 @@ fn severities_and_modes_match_the_contract() {
         ("ghes-replica-promotable", "info", "rollback"),
     ];
     for (id, severity, modes) in expect {
-        let r = rules.get(id).expect(id);
-        assert_eq!(r.severity.as_str(), severity, "{id}");
-        assert_eq!(r.modes.join(","), modes, "{id}");
+        let r = rules.iter().find(|r| r["id"] == id).expect(id);
+        assert_eq!(r["severity"], severity, "{id}");
+        let listed: Vec<&str> = r["modes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m.as_str().unwrap())
+            .collect();
+        assert_eq!(listed.join(","), modes, "{id}");
     }
 }
 
@@ -227,4 +236,134 @@ fn extra_rules_add_and_replace() {
         .unwrap();
     assert_eq!(health["title"], "Replaced health rule");
     assert_eq!(health["severity"], "warning");
+}
+
+/// A valid rule with non-ASCII text everywhere (comment, title, messages, docs, a multi-line
+/// expression). Line 18 is the `fail` message; line 10 the last expression line.
+const UNICODE: &str = r#"# Règle « personnalisée » — 日本語 😀
+id = "custom-unicode"
+title = "Custom: «santé» du cluster 😀 — 日本"
+product = "elastic"
+modes = ["preflight"]
+severity = "warning"
+requires = ["es.health"]
+expr = '''
+es.health.status == "green" &&
+  "«ééé»" != "😀"
+'''
+
+[evidence]
+status = "es.health.status"
+
+[message]
+pass = "état «vert» ✅ 日本 {status}"
+fail = "état «{status}» — 😀 日本 {status}"
+
+[docs]
+summary = "Résumé 😀 «x» 日本"
+why = "w"
+remediation = "r"
+reference = "https://example.com"
+"#;
+
+/// `rules list --rules DIR` with `files` (name, text) written into a fresh DIR.
+fn list_rules(files: &[(&str, &str)]) -> (String, String, i32) {
+    let dir = tempfile::tempdir().expect("tmp");
+    for (name, text) in files {
+        write_rule(dir.path(), name, text);
+    }
+    ripcord(&args(&[
+        "rules",
+        "list",
+        "--format",
+        "json",
+        "--rules",
+        dir.path().to_str().unwrap(),
+    ]))
+}
+
+#[test]
+fn non_ascii_rule_loads_intact() {
+    let (out, err, code) = list_rules(&[("custom-unicode.toml", UNICODE)]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let rule = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "custom-unicode")
+        .expect("custom-unicode listed");
+    assert_eq!(rule["title"], "Custom: «santé» du cluster 😀 — 日本");
+}
+
+#[test]
+fn non_ascii_errors_on_late_lines_have_exact_character_columns() {
+    let placeholder = UNICODE.replace("日本 {status}\"\n\n[docs]", "日本 {nope}\"\n\n[docs]");
+    let cel = UNICODE
+        .replace("custom-unicode", "custom-unicode-cel")
+        .replace("\"😀\"\n'''", "\"😀\")\n'''");
+    let (_, err, code) = list_rules(&[
+        ("custom-unicode.toml", &placeholder),
+        ("custom-unicode-cel.toml", &cel),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("custom-unicode.toml:18:32: message.fail uses {nope}"),
+        "the placeholder, counted in characters: {err}"
+    );
+    assert!(
+        err.contains("custom-unicode-cel.toml:10:17: expr: CEL syntax error"),
+        "the `)` after «ééé» and 😀, counted in characters: {err}"
+    );
+}
+
+#[test]
+fn multi_byte_text_before_an_error_never_panics() {
+    let cases = [
+        // A placeholder-looking title right after a multi-byte character; the real error is
+        // the message's placeholder.
+        (
+            GOOD.replace("Custom: the cluster is green", "«{nope}»")
+                .replace("health is {status}", "{nope}"),
+            "custom-green.toml:14:9: message.fail uses {nope}",
+        ),
+        (
+            GOOD.replace("Custom: the cluster is green", "«x {nope}»")
+                .replace("health is {status}", "«{nope}»"),
+            "custom-green.toml:14:10: message.fail uses {nope}",
+        ),
+        // The CEL column counts characters: the `)` is the 6th character, 9th byte.
+        (
+            GOOD.replace("'es.health.status == \"green\"'", "\"'ééé')\""),
+            "custom-green.toml:7:14: expr: CEL syntax error",
+        ),
+    ];
+    for (text, expected) in cases {
+        let (_, err, code) = list_rules(&[("custom-green.toml", &text)]);
+        assert_eq!(code, 2, "{text}\n{err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(err.contains(expected), "{expected}\n{err}");
+    }
+}
+
+#[test]
+fn the_same_text_earlier_in_the_file_is_not_pointed_at() {
+    let text = UNICODE
+        .replace(
+            "# Règle « personnalisée » — 日本語 😀\n",
+            "# «é» es.health.statuz\n# état «{status}» — 😀 日本 {nope}\n",
+        )
+        .replace("\"es.health.status\"", "\"es.health.statuz\"")
+        .replace("日本 {status}\"\n\n[docs]", "日本 {nope}\"\n\n[docs]");
+    let (_, err, code) = list_rules(&[("custom-unicode.toml", &text)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("custom-unicode.toml:15:21: evidence.status refers to unknown fact"),
+        "the evidence value on line 15, not the comment on line 1: {err}"
+    );
+    assert!(
+        err.contains("custom-unicode.toml:19:32: message.fail uses {nope}"),
+        "the message on line 19, not the comment on line 2: {err}"
+    );
 }

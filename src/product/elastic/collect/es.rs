@@ -4,12 +4,13 @@
 //! the node versions (ES < 7.14 has no multi-repository get-snapshot, so it is asked once per
 //! repository) and the repository list.
 
-use super::fetch::{Endpoint, get_json, get_typed, shape_failure};
-use crate::facts::{
-    ClusterHealth, ClusterInfo, CollectFailure, Deprecation, EsNode, FeatureState, KibanaIndex,
-    Repository, Snapshot, SystemFeature, SystemFeatures,
-};
+use crate::facts::CollectFailure;
+use crate::fetch::{Endpoint, get_json, get_typed, shape_failure};
 use crate::http::{Credentials, ReadOnlyClient};
+use crate::product::elastic::facts::{
+    ClusterHealth, ClusterInfo, Deprecation, EsNode, FeatureState, KibanaIndex, Repository,
+    Snapshot, SystemFeature, SystemFeatures,
+};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -23,70 +24,70 @@ snapshots.start_time_in_millis,snapshots.end_time,snapshots.end_time_in_millis,s
 snapshots.shards.failed,failures,next,total,remaining";
 
 /// The endpoints, with the group they fill and the privilege a 403 means is missing.
-pub(crate) mod endpoints {
+mod endpoints {
     use super::{ES_CREDENTIALS, Endpoint};
-    pub const ROOT: Endpoint<'static> = Endpoint {
+    pub(crate) const ROOT: Endpoint<'static> = Endpoint {
         group: "es.cluster",
         path: "/",
         privilege: "monitor (cluster)",
         credentials_hint: ES_CREDENTIALS,
     };
-    pub const NODES: Endpoint<'static> = Endpoint {
+    pub(crate) const NODES: Endpoint<'static> = Endpoint {
         group: "es.nodes",
         path: "/_nodes?filter_path=nodes.*.name,nodes.*.version,nodes.*.roles,nodes.*.ip,nodes.*.http.publish_address",
         privilege: "monitor (cluster)",
         credentials_hint: ES_CREDENTIALS,
     };
-    pub const HEALTH: Endpoint<'static> = Endpoint {
+    pub(crate) const HEALTH: Endpoint<'static> = Endpoint {
         group: "es.health",
         path: "/_cluster/health",
         privilege: "monitor (cluster)",
         credentials_hint: ES_CREDENTIALS,
     };
-    pub const REPOSITORIES: Endpoint<'static> = Endpoint {
+    pub(crate) const REPOSITORIES: Endpoint<'static> = Endpoint {
         group: "es.repositories",
         path: "/_snapshot",
         privilege: "monitor_snapshot (cluster)",
         credentials_hint: ES_CREDENTIALS,
     };
-    pub const KIBANA_INDEX_ALIASES: Endpoint<'static> = Endpoint {
+    pub(crate) const KIBANA_INDEX_ALIASES: Endpoint<'static> = Endpoint {
         group: "es.kibana_indices",
         path: "/.kibana*/_alias?expand_wildcards=all",
         privilege: "view_index_metadata on .kibana* (allow_restricted_indices: true)",
         credentials_hint: ES_CREDENTIALS,
     };
-    pub const KIBANA_ALIASES: Endpoint<'static> = Endpoint {
+    pub(crate) const KIBANA_ALIASES: Endpoint<'static> = Endpoint {
         group: "es.kibana_indices",
         path: "/_alias/.kibana*?expand_wildcards=all",
         privilege: "view_index_metadata on .kibana* (allow_restricted_indices: true)",
         credentials_hint: ES_CREDENTIALS,
     };
-    pub const KIBANA_CREATION: Endpoint<'static> = Endpoint {
+    pub(crate) const KIBANA_CREATION: Endpoint<'static> = Endpoint {
         group: "es.kibana_indices",
         path: "/.kibana*/_settings/index.creation_date?expand_wildcards=all",
         privilege: "view_index_metadata on .kibana* (allow_restricted_indices: true)",
         credentials_hint: ES_CREDENTIALS,
     };
     /// Fallback when the setting-filtered form is not answered (proxies, older versions).
-    pub const KIBANA_SETTINGS: Endpoint<'static> = Endpoint {
+    pub(crate) const KIBANA_SETTINGS: Endpoint<'static> = Endpoint {
         group: "es.kibana_indices",
         path: "/.kibana*/_settings?expand_wildcards=all&filter_path=*.settings.index.creation_date",
         privilege: "view_index_metadata on .kibana* (allow_restricted_indices: true)",
         credentials_hint: ES_CREDENTIALS,
     };
-    pub const FEATURES: Endpoint<'static> = Endpoint {
+    pub(crate) const FEATURES: Endpoint<'static> = Endpoint {
         group: "es.features",
         path: "/_features",
         privilege: "monitor (cluster)",
         credentials_hint: ES_CREDENTIALS,
     };
-    pub const SYSTEM_FEATURES: Endpoint<'static> = Endpoint {
+    pub(crate) const SYSTEM_FEATURES: Endpoint<'static> = Endpoint {
         group: "es.system_features",
         path: "/_migration/system_features",
         privilege: "manage (cluster)",
         credentials_hint: ES_CREDENTIALS,
     };
-    pub const DEPRECATIONS: Endpoint<'static> = Endpoint {
+    pub(crate) const DEPRECATIONS: Endpoint<'static> = Endpoint {
         group: "es.deprecations",
         path: "/_migration/deprecations",
         privilege: "manage (cluster)",
@@ -95,7 +96,7 @@ pub(crate) mod endpoints {
 }
 
 /// `GET /`.
-pub async fn cluster(
+pub(crate) async fn cluster(
     c: &ReadOnlyClient,
     base: &str,
     cred: &Credentials,
@@ -120,7 +121,7 @@ pub async fn cluster(
 }
 
 /// `GET _nodes`: every node's name, version, roles and address, sorted by node id.
-pub async fn nodes(
+pub(crate) async fn nodes(
     c: &ReadOnlyClient,
     base: &str,
     cred: &Credentials,
@@ -131,7 +132,7 @@ pub async fn nodes(
 }
 
 /// Parses a `_nodes` body.
-pub fn parse_nodes(v: &Value) -> Result<Vec<EsNode>, String> {
+pub(crate) fn parse_nodes(v: &Value) -> Result<Vec<EsNode>, String> {
     let nodes = v
         .get("nodes")
         .and_then(Value::as_object)
@@ -169,7 +170,7 @@ pub fn parse_nodes(v: &Value) -> Result<Vec<EsNode>, String> {
 }
 
 /// `GET _cluster/health`.
-pub async fn health(
+pub(crate) async fn health(
     c: &ReadOnlyClient,
     base: &str,
     cred: &Credentials,
@@ -187,7 +188,7 @@ pub async fn health(
 }
 
 /// `GET _snapshot`: the registered repositories, by name.
-pub async fn repositories(
+pub(crate) async fn repositories(
     c: &ReadOnlyClient,
     base: &str,
     cred: &Credentials,
@@ -216,7 +217,7 @@ pub async fn repositories(
 /// `multi_repo` (ES ≥ 7.14) asks once for all repositories; otherwise, or when that request
 /// fails, once per repository, all in flight together. Per-repository failures are returned
 /// beside the snapshots that could be listed; `None` means none could be listed at all.
-pub async fn snapshots(
+pub(crate) async fn snapshots(
     c: &ReadOnlyClient,
     base: &str,
     cred: &Credentials,
@@ -318,12 +319,12 @@ fn sorted(mut snaps: Vec<Snapshot>) -> Vec<Snapshot> {
 }
 
 /// Snapshots of a get-snapshot body, and `(repository, reason)` for each failed repository.
-pub type ParsedSnapshots = (Vec<Snapshot>, Vec<(String, String)>);
+pub(crate) type ParsedSnapshots = (Vec<Snapshot>, Vec<(String, String)>);
 
 /// The get-snapshot body as documented (`GetSnapshotsResponse`); unknown fields, notably the
 /// per-snapshot `indices` list, are skipped without being kept.
 #[derive(Debug, serde::Deserialize)]
-pub struct WireSnapshots {
+pub(crate) struct WireSnapshots {
     snapshots: Option<Vec<WireSnapshot>>,
     /// The short-lived 8.0-dev `responses[]` form, tolerated.
     responses: Option<Vec<WireRepoSnapshots>>,
@@ -364,7 +365,7 @@ struct WireShards {
 
 /// Turns a get-snapshot body into snapshots and per-repository failures. `only_repo` keeps
 /// only that repository's snapshots and names it where the body does not (before 7.14).
-pub fn parse_snapshots(
+pub(crate) fn parse_snapshots(
     body: WireSnapshots,
     only_repo: Option<&str>,
 ) -> Result<ParsedSnapshots, String> {
@@ -458,7 +459,7 @@ fn version_from_id(id: i64) -> Option<String> {
 /// The `.kibana*` indices with aliases (merged from both alias APIs) and creation dates. A
 /// failure to read the creation dates is returned beside the indices: the aliases still count,
 /// but the report must say why the upgrade start could not be derived.
-pub async fn kibana_indices(
+pub(crate) async fn kibana_indices(
     c: &ReadOnlyClient,
     base: &str,
     cred: &Credentials,
@@ -509,7 +510,7 @@ pub async fn kibana_indices(
 }
 
 /// Parses an `index → {aliases: {alias: {}}}` body into `indices`.
-pub fn merge_aliases(v: &Value, indices: &mut BTreeMap<String, BTreeSet<String>>) {
+pub(crate) fn merge_aliases(v: &Value, indices: &mut BTreeMap<String, BTreeSet<String>>) {
     let Some(map) = v.as_object() else { return };
     for (index, body) in map {
         if !index.starts_with(".kibana") {
@@ -536,7 +537,7 @@ fn creation_date(v: &Value, index: &str) -> Option<jiff::Timestamp> {
 }
 
 /// `GET _features`: the feature names whose state a snapshot can hold.
-pub async fn features(
+pub(crate) async fn features(
     c: &ReadOnlyClient,
     base: &str,
     cred: &Credentials,
@@ -553,7 +554,7 @@ pub async fn features(
 }
 
 /// `GET _migration/system_features`.
-pub async fn system_features(
+pub(crate) async fn system_features(
     c: &ReadOnlyClient,
     base: &str,
     cred: &Credentials,
@@ -584,7 +585,7 @@ pub async fn system_features(
 }
 
 /// `GET _migration/deprecations`, flattened: every item with its area and resource.
-pub async fn deprecations(
+pub(crate) async fn deprecations(
     c: &ReadOnlyClient,
     base: &str,
     cred: &Credentials,
@@ -598,7 +599,7 @@ pub async fn deprecations(
 }
 
 /// Flattens the deprecation body; list areas have no resource, keyed areas name theirs.
-pub fn parse_deprecations(map: &serde_json::Map<String, Value>) -> Vec<Deprecation> {
+pub(crate) fn parse_deprecations(map: &serde_json::Map<String, Value>) -> Vec<Deprecation> {
     let mut out = Vec::new();
     for (area, body) in map {
         match body {
@@ -647,6 +648,18 @@ mod tests {
         assert_eq!(upper_bound("8.11.0-8.11.4".into()), "8.11.4");
         assert_eq!(upper_bound("8.18.0-SNAPSHOT".into()), "8.18.0-SNAPSHOT");
         assert_eq!(upper_bound("8.17.3".into()), "8.17.3");
+    }
+
+    #[test]
+    fn documented_alias_body_merges() {
+        let text = include_str!(
+            "../../../../fixtures/http/failed-minor-upgrade/es/kibana-index-aliases.json"
+        );
+        let v: Value = serde_json::from_str(text).unwrap();
+        let mut indices = BTreeMap::new();
+        merge_aliases(&v, &mut indices);
+        assert!(indices[".kibana_task_manager_8.17.3_001"].contains(".kibana_task_manager_8.18.0"));
+        assert!(indices[".kibana_8.18.0_reindex_temp"].is_empty());
     }
 
     #[test]

@@ -5,12 +5,12 @@
 //!   consistent), worded for the platform, then bring the replicas back;
 //! - HA with a replica still on the old version: promoting it is the alternative.
 
-use super::{Plan, Step};
-use crate::facts::derive::Mode;
-use crate::facts::ghes::GhesDerived;
+use super::derive::GhesDerived;
+use crate::plan::{Plan, Step};
+use crate::upgrade::Mode;
 
 /// Builds the plan (rollback, or "if this upgrade fails" in preflight).
-pub fn plan(d: &GhesDerived) -> Plan {
+pub(crate) fn plan(d: &GhesDerived) -> Plan {
     let from = d
         .upgrade
         .from

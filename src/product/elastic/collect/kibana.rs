@@ -4,9 +4,10 @@
 //! the feature state is restored) and which version it runs. A refused connection means the
 //! process is gone (stopped); a 503 means it is booting or migrating (still running).
 
-use super::fetch::{Endpoint, parse_body, transport_failure};
-use crate::facts::{CollectFailure, KibanaInstance};
+use crate::facts::CollectFailure;
+use crate::fetch::{Endpoint, parse_body, transport_failure};
 use crate::http::{Credentials, ReadOnlyClient, RequestError, strip_userinfo};
+use crate::product::elastic::facts::KibanaInstance;
 use serde_json::Value;
 
 const KIBANA_CREDENTIALS: &str = "RIPCORD_KIBANA_API_KEY, or RIPCORD_KIBANA_USERNAME and RIPCORD_KIBANA_PASSWORD (default: the ES credentials)";
@@ -19,7 +20,7 @@ const STATUS: Endpoint<'static> = Endpoint {
 };
 
 /// Asks one instance for its status; never fails, an unclear answer is `unreachable`.
-pub async fn status(
+pub(crate) async fn status(
     client: &ReadOnlyClient,
     url: &str,
     cred: &Credentials,
@@ -93,11 +94,11 @@ pub async fn status(
             // It answered, so it runs; we just may not read its version.
             instance.state = "running".into();
             instance.summary = Some(format!("HTTP {} from /api/status", response.status));
-            let f = super::fetch::status_failure(failure_endpoint, &response);
+            let f = crate::fetch::status_failure(failure_endpoint, &response);
             (instance, Some(f))
         }
         _ => {
-            let f = super::fetch::status_failure(failure_endpoint, &response);
+            let f = crate::fetch::status_failure(failure_endpoint, &response);
             instance.summary = Some(f.reason.clone());
             (instance, Some(f))
         }
@@ -105,7 +106,7 @@ pub async fn status(
 }
 
 /// Reads the v8 (`status.overall.level`) or legacy v7 (`status.overall.state`) body.
-pub fn read_status_body(body: &Value, instance: &mut KibanaInstance) {
+pub(crate) fn read_status_body(body: &Value, instance: &mut KibanaInstance) {
     instance.name = body.get("name").and_then(Value::as_str).map(str::to_string);
     instance.version = body
         .pointer("/version/number")

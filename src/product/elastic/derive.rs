@@ -1,79 +1,60 @@
 //! What the rules should not have to compute: the upgrade's `from`/`to` and start, the best
 //! rollback snapshot, the ES snapshot for a full rollback, what a failed migration left behind.
 //!
-//! Everything here is a pure function of the bundle, the mode and the operator's overrides, and
-//! uses the bundle's one clock, so a bundle evaluated offline gives the live run's findings.
+//! Everything here is a pure function of the bundle (operator flags already merged into it) and
+//! the mode, and uses the bundle's one clock, so a bundle evaluated offline gives the live
+//! run's findings. Each judgement is made here once; rules and the plan both read it.
 
-use super::{Bundle, KibanaIndex, Snapshot};
+use super::Elastic;
+use super::facts::{KibanaIndex, Snapshot};
+use crate::facts::Bundle;
+use crate::upgrade::{Mode, UpgradeBasis, age_hours};
 use crate::version::{self, cmp_lenient};
 use jiff::Timestamp;
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::cmp::Ordering;
 
-/// Preflight (before an upgrade) or rollback (after a failed one).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    Preflight,
-    Rollback,
-}
-
-impl Mode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Preflight => "preflight",
-            Self::Rollback => "rollback",
-        }
-    }
-}
-
-/// Operator facts given on the command line for this evaluation; they win over the bundle.
-#[derive(Debug, Clone, Default)]
-pub struct Overrides {
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub upgrade_started_at: Option<Timestamp>,
-}
-
 /// The values rules and the plan read besides the raw facts.
-#[derive(Debug, Clone, Serialize)]
-pub struct Derived {
-    pub mode: Mode,
-    pub now: Timestamp,
-    pub upgrade: Upgrade,
-    pub es: EsSummary,
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct Derived {
+    pub(crate) mode: Mode,
+    pub(crate) now: Timestamp,
+    pub(crate) upgrade: Upgrade,
+    pub(crate) es: EsSummary,
     /// The snapshot a Kibana rollback restores the `kibana` feature state from.
-    pub kibana_snapshot: Option<SnapshotChoice>,
+    pub(crate) kibana_snapshot: Option<SnapshotChoice>,
     /// Why other snapshots holding the `kibana` feature state were not chosen (newest first).
-    pub kibana_snapshot_rejected: Vec<String>,
+    pub(crate) kibana_snapshot_rejected: Vec<String>,
     /// The full-cluster snapshot taken by the old ES, for when ES must be rolled back too.
-    pub es_rollback_snapshot: Option<SnapshotChoice>,
-    pub migration: MigrationState,
+    pub(crate) es_rollback_snapshot: Option<SnapshotChoice>,
+    pub(crate) migration: MigrationState,
     /// `--kibana` instances that still answer: `url (version, state)`.
-    pub kibana_answering: Vec<String>,
+    pub(crate) kibana_answering: Vec<String>,
+    /// Whether Elasticsearch must go back too.
+    pub(crate) es_rollback: EsRollback,
 }
 
-/// The upgrade under judgement and where each value came from: what every product derives
-/// and what the report's `upgrade` object holds.
-#[derive(Debug, Clone, Serialize)]
-pub struct UpgradeBasis {
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub from_source: String,
-    pub to_source: String,
-    /// Elastic: `major`, `minor`, `patch`, `none`; GHES: `patch`, `feature`; or `unknown`.
-    pub kind: String,
-    pub started_at: Option<Timestamp>,
-    pub started_at_source: String,
+/// Whether the Kibana that will run after the rollback is refused by Elasticsearch, so
+/// Elasticsearch must be rolled back too. Rollback: by the nodes as they are; preflight: by a
+/// cluster upgraded to `to`, predicted.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub(crate) struct EsRollback {
+    /// `None` when an input is missing or cannot be judged.
+    pub(crate) needed: Option<bool>,
+    /// The nodes that refuse it, as `name (vVERSION)` (rollback).
+    pub(crate) refusing_nodes: Vec<String>,
+    /// Why it cannot be judged although its inputs are there (an unparsable version).
+    pub(crate) undecided: Option<String>,
 }
 
 /// The Elastic upgrade: the basis plus the Kibana version that will run.
-#[derive(Debug, Clone, Serialize)]
-pub struct Upgrade {
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct Upgrade {
     #[serde(flatten)]
-    pub basis: UpgradeBasis,
+    pub(crate) basis: UpgradeBasis,
     /// The Kibana version that will run: `to` in preflight, `from` in rollback.
-    pub kibana_version: Option<String>,
+    pub(crate) kibana_version: Option<String>,
 }
 
 impl std::ops::Deref for Upgrade {
@@ -85,66 +66,66 @@ impl std::ops::Deref for Upgrade {
 }
 
 /// The cluster's versions at a glance.
-#[derive(Debug, Clone, Serialize)]
-pub struct EsSummary {
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct EsSummary {
     /// Distinct node versions, oldest first.
-    pub versions: Vec<String>,
-    pub min_version: Option<String>,
-    pub uniform: bool,
+    pub(crate) versions: Vec<String>,
+    pub(crate) min_version: Option<String>,
+    pub(crate) uniform: bool,
 }
 
 /// A chosen snapshot with what the rules need to judge it.
-#[derive(Debug, Clone, Serialize)]
-pub struct SnapshotChoice {
-    pub repository: String,
-    pub snapshot: String,
-    pub uuid: Option<String>,
-    pub state: String,
-    pub version: Option<String>,
-    pub start_time: Option<Timestamp>,
-    pub age_hours: Option<f64>,
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct SnapshotChoice {
+    pub(crate) repository: String,
+    pub(crate) snapshot: String,
+    pub(crate) uuid: Option<String>,
+    pub(crate) state: String,
+    pub(crate) version: Option<String>,
+    pub(crate) start_time: Option<Timestamp>,
+    pub(crate) age_hours: Option<f64>,
     /// Its ES version is ≤ every node's, so this cluster can restore it.
-    pub restorable: bool,
-    pub include_global_state: Option<bool>,
+    pub(crate) restorable: bool,
+    pub(crate) include_global_state: Option<bool>,
     /// Whether its `feature_states` include `kibana`.
-    pub has_kibana_feature: bool,
+    pub(crate) has_kibana_feature: bool,
 }
 
 /// A saved-object version alias such as `.kibana_task_manager_8.17.3`.
-#[derive(Debug, Clone, Serialize)]
-pub struct VersionAlias {
-    pub alias: String,
-    pub base: String,
-    pub version: String,
-    pub index: String,
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct VersionAlias {
+    pub(crate) alias: String,
+    pub(crate) base: String,
+    pub(crate) version: String,
+    pub(crate) index: String,
 }
 
 /// What the saved-object indices say about a (failed) migration.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct MigrationState {
-    pub version_aliases: Vec<VersionAlias>,
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub(crate) struct MigrationState {
+    pub(crate) version_aliases: Vec<VersionAlias>,
     /// Version aliases newer than `from`: the old Kibana refuses to start while they exist.
-    pub newer_aliases: Vec<String>,
+    pub(crate) newer_aliases: Vec<String>,
     /// `*_reindex_temp` indices an interrupted migration left.
-    pub reindex_temp: Vec<String>,
+    pub(crate) reindex_temp: Vec<String>,
     /// Indices of a newer version than `from` (created by the migration to `to`).
-    pub newer_indices: Vec<String>,
+    pub(crate) newer_indices: Vec<String>,
     /// The index the `.kibana` alias points to.
-    pub kibana_alias_index: Option<String>,
+    pub(crate) kibana_alias_index: Option<String>,
 }
 
-/// Derives everything for `mode` from the bundle and the overrides.
-pub fn derive(bundle: &Bundle, mode: Mode, overrides: &Overrides) -> Derived {
+/// Derives everything for `mode` from the bundle.
+pub(crate) fn derive(bundle: &Bundle<Elastic>, mode: Mode) -> Derived {
     let now = bundle.collected_at;
     let es = es_summary(bundle);
-    let aliases = version_aliases(bundle.elastic.kibana_indices.as_deref().unwrap_or_default());
-    let upgrade = upgrade(bundle, mode, overrides, &es, &aliases);
+    let aliases = version_aliases(bundle.facts.kibana_indices.as_deref().unwrap_or_default());
+    let upgrade = upgrade(bundle, mode, &es, &aliases);
+    let es_rollback = es_rollback(bundle, mode, &upgrade);
     let migration = migration_state(bundle, &upgrade, aliases);
-    let (kibana_snapshot, kibana_snapshot_rejected) =
-        choose_kibana_snapshot(bundle, &upgrade, &es, now);
+    let (kibana_snapshot, kibana_snapshot_rejected) = choose_kibana_snapshot(bundle, &upgrade, now);
     let es_rollback_snapshot = choose_es_snapshot(bundle, &upgrade, now);
     let kibana_answering = bundle
-        .elastic
+        .facts
         .kibana
         .iter()
         .filter(|k| k.state == "running" || k.state == "starting")
@@ -167,12 +148,61 @@ pub fn derive(bundle: &Bundle, mode: Mode, overrides: &Overrides) -> Derived {
         es_rollback_snapshot,
         migration,
         kibana_answering,
+        es_rollback,
     }
 }
 
-fn es_summary(bundle: &Bundle) -> EsSummary {
+/// Whether Elasticsearch must go back too (see [`EsRollback`]), by Kibana's own rule.
+fn es_rollback(bundle: &Bundle<Elastic>, mode: Mode, upgrade: &Upgrade) -> EsRollback {
+    let Some(kibana) = upgrade.from.as_deref() else {
+        return EsRollback::default();
+    };
+    match mode {
+        Mode::Rollback => {
+            let Some(nodes) = bundle.facts.nodes.as_deref() else {
+                return EsRollback::default();
+            };
+            let mut refusing = Vec::new();
+            for n in nodes {
+                match version::kibana_accepts_es(kibana, &n.version) {
+                    Ok(true) => {}
+                    Ok(false) => refusing.push(format!("{} (v{})", n.name, n.version)),
+                    Err(e) => {
+                        return EsRollback {
+                            undecided: Some(format!(
+                                "cannot tell whether Kibana {kibana} runs against node {}: {e}",
+                                n.name
+                            )),
+                            ..EsRollback::default()
+                        };
+                    }
+                }
+            }
+            EsRollback {
+                needed: Some(!refusing.is_empty()),
+                refusing_nodes: refusing,
+                undecided: None,
+            }
+        }
+        Mode::Preflight => match upgrade.to.as_deref() {
+            Some(to) => match version::kibana_accepts_es(kibana, to) {
+                Ok(accepted) => EsRollback {
+                    needed: Some(!accepted),
+                    ..EsRollback::default()
+                },
+                Err(e) => EsRollback {
+                    undecided: Some(e.to_string()),
+                    ..EsRollback::default()
+                },
+            },
+            None => EsRollback::default(),
+        },
+    }
+}
+
+fn es_summary(bundle: &Bundle<Elastic>) -> EsSummary {
     let mut versions: Vec<String> = bundle
-        .elastic
+        .facts
         .nodes
         .iter()
         .flatten()
@@ -188,19 +218,16 @@ fn es_summary(bundle: &Bundle) -> EsSummary {
 }
 
 fn upgrade(
-    bundle: &Bundle,
+    bundle: &Bundle<Elastic>,
     mode: Mode,
-    o: &Overrides,
     es: &EsSummary,
     aliases: &[VersionAlias],
 ) -> Upgrade {
     let op = &bundle.operator;
-    let indices = bundle.elastic.kibana_indices.as_deref().unwrap_or_default();
+    let indices = bundle.facts.kibana_indices.as_deref().unwrap_or_default();
     let running_kibana = lowest_kibana_version(bundle);
 
-    let (to, to_source) = if let Some(v) = &o.to {
-        (Some(v.clone()), "--to".to_string())
-    } else if let Some(v) = &op.to {
+    let (to, to_source) = if let Some(v) = &op.to {
         (Some(v.clone()), "--to".to_string())
     } else if mode == Mode::Rollback {
         let newest_saved = aliases
@@ -211,7 +238,7 @@ fn upgrade(
         // A running Kibana newer than every saved-object version is the failed target too:
         // it was upgraded but never got to migrate (e.g. refused by older ES nodes).
         let newest_running = bundle
-            .elastic
+            .facts
             .kibana
             .iter()
             .filter_map(|k| k.version.clone())
@@ -232,9 +259,7 @@ fn upgrade(
         (None, "missing: pass --to".to_string())
     };
 
-    let (from, from_source) = if let Some(v) = &o.from {
-        (Some(v.clone()), "--from".to_string())
-    } else if let Some(v) = &op.from {
+    let (from, from_source) = if let Some(v) = &op.from {
         (Some(v.clone()), "--from".to_string())
     } else if mode == Mode::Rollback {
         let older = aliases
@@ -263,9 +288,7 @@ fn upgrade(
         (None, "unknown: pass --from".to_string())
     };
 
-    let (started_at, started_at_source) = if let Some(t) = o.upgrade_started_at {
-        (Some(t), "--upgrade-started-at".to_string())
-    } else if let Some(t) = op.upgrade_started_at {
+    let (started_at, started_at_source) = if let Some(t) = op.upgrade_started_at {
         (Some(t), "--upgrade-started-at".to_string())
     } else if mode == Mode::Preflight {
         (
@@ -324,9 +347,9 @@ fn upgrade(
     }
 }
 
-fn lowest_kibana_version(bundle: &Bundle) -> Option<String> {
+fn lowest_kibana_version(bundle: &Bundle<Elastic>) -> Option<String> {
     bundle
-        .elastic
+        .facts
         .kibana
         .iter()
         .filter_map(|k| k.version.clone())
@@ -334,7 +357,7 @@ fn lowest_kibana_version(bundle: &Bundle) -> Option<String> {
 }
 
 /// Splits `<base>_<x.y.z>` when base is a saved-object alias (`.kibana`, `.kibana_<word>`).
-pub fn split_version_alias(alias: &str) -> Option<(String, String)> {
+pub(crate) fn split_version_alias(alias: &str) -> Option<(String, String)> {
     let (base, ver) = alias.rsplit_once('_')?;
     let is_base = base == ".kibana"
         || base.strip_prefix(".kibana_").is_some_and(|rest| {
@@ -349,7 +372,7 @@ pub fn split_version_alias(alias: &str) -> Option<(String, String)> {
 }
 
 /// The version in an index name `<base>_<x.y.z>_001` or `<base>_<x.y.z>_reindex_temp`.
-pub fn index_version(index: &str) -> Option<String> {
+pub(crate) fn index_version(index: &str) -> Option<String> {
     let stem = index.strip_suffix("_reindex_temp").or_else(|| {
         index
             .rsplit_once('_')
@@ -378,11 +401,11 @@ fn version_aliases(indices: &[KibanaIndex]) -> Vec<VersionAlias> {
 }
 
 fn migration_state(
-    bundle: &Bundle,
+    bundle: &Bundle<Elastic>,
     upgrade: &Upgrade,
     version_aliases: Vec<VersionAlias>,
 ) -> MigrationState {
-    let indices = bundle.elastic.kibana_indices.as_deref().unwrap_or_default();
+    let indices = bundle.facts.kibana_indices.as_deref().unwrap_or_default();
     let newer = |v: &str| {
         upgrade
             .from
@@ -418,16 +441,16 @@ fn has_kibana_feature(s: &Snapshot) -> bool {
     s.feature_states.iter().any(|f| f.feature_name == "kibana")
 }
 
-fn restorable(s: &Snapshot, bundle: &Bundle) -> bool {
+fn restorable(s: &Snapshot, bundle: &Bundle<Elastic>) -> bool {
     let Some(v) = &s.version else { return false };
-    let nodes = bundle.elastic.nodes.as_deref().unwrap_or_default();
+    let nodes = bundle.facts.nodes.as_deref().unwrap_or_default();
     !nodes.is_empty()
         && nodes
             .iter()
             .all(|n| version::compare(v, &n.version).is_ok_and(|o| o != Ordering::Greater))
 }
 
-fn choice(s: &Snapshot, bundle: &Bundle, now: Timestamp) -> SnapshotChoice {
+fn choice(s: &Snapshot, bundle: &Bundle<Elastic>, now: Timestamp) -> SnapshotChoice {
     SnapshotChoice {
         repository: s.repository.clone(),
         snapshot: s.snapshot.clone(),
@@ -435,10 +458,7 @@ fn choice(s: &Snapshot, bundle: &Bundle, now: Timestamp) -> SnapshotChoice {
         state: s.state.clone(),
         version: s.version.clone(),
         start_time: s.start_time,
-        age_hours: s.start_time.map(|t| {
-            let hours = now.duration_since(t).as_secs_f64() / 3600.0;
-            (hours * 10.0).round() / 10.0
-        }),
+        age_hours: s.start_time.map(|t| age_hours(now, t)),
         restorable: restorable(s, bundle),
         include_global_state: s.include_global_state,
         has_kibana_feature: has_kibana_feature(s),
@@ -448,13 +468,11 @@ fn choice(s: &Snapshot, bundle: &Bundle, now: Timestamp) -> SnapshotChoice {
 /// Newest successful snapshot with the `kibana` feature state that started before the
 /// upgrade, preferring ones this cluster can restore. Snapshots are sorted newest first.
 fn choose_kibana_snapshot(
-    bundle: &Bundle,
+    bundle: &Bundle<Elastic>,
     upgrade: &Upgrade,
-    es: &EsSummary,
     now: Timestamp,
 ) -> (Option<SnapshotChoice>, Vec<String>) {
-    let _ = es;
-    let snapshots = bundle.elastic.snapshots.as_deref().unwrap_or_default();
+    let snapshots = bundle.facts.snapshots.as_deref().unwrap_or_default();
     let mut rejected = Vec::new();
     let mut eligible = Vec::new();
     for s in snapshots.iter().filter(|s| has_kibana_feature(s)) {
@@ -517,12 +535,12 @@ fn choose_kibana_snapshot(
 /// Newest successful full-cluster snapshot (global state) taken before the upgrade by an ES
 /// that the rollback Kibana accepts: what a new cluster of the old version restores.
 fn choose_es_snapshot(
-    bundle: &Bundle,
+    bundle: &Bundle<Elastic>,
     upgrade: &Upgrade,
     now: Timestamp,
 ) -> Option<SnapshotChoice> {
     let kibana = upgrade.from.as_deref()?;
-    let snapshots = bundle.elastic.snapshots.as_deref().unwrap_or_default();
+    let snapshots = bundle.facts.snapshots.as_deref().unwrap_or_default();
     let candidates: Vec<&Snapshot> = snapshots
         .iter()
         .filter(|s| s.state == "SUCCESS" && s.include_global_state == Some(true))

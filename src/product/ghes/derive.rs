@@ -3,22 +3,25 @@
 //! Operator flags win over collected values (the primary may be down, the API may be older
 //! than 3.9), and every derived value says where it came from. Pure: one clock, no I/O.
 
-use super::derive::{Mode, Overrides, UpgradeBasis};
-use super::{Bundle, GhesFacts};
+use super::Ghes;
+use super::facts::{GhesFacts, GhesOperator};
+use crate::facts::Bundle;
+use crate::upgrade::{Mode, UpgradeBasis, age_hours};
 use crate::version::{self, cmp_lenient as cmp};
 use jiff::Timestamp;
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 /// The GHES feature releases, shipped with the rules (`rules/ghes/releases.json`).
-const RELEASES_JSON: &str = include_str!("../../rules/ghes/releases.json");
+const RELEASES_JSON: &str = include_str!("../../../rules/ghes/releases.json");
 
 /// GA and end of support of one feature release.
 #[derive(Debug, Clone, serde::Deserialize)]
-pub struct Release {
-    pub ga: String,
-    pub end_of_support: String,
+pub(crate) struct Release {
+    pub(crate) ga: String,
+    pub(crate) end_of_support: String,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -27,7 +30,7 @@ struct ReleaseFile {
 }
 
 /// Every known feature release (`3.14` → dates), oldest first.
-pub fn releases() -> Vec<(String, Release)> {
+pub(crate) fn releases() -> Vec<(String, Release)> {
     let file: ReleaseFile = serde_json::from_str(RELEASES_JSON).unwrap_or(ReleaseFile {
         releases: BTreeMap::new(),
     });
@@ -42,30 +45,30 @@ fn series_key(series: &str) -> (u64, u64) {
 }
 
 /// `3.15.2` → `3.15`.
-pub fn series(v: &str) -> Option<String> {
+pub(crate) fn series(v: &str) -> Option<String> {
     let v = version::parse_lenient(v).ok()?;
     Some(format!("{}.{}", v.major, v.minor))
 }
 
 /// One node as the rules see it.
-#[derive(Debug, Clone, Serialize)]
-pub struct NodeVersion {
-    pub hostname: String,
-    pub version: String,
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct NodeVersion {
+    pub(crate) hostname: String,
+    pub(crate) version: String,
     /// `primary` or `replica`.
-    pub role: String,
+    pub(crate) role: String,
     /// `api` or `--replica`.
-    pub source: String,
+    pub(crate) source: String,
 }
 
 /// The GHES upgrade: the basis (`kind`: `patch` for the same X.Y, `feature` otherwise) plus
 /// how far apart the feature releases are.
-#[derive(Debug, Clone, Serialize)]
-pub struct GhesUpgrade {
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct GhesUpgrade {
     #[serde(flatten)]
-    pub basis: UpgradeBasis,
+    pub(crate) basis: UpgradeBasis,
     /// How many feature releases `to` is ahead of `from` (0 for a patch).
-    pub feature_releases_ahead: Option<i64>,
+    pub(crate) feature_releases_ahead: Option<i64>,
 }
 
 impl std::ops::Deref for GhesUpgrade {
@@ -77,60 +80,60 @@ impl std::ops::Deref for GhesUpgrade {
 }
 
 /// The operator's VM snapshot.
-#[derive(Debug, Clone, Serialize)]
-pub struct VmSnapshot {
-    pub id: Option<String>,
-    pub taken_at: Option<Timestamp>,
-    pub age_hours: Option<f64>,
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct VmSnapshot {
+    pub(crate) id: Option<String>,
+    pub(crate) taken_at: Option<Timestamp>,
+    pub(crate) age_hours: Option<f64>,
     /// Taken before the upgrade started (rollback) / before now (preflight).
-    pub before_upgrade: Option<bool>,
+    pub(crate) before_upgrade: Option<bool>,
 }
 
 /// Support status of the target's feature release.
-#[derive(Debug, Clone, Serialize)]
-pub struct ReleaseStatus {
-    pub series: Option<String>,
-    pub known: bool,
-    pub ga: Option<String>,
-    pub end_of_support: Option<String>,
-    pub past_end_of_support: Option<bool>,
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct ReleaseStatus {
+    pub(crate) series: Option<String>,
+    pub(crate) known: bool,
+    pub(crate) ga: Option<String>,
+    pub(crate) end_of_support: Option<String>,
+    pub(crate) past_end_of_support: Option<bool>,
 }
 
 /// Everything derived for the GHES rules and plans.
-#[derive(Debug, Clone, Serialize)]
-pub struct GhesDerived {
-    pub mode: Mode,
-    pub now: Timestamp,
-    pub upgrade: GhesUpgrade,
-    pub platform: Option<String>,
-    pub platform_source: String,
-    pub primary: Option<String>,
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct GhesDerived {
+    pub(crate) mode: Mode,
+    pub(crate) now: Timestamp,
+    pub(crate) upgrade: GhesUpgrade,
+    pub(crate) platform: Option<String>,
+    pub(crate) platform_source: String,
+    pub(crate) primary: Option<String>,
     /// Primary first, then replicas by hostname.
-    pub nodes: Vec<NodeVersion>,
-    pub replicas: Vec<NodeVersion>,
+    pub(crate) nodes: Vec<NodeVersion>,
+    pub(crate) replicas: Vec<NodeVersion>,
     /// High availability: at least one replica.
-    pub ha: bool,
-    pub node_versions: Vec<String>,
-    pub nodes_uniform: bool,
+    pub(crate) ha: bool,
+    pub(crate) node_versions: Vec<String>,
+    pub(crate) nodes_uniform: bool,
     /// A replica still on `from` (rollback: promoting it is an alternative).
-    pub promotable_replica: Option<String>,
+    pub(crate) promotable_replica: Option<String>,
     /// `ghe-repl-stop-all` / `ghe-repl-start-all` exist on both ends (3.14+).
-    pub repl_all_commands: bool,
-    pub vm_snapshot: VmSnapshot,
-    pub to_release: ReleaseStatus,
+    pub(crate) repl_all_commands: bool,
+    pub(crate) vm_snapshot: VmSnapshot,
+    pub(crate) to_release: ReleaseStatus,
     /// What the upgrade kind means for a rollback, in one sentence.
-    pub rollback_meaning: String,
-    pub hotpatch_note: String,
+    pub(crate) rollback_meaning: String,
+    pub(crate) hotpatch_note: String,
     /// `SingleNode`, `Ha`, `Cluster`, or unknown when the API did not answer.
-    pub topology: Option<String>,
+    pub(crate) topology: Option<String>,
 }
 
 /// Derives the GHES view of a bundle for `mode`.
-pub fn derive(bundle: &Bundle, mode: Mode, o: &Overrides) -> GhesDerived {
+pub(crate) fn derive(bundle: &Bundle<Ghes>, mode: Mode) -> GhesDerived {
     let now = bundle.collected_at;
     let op = &bundle.operator;
     let empty = GhesFacts::default();
-    let facts = bundle.ghes.as_ref().unwrap_or(&empty);
+    let facts = bundle.facts.as_ref().unwrap_or(&empty);
     let nodes = nodes(facts, op);
     let primary = nodes
         .iter()
@@ -146,20 +149,18 @@ pub fn derive(bundle: &Bundle, mode: Mode, o: &Overrides) -> GhesDerived {
         .cloned()
         .collect();
 
-    let (to, to_source) = match (&o.to, &op.to, mode, &primary_version) {
-        (Some(v), _, _, _) | (None, Some(v), _, _) => (Some(v.clone()), "--to".to_string()),
-        (None, None, Mode::Rollback, Some(v)) => {
-            (Some(v.clone()), "the primary's version".to_string())
-        }
-        (None, None, Mode::Rollback, None) => (
+    let (to, to_source) = match (&op.to, mode, &primary_version) {
+        (Some(v), _, _) => (Some(v.clone()), "--to".to_string()),
+        (None, Mode::Rollback, Some(v)) => (Some(v.clone()), "the primary's version".to_string()),
+        (None, Mode::Rollback, None) => (
             None,
             "unknown: no primary identified (the Manage API did not answer or listed no version); pass --to".to_string(),
         ),
-        (None, None, Mode::Preflight, _) => (None, "missing: pass --to".to_string()),
+        (None, Mode::Preflight, _) => (None, "missing: pass --to".to_string()),
     };
-    let (from, from_source) = match (&o.from, &op.from, mode) {
-        (Some(v), _, _) | (None, Some(v), _) => (Some(v.clone()), "--from".to_string()),
-        (None, None, Mode::Rollback) => {
+    let (from, from_source) = match (&op.from, mode) {
+        (Some(v), _) => (Some(v.clone()), "--from".to_string()),
+        (None, Mode::Rollback) => {
             let older = replicas
                 .iter()
                 .filter(|r| {
@@ -176,7 +177,7 @@ pub fn derive(bundle: &Bundle, mode: Mode, o: &Overrides) -> GhesDerived {
                 ),
             }
         }
-        (None, None, Mode::Preflight) => match &primary_version {
+        (None, Mode::Preflight) => match &primary_version {
             Some(v) => (Some(v.clone()), "the primary's version".to_string()),
             None => (
                 None,
@@ -184,13 +185,10 @@ pub fn derive(bundle: &Bundle, mode: Mode, o: &Overrides) -> GhesDerived {
             ),
         },
     };
-    let (started_at, started_at_source) = match (o.upgrade_started_at, op.upgrade_started_at, mode)
-    {
-        (Some(t), _, _) | (None, Some(t), _) => (Some(t), "--upgrade-started-at".to_string()),
-        (None, None, Mode::Preflight) => {
-            (Some(now), "now (the upgrade has not started)".to_string())
-        }
-        (None, None, Mode::Rollback) => (None, "unknown: pass --upgrade-started-at".to_string()),
+    let (started_at, started_at_source) = match (op.upgrade_started_at, mode) {
+        (Some(t), _) => (Some(t), "--upgrade-started-at".to_string()),
+        (None, Mode::Preflight) => (Some(now), "now (the upgrade has not started)".to_string()),
+        (None, Mode::Rollback) => (None, "unknown: pass --upgrade-started-at".to_string()),
     };
     let (kind, ahead) = kind_and_distance(from.as_deref(), to.as_deref());
     let platform_api = facts
@@ -224,9 +222,7 @@ pub fn derive(bundle: &Bundle, mode: Mode, o: &Overrides) -> GhesDerived {
     let vm_snapshot = VmSnapshot {
         id: op.vm_snapshot.clone(),
         taken_at: op.vm_snapshot_taken_at,
-        age_hours: op
-            .vm_snapshot_taken_at
-            .map(|t| (now.duration_since(t).as_secs_f64() / 360.0).round() / 10.0),
+        age_hours: op.vm_snapshot_taken_at.map(|t| age_hours(now, t)),
         before_upgrade: match (op.vm_snapshot_taken_at, started_at) {
             (Some(t), Some(s)) => Some(t < s),
             _ => None,
@@ -290,7 +286,7 @@ pub fn derive(bundle: &Bundle, mode: Mode, o: &Overrides) -> GhesDerived {
 /// primary); the first `/version` entry (the API answers from the primary). Every other
 /// versioned host is a replica. `config/nodes` alone never decides, since its example names
 /// other hosts than the version and replication bodies.
-fn nodes(facts: &GhesFacts, op: &super::OperatorFacts) -> Vec<NodeVersion> {
+fn nodes(facts: &GhesFacts, op: &GhesOperator) -> Vec<NodeVersion> {
     let versions: Vec<(&str, &str)> = facts
         .versions
         .iter()

@@ -1,12 +1,13 @@
 //! GitHub Enterprise Server: the Manage API (`/manage/v1/…`, port 8443 with TLS), GET only,
 //! every request at once. The API answers on the primary for all configured nodes.
 
-use super::fetch::{Endpoint, get_typed};
-use crate::facts::{
-    CollectFailure, GhesFacts, GhesMaintenance, GhesNodeVersion, GhesReplication,
-    GhesSystemRequirements, GhesTopology,
+use super::facts::{
+    GhesFacts, GhesMaintenance, GhesNodeVersion, GhesReplication, GhesSystemRequirements,
+    GhesTopology,
 };
-use crate::http::{Credentials, ReadOnlyClient};
+use crate::facts::CollectFailure;
+use crate::fetch::{Endpoint, get_typed};
+use crate::http::{Credentials, ReadOnlyClient, env_secret, env_text};
 
 const GHES_CREDENTIALS: &str = "RIPCORD_GHES_PASSWORD (the root site administrator password; HTTP user `api_key`, or RIPCORD_GHES_USERNAME)";
 const PRIVILEGE: &str = "Manage API access (root site administrator or a Management Console user)";
@@ -50,12 +51,24 @@ fn explain_404(mut f: CollectFailure) -> CollectFailure {
     f
 }
 
+/// The Manage API credentials: `RIPCORD_GHES_PASSWORD`, as the root site administrator
+/// (HTTP user `api_key`) or as `RIPCORD_GHES_USERNAME`.
+fn credentials() -> Credentials {
+    match (
+        env_text("RIPCORD_GHES_USERNAME"),
+        env_secret("RIPCORD_GHES_PASSWORD"),
+    ) {
+        (user, Some(password)) => Credentials::Basic {
+            username: user.unwrap_or_else(|| "api_key".into()),
+            password,
+        },
+        _ => Credentials::None,
+    }
+}
+
 /// Collects every Manage API fact; failures are returned beside what could be collected.
-pub async fn collect(
-    c: &ReadOnlyClient,
-    base: &str,
-    cred: &Credentials,
-) -> (GhesFacts, Vec<CollectFailure>) {
+pub(crate) async fn collect(c: &ReadOnlyClient, base: &str) -> (GhesFacts, Vec<CollectFailure>) {
+    let cred = &credentials();
     let (versions, topology, replication, maintenance, requirements) = tokio::join!(
         get_typed::<Vec<WireVersion>>(
             c,

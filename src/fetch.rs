@@ -10,17 +10,17 @@ use serde_json::Value;
 
 /// What a fact group needs, used to turn a 403 into the missing privilege.
 #[derive(Debug, Clone, Copy)]
-pub struct Endpoint<'a> {
-    pub group: &'a str,
-    pub path: &'a str,
+pub(crate) struct Endpoint<'a> {
+    pub(crate) group: &'a str,
+    pub(crate) path: &'a str,
     /// The privilege to name when the answer is 403.
-    pub privilege: &'a str,
+    pub(crate) privilege: &'a str,
     /// Which credentials to check when the answer is 401.
-    pub credentials_hint: &'a str,
+    pub(crate) credentials_hint: &'a str,
 }
 
 /// GETs `endpoint` and parses the body as JSON; a failure is ready for the bundle.
-pub async fn get_json(
+pub(crate) async fn get_json(
     client: &ReadOnlyClient,
     base: &str,
     credentials: &Credentials,
@@ -31,7 +31,7 @@ pub async fn get_json(
 
 /// GETs `endpoint` and deserializes the body straight into `T`, never building a generic JSON
 /// tree: a listing of tens of thousands of snapshots stays small in memory.
-pub async fn get_typed<T: serde::de::DeserializeOwned>(
+pub(crate) async fn get_typed<T: serde::de::DeserializeOwned>(
     client: &ReadOnlyClient,
     base: &str,
     credentials: &Credentials,
@@ -58,7 +58,7 @@ pub async fn get_typed<T: serde::de::DeserializeOwned>(
 }
 
 /// Parses a body as JSON, naming HTML pages and truncated documents plainly.
-pub fn parse_body(
+pub(crate) fn parse_body(
     endpoint: Endpoint<'_>,
     status: u16,
     body: &[u8],
@@ -90,7 +90,10 @@ pub fn parse_body(
 }
 
 /// Builds a failure for a body that parsed but did not have the documented shape.
-pub fn shape_failure(endpoint: Endpoint<'_>, what: impl std::fmt::Display) -> CollectFailure {
+pub(crate) fn shape_failure(
+    endpoint: Endpoint<'_>,
+    what: impl std::fmt::Display,
+) -> CollectFailure {
     failure(
         endpoint,
         Some(200),
@@ -100,7 +103,7 @@ pub fn shape_failure(endpoint: Endpoint<'_>, what: impl std::fmt::Display) -> Co
 }
 
 /// A failure for a request that got no HTTP answer.
-pub fn transport_failure(endpoint: Endpoint<'_>, error: &RequestError) -> CollectFailure {
+pub(crate) fn transport_failure(endpoint: Endpoint<'_>, error: &RequestError) -> CollectFailure {
     let hint = match error {
         RequestError::Timeout(_) => {
             Some("the service did not answer in time; raise --timeout or check load".to_string())
@@ -123,7 +126,7 @@ pub fn transport_failure(endpoint: Endpoint<'_>, error: &RequestError) -> Collec
 }
 
 /// A failure for a non-2xx answer, with Elasticsearch's error type and reason when present.
-pub fn status_failure(endpoint: Endpoint<'_>, response: &Response) -> CollectFailure {
+pub(crate) fn status_failure(endpoint: Endpoint<'_>, response: &Response) -> CollectFailure {
     let detail = error_detail(&response.body);
     let status = response.status;
     let text = String::from_utf8_lossy(&response.body);
@@ -159,7 +162,7 @@ fn granted_by(reason: &str) -> Option<String> {
 }
 
 /// `error.type: error.reason` of an Elasticsearch error body, if it is one.
-pub fn error_detail(body: &[u8]) -> Option<String> {
+pub(crate) fn error_detail(body: &[u8]) -> Option<String> {
     let value: Value = serde_json::from_slice(body).ok()?;
     let error = value.get("error")?;
     if let Some(text) = error.as_str() {

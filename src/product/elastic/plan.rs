@@ -4,16 +4,18 @@
 //! version, verify with `GET /api/status`. When the old Kibana cannot run against the upgraded
 //! cluster, Elasticsearch goes back first: a new cluster of the old version and a full restore.
 
-use super::{Plan, Request, Step, shell_quote};
+use super::Elastic;
+use super::derive::{Derived, SnapshotChoice};
 use crate::facts::Bundle;
-use crate::facts::derive::{Derived, Mode, SnapshotChoice};
-use crate::report::{Finding, Outcome};
-use crate::version;
+use crate::http::{Credentials, env_credentials};
+use crate::plan::{Plan, Request, Step, shell_quote};
+use crate::product::PlanContext;
+use crate::upgrade::Mode;
 use serde_json::json;
 
 /// How the printed curl commands authenticate: by naming env vars, never by value.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum CurlAuth {
+enum CurlAuth {
     #[default]
     None,
     ApiKey,
@@ -22,13 +24,26 @@ pub enum CurlAuth {
 
 /// What the plan needs to know about the connection, to print commands that work as given.
 #[derive(Debug, Clone, Default)]
-pub struct CurlOptions {
-    pub auth: CurlAuth,
-    pub ca_cert: Option<String>,
-    pub insecure: bool,
+struct CurlOptions {
+    auth: CurlAuth,
+    ca_cert: Option<String>,
+    insecure: bool,
 }
 
 impl CurlOptions {
+    /// The credentials named by the variables set where the plan is made, and the TLS flags.
+    fn new(context: &PlanContext) -> Self {
+        Self {
+            auth: match env_credentials("ES") {
+                Credentials::ApiKey(_) => CurlAuth::ApiKey,
+                Credentials::Basic { .. } => CurlAuth::Basic,
+                Credentials::None => CurlAuth::None,
+            },
+            ca_cert: context.ca_cert.clone(),
+            insecure: context.insecure,
+        }
+    }
+
     fn prefix(&self) -> String {
         let mut parts = vec!["curl -sS".to_string()];
         match self.auth {
@@ -50,8 +65,9 @@ impl CurlOptions {
     }
 }
 
-/// Builds the plan for `mode` from facts, derived values and findings.
-pub fn plan(bundle: &Bundle, derived: &Derived, findings: &[Finding], curl: &CurlOptions) -> Plan {
+/// Builds the plan for the derivation's mode.
+pub(crate) fn plan(bundle: &Bundle<Elastic>, derived: &Derived, context: &PlanContext) -> Plan {
+    let curl = &CurlOptions::new(context);
     let from = derived
         .upgrade
         .from
@@ -78,8 +94,7 @@ pub fn plan(bundle: &Bundle, derived: &Derived, findings: &[Finding], curl: &Cur
 
     plan.steps.push(stop_kibana(bundle, derived, &hosts));
 
-    let es_rollback = needs_es_rollback(derived, findings);
-    if es_rollback {
+    if derived.es_rollback.needed == Some(true) {
         es_rollback_steps(bundle, derived, &from, curl, &mut plan);
         // The full restore brings the kibana feature state back only when it is the same
         // snapshot; otherwise the newest pre-upgrade one is restored on top, on the new cluster.
@@ -147,21 +162,7 @@ pub fn plan(bundle: &Bundle, derived: &Derived, findings: &[Finding], curl: &Cur
     plan
 }
 
-/// Whether the ES path is part of the plan: in a rollback, as the rule found; in preflight,
-/// predicted: would the current Kibana be refused by a cluster upgraded to `to`?
-fn needs_es_rollback(derived: &Derived, findings: &[Finding]) -> bool {
-    match derived.mode {
-        Mode::Rollback => findings
-            .iter()
-            .any(|f| f.rule == "es-rollback-needed" && f.outcome == Outcome::Fail),
-        Mode::Preflight => match (&derived.upgrade.from, &derived.upgrade.to) {
-            (Some(from), Some(to)) => version::kibana_accepts_es(from, to).is_ok_and(|ok| !ok),
-            _ => false,
-        },
-    }
-}
-
-fn kibana_hosts(bundle: &Bundle) -> Vec<String> {
+fn kibana_hosts(bundle: &Bundle<Elastic>) -> Vec<String> {
     if bundle.target.kibana.is_empty() {
         return vec!["every Kibana host (none given with --kibana)".into()];
     }
@@ -180,7 +181,7 @@ fn kibana_hosts(bundle: &Bundle) -> Vec<String> {
         .collect()
 }
 
-fn stop_kibana(bundle: &Bundle, derived: &Derived, hosts: &[String]) -> Step {
+fn stop_kibana(bundle: &Bundle<Elastic>, derived: &Derived, hosts: &[String]) -> Step {
     let mut commands = vec!["sudo systemctl stop kibana   # on each host; containers: docker stop / scale the deployment to 0".to_string()];
     for u in &bundle.target.kibana {
         commands.push(format!(
@@ -206,13 +207,13 @@ fn stop_kibana(bundle: &Bundle, derived: &Derived, hosts: &[String]) -> Step {
 }
 
 fn restore_kibana_steps(
-    bundle: &Bundle,
+    bundle: &Bundle<Elastic>,
     derived: &Derived,
     es_url: &str,
     curl: &CurlOptions,
     plan: &mut Plan,
 ) {
-    if bundle.elastic.snapshots.is_none() {
+    if bundle.facts.snapshots.is_none() {
         // Not "there is none": we could not look. Give the exact request with placeholders.
         let body = json!({ "indices": "-*", "feature_states": ["kibana"] });
         plan.steps.push(Step {
@@ -282,7 +283,7 @@ fn restore_kibana_steps(
 }
 
 fn es_rollback_steps(
-    bundle: &Bundle,
+    bundle: &Bundle<Elastic>,
     derived: &Derived,
     from: &str,
     curl: &CurlOptions,
@@ -310,7 +311,7 @@ fn es_rollback_steps(
         request: None,
     });
     let repo = bundle
-        .elastic
+        .facts
         .repositories
         .iter()
         .flatten()

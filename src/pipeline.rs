@@ -1,0 +1,349 @@
+//! The one pipeline, for every product and every command (DESIGN §2):
+//!
+//! ```text
+//! facts (collect | bundle) → derive → evaluate → plan → report
+//! ```
+//!
+//! [`Registered`] turns a [`Product`] into an [`Entry`] of the registry, so the CLI, the rule
+//! loader and the commands reach every product through one object-safe interface while the
+//! pipeline itself stays generic and typed.
+
+use crate::cli::{CollectArgs, Command, CommonArgs, ConnectionArgs};
+use crate::error::Error;
+use crate::facts::{Bundle, bundle};
+use crate::http::{ClientOptions, ReadOnlyClient};
+use crate::product::{CommandKind, LiveSource, OperatorFacts as _, PlanContext, Product, Usage};
+use crate::report::{self, v1};
+use crate::ruleset::RuleSet;
+use crate::ruleset::schema::InputSchema;
+use crate::upgrade::Mode;
+use crate::{engine, output};
+use clap::{ArgMatches, FromArgMatches};
+use futures::future::LocalBoxFuture;
+use std::marker::PhantomData;
+
+/// A product as the registry holds it: what the CLI, the rule loader and the commands need.
+pub(crate) trait Entry: Sync {
+    fn name(&self) -> &'static str;
+    fn environment(&self) -> &'static str;
+    /// The product's subcommand for `kind`, with its own flags.
+    fn command(&self, kind: CommandKind) -> clap::Command;
+    /// The schema of its rule inputs and its fact groups, for checking rules at load time.
+    fn input_schema(&self) -> InputSchema;
+    /// The JSON Schema of its facts bundles.
+    fn bundle_schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema;
+    /// Runs `preflight` or `rollback` and returns the report.
+    fn evaluate<'a>(
+        &'a self,
+        mode: Mode,
+        matches: &'a ArgMatches,
+        common: &'a CommonArgs,
+        connection: &'a ConnectionArgs,
+        rules: &'a RuleSet,
+    ) -> LocalBoxFuture<'a, Result<v1::Report, Error>>;
+    /// Runs `collect` and returns the bundle's text.
+    fn collect<'a>(
+        &'a self,
+        matches: &'a ArgMatches,
+        connection: &'a ConnectionArgs,
+        now: jiff::Timestamp,
+    ) -> LocalBoxFuture<'a, Result<Collected, Error>>;
+}
+
+/// A collected bundle, ready to be written.
+#[derive(Debug)]
+pub struct Collected {
+    /// The bundle as pretty JSON.
+    pub text: String,
+    pub requests: usize,
+    pub failures: usize,
+}
+
+/// What `preflight`, `rollback` or `collect` produced, before it is printed.
+#[derive(Debug)]
+pub enum Done {
+    Report {
+        report: Box<v1::Report>,
+        format: output::Format,
+    },
+    Bundle {
+        collected: Collected,
+        output: std::path::PathBuf,
+    },
+}
+
+/// Runs a pipeline command as the binary does, from its command line (`argv[0]` is the program
+/// name), returning what it would print: the entry point of the tests and benches.
+pub async fn run_args<I, T>(argv: I) -> Result<Done, Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::Parser as _;
+    let cli =
+        crate::cli::Cli::try_parse_from(argv).map_err(|e| Error::usage(e.to_string(), None))?;
+    execute(&cli.command).await
+}
+
+/// Runs `preflight`, `rollback` or `collect`.
+pub(crate) async fn execute(command: &Command) -> Result<Done, Error> {
+    match command {
+        Command::Preflight { product } => {
+            report(Mode::Preflight, &product.product, &product.matches).await
+        }
+        Command::Rollback { product } => {
+            report(Mode::Rollback, &product.product, &product.matches).await
+        }
+        Command::Collect { product } => {
+            let args: CollectArgs = parse(&product.matches)?;
+            let now = args.now.unwrap_or_else(jiff::Timestamp::now);
+            let collected = product
+                .product
+                .collect(&product.matches, &args.connection, now)
+                .await?;
+            Ok(Done::Bundle {
+                collected,
+                output: args.output,
+            })
+        }
+        Command::Rules { .. } => Err(Error::usage("not a pipeline command", None)),
+    }
+}
+
+async fn report(
+    mode: Mode,
+    product: &&'static dyn Entry,
+    matches: &ArgMatches,
+) -> Result<Done, Error> {
+    let common: CommonArgs = parse(matches)?;
+    let connection: ConnectionArgs = parse(matches)?;
+    let rules = crate::app::load_rules(common.rules.as_deref())?;
+    let report = product
+        .evaluate(mode, matches, &common, &connection, &rules)
+        .await?;
+    Ok(Done::Report {
+        report: Box::new(report),
+        format: common.format,
+    })
+}
+
+fn parse<T: FromArgMatches>(matches: &ArgMatches) -> Result<T, Error> {
+    T::from_arg_matches(matches).map_err(|e| Error::usage(e.to_string(), None))
+}
+
+/// The registry's handle on product `P`.
+pub(crate) struct Registered<P>(PhantomData<fn() -> P>);
+
+impl<P> Registered<P> {
+    pub(crate) const NEW: Self = Self(PhantomData);
+}
+
+fn product_args<P: Product>(matches: &ArgMatches) -> Result<P::Args, Error> {
+    parse(matches)
+}
+
+impl<P: Product> Entry for Registered<P> {
+    fn name(&self) -> &'static str {
+        P::NAME
+    }
+
+    fn environment(&self) -> &'static str {
+        P::ENVIRONMENT
+    }
+
+    fn command(&self, kind: CommandKind) -> clap::Command {
+        let cmd = clap::Command::new(P::NAME).about(P::ABOUT);
+        P::command(<P::Args as clap::Args>::augment_args(cmd), kind)
+    }
+
+    fn input_schema(&self) -> InputSchema {
+        InputSchema::of::<P::Inputs<'static>>(P::GROUPS)
+    }
+
+    fn bundle_schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        generator.subschema_for::<Bundle<P>>()
+    }
+
+    fn evaluate<'a>(
+        &'a self,
+        mode: Mode,
+        matches: &'a ArgMatches,
+        common: &'a CommonArgs,
+        connection: &'a ConnectionArgs,
+        rules: &'a RuleSet,
+    ) -> LocalBoxFuture<'a, Result<v1::Report, Error>> {
+        Box::pin(async move {
+            let args = product_args::<P>(matches)?;
+            evaluate::<P>(mode, &args, common, connection, rules).await
+        })
+    }
+
+    fn collect<'a>(
+        &'a self,
+        matches: &'a ArgMatches,
+        connection: &'a ConnectionArgs,
+        now: jiff::Timestamp,
+    ) -> LocalBoxFuture<'a, Result<Collected, Error>> {
+        Box::pin(async move {
+            let args = product_args::<P>(matches)?;
+            check_versions::<P>(&P::operator(&args))?;
+            let source = P::live_source(&args).map_err(Error::from)?;
+            let operator = P::operator(&args);
+            let bundle = match source {
+                LiveSource::Live => collect_live::<P>(&args, connection, operator, now).await?,
+                LiveSource::Flags => {
+                    let mut bundle = Bundle::<P>::new(now);
+                    bundle.operator = operator;
+                    bundle
+                }
+            };
+            Ok(Collected {
+                text: bundle::to_text(&bundle),
+                requests: bundle.requests.len(),
+                failures: bundle.failures.len(),
+            })
+        })
+    }
+}
+
+/// `--from`/`--to` must be versions: a typo must not cost a full collection.
+fn check_versions<P: Product>(operator: &P::Operator) -> Result<(), Error> {
+    let declared = operator.declared();
+    for (flag, value) in [("--from", declared.from), ("--to", declared.to)] {
+        if let Some(v) = value
+            && crate::version::parse_lenient(v).is_err()
+        {
+            return Err(Error::usage(
+                format!("{flag} {v:?} is not a version"),
+                Some(&format!("e.g. {}", P::VERSION_EXAMPLE)),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn missing_to<P: Product>() -> Error {
+    Error::usage(
+        "preflight needs the target version: --to VERSION",
+        Some(&format!("e.g. --to {}", P::VERSION_EXAMPLE)),
+    )
+}
+
+/// The read-only client for the connection flags, warning loudly about `--insecure`.
+fn client(connection: &ConnectionArgs) -> Result<ReadOnlyClient, Error> {
+    if connection.insecure {
+        output::diagnostics::warn(
+            "--insecure: TLS certificates are NOT verified; anyone on the path can read the credentials. Prefer --ca-cert.",
+        );
+    }
+    Ok(ReadOnlyClient::new(ClientOptions {
+        timeout: std::time::Duration::from_secs(connection.timeout.max(1)),
+        ca_cert: connection.ca_cert.clone(),
+        insecure: connection.insecure,
+        verbose: connection.verbose,
+        ..ClientOptions::default()
+    })?)
+}
+
+/// Collects from the live target, with the spinner on stderr while it lasts.
+async fn collect_live<P: Product>(
+    args: &P::Args,
+    connection: &ConnectionArgs,
+    operator: P::Operator,
+    now: jiff::Timestamp,
+) -> Result<Bundle<P>, Error> {
+    let client = client(connection)?;
+    let _spinner = output::progress::collecting(connection.no_progress || connection.verbose);
+    Ok(P::collect(&client, args, operator, now).await)
+}
+
+/// The facts of an evaluating command: the bundle given with `--facts` (flags given now win
+/// over what it recorded), or a live collection (the flags recorded as operator facts, so
+/// evaluating the bundle later gives the same findings, sources included).
+async fn facts<P: Product>(
+    mode: Mode,
+    args: &P::Args,
+    common: &CommonArgs,
+    connection: &ConnectionArgs,
+) -> Result<(Bundle<P>, &'static str), Error> {
+    let flags = P::operator(args);
+    check_versions::<P>(&flags)?;
+    match &common.facts {
+        Some(path) => {
+            if P::has_target(args) {
+                return Err(Error::usage(
+                    format!("give either --facts or {}, not both", P::TARGET_FLAGS),
+                    None,
+                ));
+            }
+            let mut bundle = bundle::read::<P>(path)?;
+            bundle.operator.merge(flags);
+            Ok((bundle, "facts"))
+        }
+        None => {
+            let source = P::live_source(args).map_err(Error::from)?;
+            if mode == Mode::Preflight && flags.declared().to.is_none() {
+                return Err(missing_to::<P>());
+            }
+            let now = common.now.unwrap_or_else(jiff::Timestamp::now);
+            let bundle = match source {
+                LiveSource::Live => collect_live::<P>(args, connection, flags, now).await?,
+                LiveSource::Flags => {
+                    let mut bundle = Bundle::<P>::new(now);
+                    bundle.operator = flags;
+                    bundle
+                }
+            };
+            Ok((bundle, source.as_str()))
+        }
+    }
+}
+
+/// `preflight` or `rollback` of product `P`, from flags to report.
+pub(crate) async fn evaluate<P: Product>(
+    mode: Mode,
+    args: &P::Args,
+    common: &CommonArgs,
+    connection: &ConnectionArgs,
+    rules: &RuleSet,
+) -> Result<v1::Report, Error> {
+    let (bundle, source_kind) = facts::<P>(mode, args, common, connection).await?;
+    if mode == Mode::Preflight && bundle.operator.declared().to.is_none() {
+        return Err(missing_to::<P>());
+    }
+    let derived = P::derive(&bundle, mode);
+    let findings = engine::evaluate(
+        rules.for_product(P::NAME),
+        mode,
+        &P::inputs(&bundle, &derived),
+        &P::availability(&bundle, &derived),
+        &bundle.failures,
+    );
+    let context = PlanContext {
+        ca_cert: connection.ca_cert.as_ref().map(|p| p.display().to_string()),
+        insecure: connection.insecure,
+    };
+    let plan = P::plan(&bundle, &derived, &context);
+    Ok(report::assemble(report::Parts {
+        product: P::NAME,
+        mode,
+        upgrade: P::upgrade(&derived),
+        findings,
+        plan,
+        source: v1::Source {
+            kind: source_kind.into(),
+            collected_at: bundle.collected_at,
+            facts_file: common.facts.as_ref().map(|p| p.display().to_string()),
+            endpoints: P::endpoints(&bundle),
+        },
+        failures: &bundle.failures,
+        fail_on: common.fail_on,
+        generated_at: common.now.unwrap_or_else(jiff::Timestamp::now),
+    }))
+}
+
+impl From<Usage> for Error {
+    fn from(u: Usage) -> Self {
+        Error::Usage(u.message, u.help)
+    }
+}

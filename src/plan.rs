@@ -1,0 +1,46 @@
+//! Rollback plans: ordered, typed steps each product builds from its facts and derivation.
+//! Never executed; the report carries them and the renderers print them. Every name in a step
+//! (snapshot, repository, host, version) comes from the facts, so the on-call engineer can
+//! copy it as it is.
+
+/// A plan: what to do, in order, and what it costs.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Plan {
+    pub(crate) title: String,
+    pub(crate) steps: Vec<Step>,
+    /// What the rollback loses and what could not be checked.
+    pub(crate) warnings: Vec<String>,
+    /// Other ways back (GHES: promoting a replica still on the old version).
+    pub(crate) alternatives: Vec<Plan>,
+}
+
+/// One step.
+#[derive(Debug, Clone)]
+pub(crate) struct Step {
+    pub(crate) title: String,
+    /// Where to run it: host, node, cluster.
+    pub(crate) run_on: String,
+    /// Exact shell commands, ready to paste (secrets come from the environment).
+    pub(crate) commands: Vec<String>,
+    /// The exact API request, when the step is one.
+    pub(crate) request: Option<Request>,
+}
+
+/// An HTTP request a step makes (shown, never sent by ripcord).
+#[derive(Debug, Clone)]
+pub(crate) struct Request {
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) body: serde_json::Value,
+}
+
+/// Shell-quotes a string with single quotes.
+pub(crate) fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@%+,".contains(&b))
+    {
+        return s.to_string();
+    }
+    format!("'{}'", s.replace('\'', r"'\''"))
+}

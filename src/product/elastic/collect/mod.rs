@@ -1,0 +1,126 @@
+//! Live collection from Elasticsearch and every Kibana instance: every independent request in
+//! flight at once, one failure never aborting the run. The result is a facts bundle, the same
+//! thing `--facts` reads back.
+
+pub(crate) mod es;
+pub(crate) mod kibana;
+
+use super::facts::{ElasticFacts, ElasticOperator};
+use super::{Elastic, ElasticArgs};
+use crate::facts::{Bundle, CollectFailure};
+use crate::http::{Credentials, ReadOnlyClient, env_credentials, strip_userinfo};
+use crate::version;
+
+/// Collects Elasticsearch and Kibana facts into a bundle stamped with `now`. Credentials come
+/// from `RIPCORD_ES_*`, and `RIPCORD_KIBANA_*` (falling back to the Elasticsearch ones).
+pub(crate) async fn collect(
+    client: &ReadOnlyClient,
+    args: &ElasticArgs,
+    operator: ElasticOperator,
+    now: jiff::Timestamp,
+) -> Bundle<Elastic> {
+    let es_credentials = env_credentials("ES");
+    let kibana_credentials = match env_credentials("KIBANA") {
+        Credentials::None => es_credentials.clone(),
+        c => c,
+    };
+    let mut bundle = Bundle::<Elastic>::new(now);
+    bundle.operator = operator;
+    bundle.target.es = args.es.as_deref().map(strip_userinfo);
+    bundle.target.kibana = args.kibana.iter().map(|u| strip_userinfo(u)).collect();
+
+    let kibana = futures::future::join_all(
+        args.kibana
+            .iter()
+            .map(|url| kibana::status(client, url, &kibana_credentials)),
+    );
+    let es = async {
+        let base = args.es.as_deref()?;
+        Some(collect_es(client, base, &es_credentials).await)
+    };
+    let (kibana, es) = tokio::join!(kibana, es);
+    if let Some((facts, failures)) = es {
+        bundle.facts = facts;
+        bundle.failures.extend(failures);
+    }
+    for (instance, failure) in kibana {
+        bundle.facts.kibana.push(instance);
+        bundle.failures.extend(failure);
+    }
+    bundle.requests = client.request_log();
+    crate::facts::sort_logs(&mut bundle.failures, &mut bundle.requests);
+    bundle
+}
+
+async fn collect_es(
+    client: &ReadOnlyClient,
+    base: &str,
+    cred: &Credentials,
+) -> (ElasticFacts, Vec<CollectFailure>) {
+    let (
+        cluster,
+        nodes,
+        health,
+        repositories,
+        kibana_indices,
+        features,
+        system_features,
+        deprecations,
+    ) = tokio::join!(
+        es::cluster(client, base, cred),
+        es::nodes(client, base, cred),
+        es::health(client, base, cred),
+        es::repositories(client, base, cred),
+        es::kibana_indices(client, base, cred),
+        es::features(client, base, cred),
+        es::system_features(client, base, cred),
+        es::deprecations(client, base, cred),
+    );
+    let mut failures = Vec::new();
+    fn keep<T>(failures: &mut Vec<CollectFailure>, r: Result<T, CollectFailure>) -> Option<T> {
+        r.map_err(|f| failures.push(f)).ok()
+    }
+    let mut facts = ElasticFacts {
+        cluster: keep(&mut failures, cluster),
+        nodes: keep(&mut failures, nodes),
+        health: keep(&mut failures, health),
+        repositories: keep(&mut failures, repositories),
+        kibana_indices: keep(&mut failures, kibana_indices).map(|(indices, created_failure)| {
+            failures.extend(created_failure);
+            indices
+        }),
+        features: keep(&mut failures, features),
+        system_features: keep(&mut failures, system_features),
+        deprecations: keep(&mut failures, deprecations),
+        ..Default::default()
+    };
+    // Multi-repository get-snapshot exists from 7.14 on; the oldest node decides.
+    let oldest = facts
+        .nodes
+        .as_ref()
+        .and_then(|n| {
+            n.iter()
+                .filter_map(|n| version::parse_lenient(&n.version).ok())
+                .min()
+        })
+        .or_else(|| {
+            facts
+                .cluster
+                .as_ref()?
+                .version
+                .as_deref()
+                .and_then(|v| version::parse_lenient(v).ok())
+        });
+    let multi_repo = oldest.is_some_and(|v| (v.major, v.minor) >= (7, 14));
+    let (snapshots, snapshot_failures) = es::snapshots(
+        client,
+        base,
+        cred,
+        facts.repositories.as_deref(),
+        multi_repo,
+    )
+    .await;
+    facts.snapshots = snapshots;
+    failures.extend(snapshot_failures);
+    (facts, failures)
+}

@@ -1,0 +1,272 @@
+//! Elasticsearch + Kibana: flags, collection (Elasticsearch APIs and every Kibana's
+//! `/api/status`), facts, derive (from/to, the rollback snapshot, whether Elasticsearch must
+//! go back too, migration state), rule inputs, and the plan (Elastic's documented Kibana
+//! rollback, with the Elasticsearch path when needed).
+
+mod collect;
+pub(crate) mod derive;
+pub(crate) mod facts;
+mod plan;
+
+use crate::engine::Availability;
+use crate::facts::Bundle;
+use crate::http::ReadOnlyClient;
+use crate::product::{CommandKind, LiveSource, PlanContext, Product, Usage};
+use crate::upgrade::{Mode, UpgradeBasis};
+use derive::{Derived, Upgrade};
+use facts::{ElasticFacts, ElasticOperator, ElasticTarget, KibanaInstance};
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::json;
+
+/// The Elastic Stack product.
+pub(crate) struct Elastic;
+
+/// Where the Elastic Stack is, and what the operator states about the upgrade.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub(crate) struct ElasticArgs {
+    /// Elasticsearch URL (one cluster endpoint), e.g. https://es:9200.
+    #[arg(long, value_name = "URL")]
+    pub(crate) es: Option<String>,
+    /// A Kibana instance URL; repeat for every instance.
+    #[arg(long, value_name = "URL")]
+    pub(crate) kibana: Vec<String>,
+    /// The version the upgrade goes to.
+    #[arg(long, value_name = "VERSION")]
+    pub(crate) to: Option<String>,
+    /// The version the upgrade goes from.
+    #[arg(long, value_name = "VERSION")]
+    pub(crate) from: Option<String>,
+    /// When the upgrade started (RFC 3339); default: creation of the first index of `to`.
+    #[arg(long, value_name = "RFC3339")]
+    pub(crate) upgrade_started_at: Option<jiff::Timestamp>,
+}
+
+/// The CEL variables of the Elastic rules: `es`, `kibana`, `upgrade`, `derived`, `mode`.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct Inputs<'a> {
+    /// Collected Elasticsearch facts.
+    es: EsInputs<'a>,
+    /// Every `--kibana` instance's status.
+    kibana: KibanaInputs<'a>,
+    /// The upgrade under judgement.
+    upgrade: &'a Upgrade,
+    /// Everything derive computed.
+    derived: &'a Derived,
+    /// `preflight` or `rollback`.
+    mode: Mode,
+}
+
+/// The Elasticsearch facts (the bundle's facts without the Kibana instances).
+#[derive(Serialize, JsonSchema)]
+struct EsInputs<'a> {
+    cluster: &'a Option<facts::ClusterInfo>,
+    nodes: &'a Option<Vec<facts::EsNode>>,
+    health: &'a Option<facts::ClusterHealth>,
+    repositories: &'a Option<Vec<facts::Repository>>,
+    snapshots: &'a Option<Vec<facts::Snapshot>>,
+    kibana_indices: &'a Option<Vec<facts::KibanaIndex>>,
+    features: &'a Option<Vec<String>>,
+    system_features: &'a Option<facts::SystemFeatures>,
+    deprecations: &'a Option<Vec<facts::Deprecation>>,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct KibanaInputs<'a> {
+    instances: &'a Vec<KibanaInstance>,
+}
+
+impl Product for Elastic {
+    const NAME: &'static str = "elastic";
+    const ABOUT: &'static str = "Elasticsearch + Kibana.";
+    const ENVIRONMENT: &'static str = "\
+  RIPCORD_ES_API_KEY                              Elasticsearch API key (the base64 id:key form)
+  RIPCORD_ES_USERNAME, RIPCORD_ES_PASSWORD        Elasticsearch basic auth
+  RIPCORD_KIBANA_API_KEY                          Kibana API key (default: the ES credentials)
+  RIPCORD_KIBANA_USERNAME, RIPCORD_KIBANA_PASSWORD Kibana basic auth (default: the ES credentials)";
+    const TARGET_FLAGS: &'static str = "--es/--kibana";
+    const VERSION_EXAMPLE: &'static str = "8.15.3";
+    const GROUPS: &'static [&'static str] = &[
+        "es.cluster",
+        "es.nodes",
+        "es.health",
+        "es.repositories",
+        "es.snapshots",
+        "es.kibana_indices",
+        "es.features",
+        "es.system_features",
+        "es.deprecations",
+        "kibana.status",
+        "upgrade.from",
+        "upgrade.to",
+        "upgrade.started_at",
+        "upgrade.kibana_version",
+        "upgrade.snapshot_cutoff",
+        "upgrade.es_rollback",
+    ];
+
+    type Args = ElasticArgs;
+    type Target = ElasticTarget;
+    type Operator = ElasticOperator;
+    type Facts = ElasticFacts;
+    type Derived = Derived;
+    type Inputs<'a> = Inputs<'a>;
+
+    fn command(cmd: clap::Command, kind: CommandKind) -> clap::Command {
+        let (from, to) = match kind {
+            CommandKind::Preflight => (
+                "The version the upgrade goes from (default: the running Kibana, else the oldest ES node)",
+                "The version the upgrade goes to (required, here or in the bundle)",
+            ),
+            CommandKind::Rollback => (
+                "Where to go back to (default: inferred from the saved-object version aliases)",
+                "The failed target (default: the newest version alias, else the running Kibana)",
+            ),
+            CommandKind::Collect => (
+                "The version the upgrade goes from (recorded in the bundle)",
+                "The version the upgrade goes to (recorded in the bundle)",
+            ),
+        };
+        cmd.mut_arg("from", |a| a.help(from))
+            .mut_arg("to", |a| a.help(to))
+    }
+
+    fn operator(args: &ElasticArgs) -> ElasticOperator {
+        ElasticOperator {
+            from: args.from.clone(),
+            to: args.to.clone(),
+            upgrade_started_at: args.upgrade_started_at,
+        }
+    }
+
+    fn has_target(args: &ElasticArgs) -> bool {
+        args.es.is_some() || !args.kibana.is_empty()
+    }
+
+    fn live_source(args: &ElasticArgs) -> Result<LiveSource, Usage> {
+        if !Self::has_target(args) {
+            return Err(Usage::new(
+                "nothing to check: give --es URL and --kibana URL (or --facts FILE)",
+                Some("e.g. --es https://es:9200 --kibana https://kb-1:5601"),
+            ));
+        }
+        for url in args.es.iter().chain(args.kibana.iter()) {
+            crate::product::check_url(url, "https://es:9200")?;
+        }
+        Ok(LiveSource::Live)
+    }
+
+    async fn collect(
+        client: &ReadOnlyClient,
+        args: &ElasticArgs,
+        operator: ElasticOperator,
+        now: jiff::Timestamp,
+    ) -> Bundle<Self> {
+        collect::collect(client, args, operator, now).await
+    }
+
+    fn derive(bundle: &Bundle<Self>, mode: Mode) -> Derived {
+        derive::derive(bundle, mode)
+    }
+
+    fn upgrade(derived: &Derived) -> &UpgradeBasis {
+        &derived.upgrade.basis
+    }
+
+    fn inputs<'a>(bundle: &'a Bundle<Self>, derived: &'a Derived) -> Inputs<'a> {
+        let f = &bundle.facts;
+        Inputs {
+            es: EsInputs {
+                cluster: &f.cluster,
+                nodes: &f.nodes,
+                health: &f.health,
+                repositories: &f.repositories,
+                snapshots: &f.snapshots,
+                kibana_indices: &f.kibana_indices,
+                features: &f.features,
+                system_features: &f.system_features,
+                deprecations: &f.deprecations,
+            },
+            kibana: KibanaInputs {
+                instances: &f.kibana,
+            },
+            upgrade: &derived.upgrade,
+            derived,
+            mode: derived.mode,
+        }
+    }
+
+    fn availability(bundle: &Bundle<Self>, derived: &Derived) -> Availability {
+        let e = &bundle.facts;
+        let kibana_known = !bundle.target.kibana.is_empty()
+            && e.kibana.len() == bundle.target.kibana.len()
+            && e.kibana.iter().all(|k| k.state != "unreachable");
+        let u = &derived.upgrade;
+        let groups = std::collections::BTreeMap::from([
+            ("es.cluster", e.cluster.is_some()),
+            ("es.nodes", e.nodes.as_ref().is_some_and(|n| !n.is_empty())),
+            ("es.health", e.health.is_some()),
+            ("es.repositories", e.repositories.is_some()),
+            ("es.snapshots", e.snapshots.is_some()),
+            ("es.kibana_indices", e.kibana_indices.is_some()),
+            ("es.features", e.features.is_some()),
+            ("es.system_features", e.system_features.is_some()),
+            ("es.deprecations", e.deprecations.is_some()),
+            ("kibana.status", kibana_known),
+            ("upgrade.from", u.from.is_some()),
+            ("upgrade.to", u.to.is_some()),
+            ("upgrade.started_at", u.started_at.is_some()),
+            ("upgrade.kibana_version", u.kibana_version.is_some()),
+            // What tells a pre-upgrade snapshot from a later one: preflight's "now", the
+            // upgrade start, or at least the target version (its indices mark post-migration
+            // snapshots).
+            (
+                "upgrade.snapshot_cutoff",
+                derived.mode == Mode::Preflight || u.started_at.is_some() || u.to.is_some(),
+            ),
+            // Missing only when its inputs are there but cannot be judged (an unparsable
+            // version); a missing input is reported as that input.
+            (
+                "upgrade.es_rollback",
+                derived.es_rollback.undecided.is_none(),
+            ),
+        ]);
+        let mut why_missing = std::collections::BTreeMap::from([
+            ("upgrade.from", u.from_source.clone()),
+            ("upgrade.to", u.to_source.clone()),
+            ("upgrade.started_at", u.started_at_source.clone()),
+            (
+                "upgrade.kibana_version",
+                match derived.mode {
+                    Mode::Preflight => u.to_source.clone(),
+                    Mode::Rollback => u.from_source.clone(),
+                },
+            ),
+            (
+                "upgrade.snapshot_cutoff",
+                "neither the upgrade start nor the target version is known: pass --upgrade-started-at (or --to)".to_string(),
+            ),
+        ]);
+        if let Some(why) = &derived.es_rollback.undecided {
+            why_missing.insert("upgrade.es_rollback", why.clone());
+        }
+        if bundle.target.kibana.is_empty() {
+            why_missing.insert("kibana.status", "no --kibana instance given".to_string());
+        }
+        Availability {
+            groups,
+            why_missing,
+        }
+    }
+
+    fn plan(bundle: &Bundle<Self>, derived: &Derived, context: &PlanContext) -> crate::plan::Plan {
+        plan::plan(bundle, derived, context)
+    }
+
+    fn endpoints(bundle: &Bundle<Self>) -> serde_json::Map<String, serde_json::Value> {
+        serde_json::Map::from_iter([
+            ("elasticsearch".to_string(), json!(bundle.target.es)),
+            ("kibana".to_string(), json!(bundle.target.kibana)),
+        ])
+    }
+}

@@ -1,0 +1,272 @@
+//! GitHub Enterprise Server: flags (the Manage API URL and what the operator states), the
+//! Manage API collector, facts, derive (versions, primary and replicas, patch vs feature
+//! release, release data), rule inputs, and the plans GitHub documents.
+
+mod collect;
+pub(crate) mod derive;
+pub(crate) mod facts;
+mod plan;
+
+use crate::engine::Availability;
+use crate::facts::Bundle;
+use crate::http::ReadOnlyClient;
+use crate::product::{CommandKind, LiveSource, PlanContext, Product, Usage};
+use crate::upgrade::{Mode, UpgradeBasis};
+use derive::{GhesDerived, GhesUpgrade};
+use facts::{GhesFacts, GhesOperator, GhesTarget, ReplicaVersion};
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// The GitHub Enterprise Server product.
+pub(crate) struct Ghes;
+
+/// Where a GHES instance is, and what the operator states about it.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub(crate) struct GhesArgs {
+    /// Manage API base URL of the primary, e.g. https://ghe.example.com:8443.
+    #[arg(long, value_name = "URL")]
+    ghes: Option<String>,
+    /// Where the upgrade goes from (rollback default: a replica still on the old version).
+    #[arg(long, value_name = "VERSION")]
+    from: Option<String>,
+    /// Where the upgrade goes to (rollback default: the primary's version).
+    #[arg(long, value_name = "VERSION")]
+    to: Option<String>,
+    /// The platform (overrides the Manage API's `platform`).
+    #[arg(long, value_enum)]
+    platform: Option<Platform>,
+    /// A replica and its version, HOSTNAME=VERSION; repeat for each replica.
+    #[arg(long, value_name = "HOSTNAME=VERSION", value_parser = parse_replica)]
+    replica: Vec<ReplicaVersion>,
+    /// The VM snapshot taken before the upgrade (its id in the hypervisor or cloud).
+    #[arg(long, value_name = "ID")]
+    vm_snapshot: Option<String>,
+    /// When that VM snapshot was taken (RFC 3339).
+    #[arg(long, value_name = "RFC3339")]
+    vm_snapshot_taken_at: Option<jiff::Timestamp>,
+    /// When the upgrade started (RFC 3339).
+    #[arg(long, value_name = "RFC3339")]
+    upgrade_started_at: Option<jiff::Timestamp>,
+}
+
+/// GHES platforms, as `GET /manage/v1/version` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Platform {
+    Ami,
+    Azure,
+    Esx,
+    Gce,
+    Hyperv,
+    Kvm,
+}
+
+impl Platform {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Ami => "ami",
+            Self::Azure => "azure",
+            Self::Esx => "esx",
+            Self::Gce => "gce",
+            Self::Hyperv => "hyperv",
+            Self::Kvm => "kvm",
+        }
+    }
+}
+
+fn parse_replica(s: &str) -> Result<ReplicaVersion, String> {
+    let (hostname, version) = s
+        .split_once('=')
+        .ok_or("expected HOSTNAME=VERSION, e.g. ghe-replica-1=3.14.6")?;
+    if hostname.is_empty() {
+        return Err("empty hostname".into());
+    }
+    crate::version::parse_lenient(version).map_err(|e| e.to_string())?;
+    Ok(ReplicaVersion {
+        hostname: hostname.to_string(),
+        version: version.to_string(),
+    })
+}
+
+/// The CEL variables of the GHES rules: `ghes`, `upgrade`, `derived`, `mode`.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct Inputs<'a> {
+    /// What the Manage API answered (every member null when it was not asked).
+    ghes: &'a GhesFacts,
+    /// The upgrade under judgement.
+    upgrade: &'a GhesUpgrade,
+    /// Everything derive computed.
+    derived: &'a GhesDerived,
+    /// `preflight` or `rollback`.
+    mode: Mode,
+}
+
+/// The facts rules see when the Manage API was not asked.
+static NOT_ASKED: GhesFacts = GhesFacts {
+    versions: None,
+    topology: None,
+    replication: None,
+    maintenance: None,
+    system_requirements: None,
+};
+
+/// The groups the Manage API fills.
+const API_GROUPS: [&str; 5] = [
+    "ghes.versions",
+    "ghes.topology",
+    "ghes.replication",
+    "ghes.maintenance",
+    "ghes.system_requirements",
+];
+
+impl Product for Ghes {
+    const NAME: &'static str = "ghes";
+    const ABOUT: &'static str =
+        "GitHub Enterprise Server (Manage API, or facts from flags when the primary is down).";
+    const ENVIRONMENT: &'static str = "\
+  RIPCORD_GHES_PASSWORD                           GHES root site administrator password (user api_key)
+  RIPCORD_GHES_USERNAME                           GHES Management Console user (instead of api_key)";
+    const TARGET_FLAGS: &'static str = "--ghes";
+    const VERSION_EXAMPLE: &'static str = "3.15.2";
+    const GROUPS: &'static [&'static str] = &[
+        "ghes.versions",
+        "ghes.topology",
+        "ghes.replication",
+        "ghes.maintenance",
+        "ghes.system_requirements",
+        "upgrade.from",
+        "upgrade.to",
+        "upgrade.started_at",
+    ];
+
+    type Args = GhesArgs;
+    type Target = GhesTarget;
+    type Operator = GhesOperator;
+    type Facts = Option<GhesFacts>;
+    type Derived = GhesDerived;
+    type Inputs<'a> = Inputs<'a>;
+
+    fn command(cmd: clap::Command, kind: CommandKind) -> clap::Command {
+        match kind {
+            CommandKind::Collect => cmd.about("GitHub Enterprise Server."),
+            CommandKind::Preflight => {
+                cmd.about("GitHub Enterprise Server (Manage API, or facts from flags).")
+            }
+            CommandKind::Rollback => cmd,
+        }
+    }
+
+    fn operator(args: &GhesArgs) -> GhesOperator {
+        GhesOperator {
+            from: args.from.clone(),
+            to: args.to.clone(),
+            upgrade_started_at: args.upgrade_started_at,
+            platform: args.platform.map(|p| p.as_str().to_string()),
+            replicas: args.replica.clone(),
+            vm_snapshot: args.vm_snapshot.clone(),
+            vm_snapshot_taken_at: args.vm_snapshot_taken_at,
+        }
+    }
+
+    fn has_target(args: &GhesArgs) -> bool {
+        args.ghes.is_some()
+    }
+
+    /// Without a URL the facts are the flags alone (the primary is down, or GHES is older
+    /// than 3.9).
+    fn live_source(args: &GhesArgs) -> Result<LiveSource, Usage> {
+        match &args.ghes {
+            Some(url) => {
+                crate::product::check_url(url, "https://ghe.example.com:8443")?;
+                Ok(LiveSource::Live)
+            }
+            None => Ok(LiveSource::Flags),
+        }
+    }
+
+    async fn collect(
+        client: &ReadOnlyClient,
+        args: &GhesArgs,
+        operator: GhesOperator,
+        now: jiff::Timestamp,
+    ) -> Bundle<Self> {
+        let mut bundle = Bundle::<Self>::new(now);
+        bundle.operator = operator;
+        let Some(url) = &args.ghes else {
+            return bundle;
+        };
+        let (facts, failures) = collect::collect(client, url).await;
+        bundle.target.ghes = Some(crate::http::strip_userinfo(url));
+        bundle.facts = Some(facts);
+        bundle.failures = failures;
+        bundle.requests = client.request_log();
+        crate::facts::sort_logs(&mut bundle.failures, &mut bundle.requests);
+        bundle
+    }
+
+    fn derive(bundle: &Bundle<Self>, mode: Mode) -> GhesDerived {
+        derive::derive(bundle, mode)
+    }
+
+    fn upgrade(derived: &GhesDerived) -> &UpgradeBasis {
+        &derived.upgrade.basis
+    }
+
+    fn inputs<'a>(bundle: &'a Bundle<Self>, derived: &'a GhesDerived) -> Inputs<'a> {
+        Inputs {
+            ghes: bundle.facts.as_ref().unwrap_or(&NOT_ASKED),
+            upgrade: &derived.upgrade,
+            derived,
+            mode: derived.mode,
+        }
+    }
+
+    fn availability(bundle: &Bundle<Self>, derived: &GhesDerived) -> Availability {
+        let facts = bundle.facts.as_ref().unwrap_or(&NOT_ASKED);
+        let u = &derived.upgrade;
+        let groups = BTreeMap::from([
+            ("ghes.versions", facts.versions.is_some()),
+            ("ghes.topology", facts.topology.is_some()),
+            ("ghes.replication", facts.replication.is_some()),
+            ("ghes.maintenance", facts.maintenance.is_some()),
+            (
+                "ghes.system_requirements",
+                facts.system_requirements.is_some(),
+            ),
+            ("upgrade.from", u.from.is_some()),
+            ("upgrade.to", u.to.is_some()),
+            ("upgrade.started_at", u.started_at.is_some()),
+        ]);
+        let mut why_missing = BTreeMap::from([
+            ("upgrade.from", u.from_source.clone()),
+            ("upgrade.to", u.to_source.clone()),
+            ("upgrade.started_at", u.started_at_source.clone()),
+        ]);
+        if bundle.target.ghes.is_none() {
+            for g in API_GROUPS {
+                why_missing.insert(g, "no --ghes URL given (facts from flags only)".to_string());
+            }
+        }
+        Availability {
+            groups,
+            why_missing,
+        }
+    }
+
+    fn plan(_: &Bundle<Self>, derived: &GhesDerived, _: &PlanContext) -> crate::plan::Plan {
+        plan::plan(derived)
+    }
+
+    /// v1 compatibility: reports of every product have carried `elasticsearch` and `kibana`.
+    fn endpoints(bundle: &Bundle<Self>) -> serde_json::Map<String, serde_json::Value> {
+        let mut map = serde_json::Map::from_iter([
+            ("elasticsearch".to_string(), serde_json::Value::Null),
+            ("kibana".to_string(), json!([])),
+        ]);
+        if let Some(url) = &bundle.target.ghes {
+            map.insert("ghes".to_string(), json!(url));
+        }
+        map
+    }
+}

@@ -1,0 +1,166 @@
+//! Products: everything that differs between Elasticsearch + Kibana and GitHub Enterprise
+//! Server lives in one folder per product behind the [`Product`] trait, and [`REGISTRY`] lists
+//! them. Everything outside this folder is product-neutral: the CLI builds one subcommand per
+//! registered product, the pipeline runs any product the same way, the rule loader checks each
+//! rule against its product's input schema.
+//!
+//! Adding a product means: a new folder here implementing [`Product`], one line in
+//! [`REGISTRY`], and its rules in `rules/<product>/`.
+
+pub(crate) mod elastic;
+pub(crate) mod ghes;
+
+use crate::engine::Availability;
+use crate::facts::Bundle;
+use crate::http::ReadOnlyClient;
+use crate::plan::Plan;
+use crate::upgrade::{Declared, Mode, UpgradeBasis};
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::fmt::Debug;
+
+/// Which command a product's subcommand is built for (its flags and help differ).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CommandKind {
+    Preflight,
+    Rollback,
+    Collect,
+}
+
+/// A usage error a product raises about its own flags (exit 2).
+#[derive(Debug)]
+pub(crate) struct Usage {
+    pub(crate) message: String,
+    pub(crate) help: Option<String>,
+}
+
+impl Usage {
+    pub(crate) fn new(message: impl Into<String>, help: Option<&str>) -> Self {
+        Self {
+            message: message.into(),
+            help: help.map(str::to_string),
+        }
+    }
+}
+
+/// Where a product's facts come from when no bundle is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LiveSource {
+    /// Its APIs answer at the URLs given.
+    Live,
+    /// No URL: the operator's flags are the only facts (say, the GHES primary is down).
+    Flags,
+}
+
+impl LiveSource {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Live => "live",
+            Self::Flags => "flags",
+        }
+    }
+}
+
+/// What the connection flags say, for plans whose commands must work as printed.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PlanContext {
+    /// `--ca-cert`, as given.
+    pub(crate) ca_cert: Option<String>,
+    pub(crate) insecure: bool,
+}
+
+/// A product's facts, as they sit under its key in a bundle.
+pub(crate) trait FactsSection:
+    Serialize + DeserializeOwned + JsonSchema + Default + Clone + PartialEq + Debug
+{
+    /// Nothing collected: the key is left out of the bundle.
+    fn is_absent(&self) -> bool;
+}
+
+/// Facts only the operator knows (flags), recorded in a bundle.
+pub(crate) trait OperatorFacts:
+    Serialize + DeserializeOwned + JsonSchema + Default + Clone + PartialEq + Debug
+{
+    /// The declared `from` and `to`, which every product has.
+    fn declared(&self) -> Declared<'_>;
+    /// Applies flags given at evaluation over what the bundle recorded: a flag wins.
+    fn merge(&mut self, flags: Self);
+}
+
+/// Everything one product contributes to the pipeline, from flags to plan.
+pub(crate) trait Product: Sized + Sync + 'static {
+    /// The subcommand, the bundle's `product` and facts key, and the rules folder.
+    const NAME: &'static str;
+    /// One line for `--help`.
+    const ABOUT: &'static str;
+    /// The credential variables it reads, as lines of `--help`'s Environment section.
+    const ENVIRONMENT: &'static str;
+    /// The flags that name a live target, for usage errors.
+    const TARGET_FLAGS: &'static str;
+    /// A version of this product, for usage errors (`e.g. --to 8.15.3`).
+    const VERSION_EXAMPLE: &'static str;
+
+    /// Target and operator flags (everything but the common and connection flags).
+    type Args: clap::Args + clap::FromArgMatches + Clone + Debug;
+    /// The endpoints a bundle records.
+    type Target: Serialize + DeserializeOwned + JsonSchema + Default + Clone + PartialEq + Debug;
+    type Operator: OperatorFacts;
+    type Facts: FactsSection;
+    /// What derive computes once for rules and plan.
+    type Derived;
+    /// The CEL variables rules read; its JSON Schema is what rule paths are checked against.
+    type Inputs<'a>: Serialize + JsonSchema;
+
+    /// Adjusts help texts per command (the same flag can mean different things).
+    fn command(cmd: clap::Command, _kind: CommandKind) -> clap::Command {
+        cmd
+    }
+    /// The operator facts the flags state.
+    fn operator(args: &Self::Args) -> Self::Operator;
+    /// Whether a live target was named (it conflicts with `--facts`).
+    fn has_target(args: &Self::Args) -> bool;
+    /// Checks the target flags before any request is made.
+    fn live_source(args: &Self::Args) -> Result<LiveSource, Usage>;
+    /// Collects every fact at once, GET only; failures become part of the bundle.
+    async fn collect(
+        client: &ReadOnlyClient,
+        args: &Self::Args,
+        operator: Self::Operator,
+        now: jiff::Timestamp,
+    ) -> Bundle<Self>;
+    /// Derives every judgement once, for rules and plan alike.
+    fn derive(bundle: &Bundle<Self>, mode: Mode) -> Self::Derived;
+    fn upgrade(derived: &Self::Derived) -> &UpgradeBasis;
+    /// The rule inputs of a bundle and its derivation.
+    fn inputs<'a>(bundle: &'a Bundle<Self>, derived: &'a Self::Derived) -> Self::Inputs<'a>;
+    /// The fact groups rules may `require`.
+    const GROUPS: &'static [&'static str];
+    /// Which groups are available, and why a missing one is missing.
+    fn availability(bundle: &Bundle<Self>, derived: &Self::Derived) -> Availability;
+    fn plan(bundle: &Bundle<Self>, derived: &Self::Derived, context: &PlanContext) -> Plan;
+    /// The report's `source` endpoints of a bundle, in order.
+    fn endpoints(bundle: &Bundle<Self>) -> serde_json::Map<String, serde_json::Value>;
+}
+
+/// Every product, in the order the CLI lists them.
+pub(crate) static REGISTRY: &[&dyn crate::pipeline::Entry] = &[
+    &crate::pipeline::Registered::<elastic::Elastic>::NEW,
+    &crate::pipeline::Registered::<ghes::Ghes>::NEW,
+];
+
+/// The registered product called `name`.
+pub(crate) fn find(name: &str) -> Option<&'static dyn crate::pipeline::Entry> {
+    REGISTRY.iter().copied().find(|p| p.name() == name)
+}
+
+/// An http(s) URL, or a usage error showing `example`.
+pub(crate) fn check_url(url: &str, example: &str) -> Result<(), Usage> {
+    match url::Url::parse(url) {
+        Ok(u) if u.scheme() == "http" || u.scheme() == "https" => Ok(()),
+        _ => Err(Usage::new(
+            format!("not an http(s) URL: {url:?}"),
+            Some(&format!("e.g. {example}")),
+        )),
+    }
+}

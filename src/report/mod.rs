@@ -1,0 +1,160 @@
+//! The report: findings, their summary, the verdict and the exit code (DESIGN §4), assembled
+//! from the pipeline's internal results into the versioned contract types of [`v1`].
+
+pub mod v1;
+
+use crate::engine::{Finding, Outcome};
+use crate::facts::CollectFailure;
+use crate::plan::{Plan, Request, Step};
+use crate::ruleset::Severity;
+use crate::upgrade::{Mode, UpgradeBasis};
+
+/// Which severities make a failure count against readiness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub(crate) enum FailOn {
+    #[default]
+    Blocker,
+    Warning,
+}
+
+/// Everything one report is made of.
+pub(crate) struct Parts<'a> {
+    pub(crate) product: &'static str,
+    pub(crate) mode: Mode,
+    pub(crate) upgrade: &'a UpgradeBasis,
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) plan: Plan,
+    pub(crate) source: v1::Source,
+    pub(crate) failures: &'a [CollectFailure],
+    pub(crate) fail_on: FailOn,
+    pub(crate) generated_at: jiff::Timestamp,
+}
+
+/// Builds the `ripcord.report/v1` document.
+pub(crate) fn assemble(parts: Parts<'_>) -> v1::Report {
+    let verdict = verdict(&parts.findings, parts.fail_on);
+    v1::Report {
+        schema: v1::REPORT_SCHEMA.to_string(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        generated_at: parts.generated_at,
+        product: parts.product.to_string(),
+        mode: parts.mode.as_str().to_string(),
+        upgrade: upgrade(parts.upgrade),
+        verdict,
+        exit_code: exit_code(verdict),
+        summary: summarize(&parts.findings),
+        findings: parts.findings.into_iter().map(finding).collect(),
+        plan: plan(parts.plan),
+        source: parts.source,
+        collection_failures: parts.failures.iter().map(failure).collect(),
+    }
+}
+
+/// The process exit code of a verdict (DESIGN §4).
+fn exit_code(verdict: v1::Verdict) -> u8 {
+    match verdict {
+        v1::Verdict::Ready => 0,
+        v1::Verdict::NotReady => 1,
+        v1::Verdict::Incomplete => 3,
+    }
+}
+
+fn summarize(findings: &[Finding]) -> v1::Summary {
+    let mut s = v1::Summary::default();
+    for f in findings {
+        match f.outcome {
+            Outcome::Pass => s.pass += 1,
+            Outcome::Fail => s.fail += 1,
+            Outcome::Skip => s.skip += 1,
+            Outcome::Unknown => s.unknown += 1,
+            Outcome::Error => s.error += 1,
+        }
+    }
+    s
+}
+
+/// Not ready when a counted failure exists; incomplete when nothing failed but a blocker could
+/// not be verified; else ready.
+fn verdict(findings: &[Finding], fail_on: FailOn) -> v1::Verdict {
+    let counts = |f: &Finding| match fail_on {
+        FailOn::Blocker => f.severity == Severity::Blocker,
+        FailOn::Warning => matches!(f.severity, Severity::Blocker | Severity::Warning),
+    };
+    if findings
+        .iter()
+        .any(|f| f.outcome == Outcome::Fail && counts(f))
+    {
+        v1::Verdict::NotReady
+    } else if findings.iter().any(|f| {
+        f.severity == Severity::Blocker && matches!(f.outcome, Outcome::Unknown | Outcome::Error)
+    }) {
+        v1::Verdict::Incomplete
+    } else {
+        v1::Verdict::Ready
+    }
+}
+
+fn upgrade(u: &UpgradeBasis) -> v1::Upgrade {
+    v1::Upgrade {
+        from: u.from.clone(),
+        to: u.to.clone(),
+        from_source: u.from_source.clone(),
+        to_source: u.to_source.clone(),
+        kind: u.kind.clone(),
+        started_at: u.started_at,
+        started_at_source: u.started_at_source.clone(),
+    }
+}
+
+fn finding(f: Finding) -> v1::Finding {
+    v1::Finding {
+        rule: f.rule,
+        title: f.title,
+        severity: match f.severity {
+            Severity::Blocker => v1::Severity::Blocker,
+            Severity::Warning => v1::Severity::Warning,
+            Severity::Info => v1::Severity::Info,
+        },
+        outcome: match f.outcome {
+            Outcome::Pass => v1::Outcome::Pass,
+            Outcome::Fail => v1::Outcome::Fail,
+            Outcome::Skip => v1::Outcome::Skip,
+            Outcome::Unknown => v1::Outcome::Unknown,
+            Outcome::Error => v1::Outcome::Error,
+        },
+        message: f.message,
+        evidence: f.evidence,
+        remediation: f.remediation,
+        docs: f.docs,
+    }
+}
+
+fn plan(p: Plan) -> v1::Plan {
+    v1::Plan {
+        title: p.title,
+        steps: p.steps.into_iter().map(step).collect(),
+        warnings: p.warnings,
+        alternatives: p.alternatives.into_iter().map(plan).collect(),
+    }
+}
+
+fn step(s: Step) -> v1::Step {
+    v1::Step {
+        title: s.title,
+        run_on: s.run_on,
+        commands: s.commands,
+        request: s
+            .request
+            .map(|Request { method, path, body }| v1::Request { method, path, body }),
+    }
+}
+
+fn failure(f: &CollectFailure) -> v1::CollectionFailure {
+    v1::CollectionFailure {
+        group: f.group.clone(),
+        endpoint: f.endpoint.clone(),
+        status: f.status,
+        reason: f.reason.clone(),
+        hint: f.hint.clone(),
+    }
+}

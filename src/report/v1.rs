@@ -1,0 +1,204 @@
+//! The JSON report contract, `ripcord.report/v1`: its own types, separate from the internal
+//! ones, so the contract changes only on purpose. Fields may be added, never renamed or
+//! removed. `schema/report.v1.json` is generated from these types (a test fails when the two
+//! drift).
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+/// Schema tag of the JSON report.
+pub const REPORT_SCHEMA: &str = "ripcord.report/v1";
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(title = "ripcord report v1")]
+pub struct Report {
+    /// Always `ripcord.report/v1`.
+    pub schema: String,
+    pub tool_version: String,
+    pub generated_at: jiff::Timestamp,
+    /// The product's name: `elastic`, `ghes`.
+    pub product: String,
+    /// `preflight` or `rollback`.
+    pub mode: String,
+    pub upgrade: Upgrade,
+    pub verdict: Verdict,
+    /// The process exit code this report implies.
+    pub exit_code: u8,
+    pub summary: Summary,
+    /// One per rule, sorted by rule id.
+    pub findings: Vec<Finding>,
+    pub plan: Plan,
+    pub source: Source,
+    /// What could not be collected, with hints.
+    pub collection_failures: Vec<CollectionFailure>,
+}
+
+/// The upgrade under judgement and where each value came from.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Upgrade {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub from_source: String,
+    pub to_source: String,
+    /// Elastic: `major`, `minor`, `patch`, `none`; GHES: `patch`, `feature`; or `unknown`.
+    pub kind: String,
+    pub started_at: Option<jiff::Timestamp>,
+    pub started_at_source: String,
+}
+
+/// The overall answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Ready,
+    NotReady,
+    Incomplete,
+}
+
+/// Counts per outcome.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, JsonSchema)]
+pub struct Summary {
+    pub pass: usize,
+    pub fail: usize,
+    pub skip: usize,
+    pub unknown: usize,
+    pub error: usize,
+}
+
+/// How much a failing rule matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Blocker,
+    Warning,
+    Info,
+}
+
+/// What happened to one rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Pass,
+    Fail,
+    /// Does not apply (mode, `when`): the message says why.
+    Skip,
+    /// A required fact could not be collected: the message and evidence say which and why.
+    Unknown,
+    /// The rule could not be evaluated.
+    Error,
+}
+
+/// One rule's result.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Finding {
+    /// The stable rule id.
+    pub rule: String,
+    pub title: String,
+    pub severity: Severity,
+    pub outcome: Outcome,
+    pub message: String,
+    /// What the rule looked at, by name.
+    pub evidence: serde_json::Map<String, serde_json::Value>,
+    pub remediation: String,
+    /// The vendor documentation the rule follows.
+    pub docs: String,
+}
+
+/// A plan: what to do, in order, and what it costs.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Plan {
+    pub title: String,
+    pub steps: Vec<Step>,
+    /// What the rollback loses and what could not be checked.
+    pub warnings: Vec<String>,
+    /// Other ways back (GHES: promoting a replica still on the old version).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alternatives: Vec<Plan>,
+}
+
+/// One step of a plan.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Step {
+    pub title: String,
+    /// Where to run it: host, node, cluster.
+    pub run_on: String,
+    /// Exact shell commands, ready to paste (secrets come from the environment).
+    pub commands: Vec<String>,
+    /// The exact API request, when the step is one (shown, never sent by ripcord).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<Request>,
+}
+
+/// An HTTP request a step makes.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub body: serde_json::Value,
+}
+
+/// Where the facts came from.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Source {
+    /// `live`, `facts` (a bundle) or `flags` (operator facts only).
+    pub kind: String,
+    pub collected_at: jiff::Timestamp,
+    /// The bundle evaluated, as given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facts_file: Option<String>,
+    /// The product's endpoints: `elasticsearch` (URL or null) and `kibana` (URLs) for every
+    /// product, and `ghes` (the Manage API URL) for GHES.
+    #[serde(flatten)]
+    #[schemars(with = "Endpoints")]
+    pub endpoints: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The endpoints `source` names (v1 has carried `elasticsearch` and `kibana` in every report).
+#[derive(JsonSchema)]
+#[expect(
+    dead_code,
+    reason = "describes the flattened endpoint map in the JSON Schema only"
+)]
+struct Endpoints {
+    elasticsearch: Option<String>,
+    kibana: Vec<String>,
+    #[schemars(default)]
+    ghes: Option<String>,
+}
+
+/// Something that could not be collected, and what to do about it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CollectionFailure {
+    /// The fact group it leaves unknown, e.g. `es.snapshots`.
+    pub group: String,
+    /// The request, e.g. `GET /_snapshot/...` (no credentials).
+    pub endpoint: String,
+    pub status: Option<u16>,
+    pub reason: String,
+    pub hint: Option<String>,
+}
+
+impl Severity {
+    /// The JSON name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Blocker => "blocker",
+            Self::Warning => "warning",
+            Self::Info => "info",
+        }
+    }
+}
+
+impl Outcome {
+    /// The JSON name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Fail => "fail",
+            Self::Skip => "skip",
+            Self::Unknown => "unknown",
+            Self::Error => "error",
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! The upgrade under judgement, in terms every product shares: the mode, what the operator
+//! declared, and the basis each product derives (`from`, `to`, the kind, the start, and where
+//! each value came from). The report's `upgrade` object is this basis.
+
+use jiff::Timestamp;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+/// Preflight (before an upgrade) or rollback (after a failed one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Mode {
+    Preflight,
+    Rollback,
+}
+
+impl Mode {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Preflight => "preflight",
+            Self::Rollback => "rollback",
+        }
+    }
+}
+
+/// What the operator stated about the upgrade (flags, recorded in a bundle), before anything
+/// is inferred. Every product's operator facts hold at least this.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Declared<'a> {
+    pub(crate) from: Option<&'a str>,
+    pub(crate) to: Option<&'a str>,
+}
+
+/// The upgrade under judgement and where each value came from: what every product derives
+/// and what the report's `upgrade` object holds.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct UpgradeBasis {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub from_source: String,
+    pub to_source: String,
+    /// Elastic: `major`, `minor`, `patch`, `none`; GHES: `patch`, `feature`; or `unknown`.
+    pub kind: String,
+    pub started_at: Option<Timestamp>,
+    pub started_at_source: String,
+}
+
+/// Hours between `then` and `now`, to one decimal: the age every rule and message shows.
+pub(crate) fn age_hours(now: Timestamp, then: Timestamp) -> f64 {
+    let hours = now.duration_since(then).as_secs_f64() / 3600.0;
+    (hours * 10.0).round() / 10.0
+}
