@@ -19,7 +19,10 @@ Exit codes:
 
 /// `--help`'s closing text: exit codes and the credential variables of `products`.
 fn after_help<'a>(environment: impl Iterator<Item = &'a str>) -> String {
-    let lines: Vec<&str> = environment.collect();
+    let lines: Vec<String> = environment
+        .flat_map(str::lines)
+        .map(|l| format!("  {l}"))
+        .collect();
     format!(
         "{EXIT_CODES}\n\nEnvironment (credentials are read from here only, never from flags):\n{}\n\nripcord only ever sends GET and HEAD requests.",
         lines.join("\n")
@@ -126,16 +129,10 @@ impl<K: Kind> FromArgMatches for ProductCommand<K> {
 impl<K: Kind> Subcommand for ProductCommand<K> {
     fn augment_subcommands(cmd: clap::Command) -> clap::Command {
         product::REGISTRY.iter().fold(cmd, |cmd, p| {
-            let sub = p
-                .command(K::KIND)
-                .after_help(after_help(std::iter::once(p.environment())));
-            let sub = match K::KIND {
-                CommandKind::Collect => CollectArgs::augment_args(sub),
-                CommandKind::Preflight | CommandKind::Rollback => {
-                    ConnectionArgs::augment_args(CommonArgs::augment_args(sub))
-                }
-            };
-            cmd.subcommand(sub)
+            cmd.subcommand(
+                p.command(K::KIND)
+                    .after_help(after_help(std::iter::once(p.environment()))),
+            )
         })
     }
 

@@ -14,11 +14,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Largest response body we read; a bigger one is cut off and reported, not buffered.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
 
 /// How to authenticate to one service.
 #[derive(Clone, Default)]
-pub enum Credentials {
+pub(crate) enum Credentials {
     #[default]
     None,
     /// `Authorization: ApiKey <key>` (the base64 `id:api_key` form Elastic prints).
@@ -61,7 +61,7 @@ impl Credentials {
 
 /// Connection settings shared by every request of a run.
 #[derive(Debug, Clone)]
-pub struct ClientOptions {
+pub(crate) struct ClientOptions {
     pub timeout: Duration,
     pub ca_cert: Option<std::path::PathBuf>,
     pub insecure: bool,
@@ -105,7 +105,7 @@ pub enum ClientError {
 
 /// A request that did not produce a usable HTTP response.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RequestError {
+pub(crate) enum RequestError {
     #[error("timed out after {0} s")]
     Timeout(u64),
     #[error("connection refused")]
@@ -120,14 +120,14 @@ pub enum RequestError {
 
 /// A response as read: status and (capped) body.
 #[derive(Debug, Clone)]
-pub struct Response {
+pub(crate) struct Response {
     pub status: u16,
     pub body: Vec<u8>,
 }
 
 /// A GET/HEAD-only HTTP client. See the module docs.
 #[derive(Clone)]
-pub struct ReadOnlyClient {
+pub(crate) struct ReadOnlyClient {
     inner: reqwest::Client,
     options: ClientOptions,
     log: Arc<Mutex<Vec<RequestRecord>>>,
@@ -135,7 +135,7 @@ pub struct ReadOnlyClient {
 
 impl ReadOnlyClient {
     /// Builds the client; fails only on an unreadable CA file.
-    pub fn new(options: ClientOptions) -> Result<Self, ClientError> {
+    pub(crate) fn new(options: ClientOptions) -> Result<Self, ClientError> {
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("ripcord/", env!("CARGO_PKG_VERSION")))
             .timeout(options.timeout)
@@ -167,7 +167,7 @@ impl ReadOnlyClient {
     }
 
     /// `GET base + path` with the given credentials.
-    pub async fn get(
+    pub(crate) async fn get(
         &self,
         base: &str,
         path_and_query: &str,
@@ -179,7 +179,7 @@ impl ReadOnlyClient {
     }
 
     /// Every request made so far, in the order they finished.
-    pub fn request_log(&self) -> Vec<RequestRecord> {
+    pub(crate) fn request_log(&self) -> Vec<RequestRecord> {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
@@ -286,7 +286,7 @@ pub(crate) fn env_text(name: &str) -> Option<String> {
 }
 
 /// Joins a base URL (with or without trailing slash or path prefix) and an absolute path.
-pub fn join_url(base: &str, path_and_query: &str) -> String {
+pub(crate) fn join_url(base: &str, path_and_query: &str) -> String {
     format!(
         "{}/{}",
         base.trim_end_matches('/'),
@@ -296,14 +296,14 @@ pub fn join_url(base: &str, path_and_query: &str) -> String {
 
 /// Percent-encodes one URL path segment (repository and snapshot names may hold any
 /// character, e.g. `<`, `>`, `{`, `}` from date math).
-pub fn encode_segment(s: &str) -> String {
+pub(crate) fn encode_segment(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes())
         .collect::<String>()
         .replace('+', "%20")
 }
 
 /// Removes `user:password@` from a URL so it can be logged or stored.
-pub fn strip_userinfo(url: &str) -> String {
+pub(crate) fn strip_userinfo(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
             let _ = parsed.set_username("");

@@ -13,7 +13,7 @@ mod engine;
 pub mod error;
 mod facts;
 mod fetch;
-pub mod http;
+mod http;
 pub mod output;
 pub mod pipeline;
 mod plan;

@@ -26,7 +26,7 @@ use std::marker::PhantomData;
 pub(crate) trait Entry: Sync {
     fn name(&self) -> &'static str;
     fn environment(&self) -> &'static str;
-    /// The product's subcommand for `kind`, with its own flags.
+    /// The product's subcommand for `kind`: its own flags, then the command's common ones.
     fn command(&self, kind: CommandKind) -> clap::Command;
     /// The schema of its rule inputs and its fact groups, for checking rules at load time.
     fn input_schema(&self) -> InputSchema;
@@ -152,8 +152,16 @@ impl<P: Product> Entry for Registered<P> {
     }
 
     fn command(&self, kind: CommandKind) -> clap::Command {
-        let cmd = clap::Command::new(P::NAME).about(P::ABOUT);
-        P::command(<P::Args as clap::Args>::augment_args(cmd), kind)
+        use clap::Args as _;
+        let cmd = P::Args::augment_args(clap::Command::new(P::NAME));
+        let cmd = match kind {
+            CommandKind::Collect => CollectArgs::augment_args(cmd),
+            CommandKind::Preflight | CommandKind::Rollback => {
+                ConnectionArgs::augment_args(CommonArgs::augment_args(cmd))
+            }
+        };
+        // Set last: each flattened `Args` struct's doc comment would otherwise become it.
+        P::command(cmd.about(P::ABOUT), kind)
     }
 
     fn input_schema(&self) -> InputSchema {

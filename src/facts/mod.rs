@@ -27,7 +27,7 @@ pub(crate) struct CollectFailure {
 /// One request in the audit log: the read-only promise, checkable after the fact.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RequestRecord {
+pub(crate) struct RequestRecord {
     pub method: String,
     pub url: String,
     pub status: Option<u16>,

@@ -7,7 +7,7 @@
 
 use super::functions;
 use cel::common::ast::{EntryExpr, Expr as Ast, IdedExpr};
-use cel::{Context, Program, Value};
+use cel::{Context, ExecutionError, Program, Value};
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 use std::sync::Arc;
@@ -171,7 +171,7 @@ impl Scope<'static> {
     /// A root scope with our functions and `vars` converted to CEL values.
     pub(crate) fn root(vars: Vec<(String, serde_json::Value)>) -> Self {
         let mut context = Context::default();
-        functions::register(&mut context);
+        register(&mut context);
         let mut interner = Interner::default();
         for (name, value) in vars {
             context.add_variable_from_value(name, interner.convert(&value));
@@ -189,6 +189,30 @@ impl Scope<'_> {
             context.add_variable_from_value(name, interner.convert(&value));
         }
         Scope { context }
+    }
+}
+
+/// Registers the function library. `add_function` only fails on a clash with a standard
+/// library name; ours have none, and a unit test would catch a new one.
+fn register(context: &mut Context<'_, '_>) {
+    fn fail(name: &'static str) -> impl Fn(crate::version::VersionError) -> ExecutionError {
+        move |e| ExecutionError::function_error(name, e.to_string())
+    }
+    for &(name, f) in functions::UNARY_INT {
+        let _ = context.add_function(name, move |a: Arc<String>| f(&a).map_err(fail(name)));
+    }
+    for &(name, f) in functions::UNARY_BOOL {
+        let _ = context.add_function(name, move |a: Arc<String>| f(&a).map_err(fail(name)));
+    }
+    for &(name, f) in functions::BINARY_INT {
+        let _ = context.add_function(name, move |a: Arc<String>, b: Arc<String>| {
+            f(&a, &b).map_err(fail(name))
+        });
+    }
+    for &(name, f) in functions::BINARY_BOOL {
+        let _ = context.add_function(name, move |a: Arc<String>, b: Arc<String>| {
+            f(&a, &b).map_err(fail(name))
+        });
     }
 }
 
@@ -542,6 +566,28 @@ mod tests {
         let child = root.child(vec![("p".into(), serde_json::json!({"max": 24}))]);
         let e = Expr::compile("x.age <= p.max && x.n == 0").unwrap();
         assert!(e.eval_bool(&child).unwrap());
+    }
+
+    #[test]
+    fn functions_register_without_clash() {
+        let mut context = Context::default();
+        for name in functions::names() {
+            assert!(
+                context.add_function(name, |a: i64| a).is_ok(),
+                "{name} clashes with the standard library"
+            );
+        }
+    }
+
+    #[test]
+    fn every_function_is_callable() {
+        let e = Expr::compile(
+            "semver_major('8.1.2') == 8 && semver_minor('8.1.2') == 1 && semver_patch('8.1.2') == 2 \
+             && is_prerelease('8.0.0-rc1') && same_release('8.1.2-SNAPSHOT', '8.1.2') \
+             && kibana_accepts_es('8.1.0', '8.2.0') && semver_cmp('8.1.0', '8.2.0') == -1",
+        )
+        .unwrap();
+        assert!(e.eval_bool(&scope(serde_json::json!({}))).unwrap());
     }
 
     #[test]

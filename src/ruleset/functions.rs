@@ -1,5 +1,6 @@
-//! The function library rules call from CEL. Each is a thin wrapper over `crate::version`
-//! so the logic is tested in Rust and the rule files stay declarative.
+//! The function library rules call from CEL. Each is a thin wrapper over `crate::version` so
+//! the logic is tested in Rust and the rule files stay declarative; `expr` registers them with
+//! the CEL engine (the only module that knows it).
 //!
 //! | function | returns |
 //! |---|---|
@@ -11,89 +12,48 @@
 //!
 //! An unparsable version is an evaluation error, so the finding is `error`, never a guess.
 
-use crate::version;
-use cel::{Context, ExecutionError};
-use std::sync::Arc;
+use crate::version::{self, VersionError};
 
-/// Names of our functions, for load-time reference checks.
-pub(crate) const NAMES: &[&str] = &[
-    "semver_cmp",
-    "semver_major",
-    "semver_minor",
-    "semver_patch",
-    "is_prerelease",
-    "same_release",
-    "kibana_accepts_es",
+/// A function of one version string.
+pub(crate) type Unary<T> = fn(&str) -> Result<T, VersionError>;
+/// A function of two version strings.
+pub(crate) type Binary<T> = fn(&str, &str) -> Result<T, VersionError>;
+
+/// `(name, function)` of every integer-valued function of one version.
+pub(crate) const UNARY_INT: &[(&str, Unary<i64>)] = &[
+    ("semver_major", |v| {
+        Ok(version::parse_lenient(v)?.major as i64)
+    }),
+    ("semver_minor", |v| {
+        Ok(version::parse_lenient(v)?.minor as i64)
+    }),
+    ("semver_patch", |v| {
+        Ok(version::parse_lenient(v)?.patch as i64)
+    }),
 ];
 
-fn err(name: &str, e: version::VersionError) -> ExecutionError {
-    ExecutionError::function_error(name, e.to_string())
-}
+/// `(name, function)` of every boolean function of one version.
+pub(crate) const UNARY_BOOL: &[(&str, Unary<bool>)] = &[("is_prerelease", version::is_prerelease)];
 
-/// Registers every function on a fresh context.
-pub(crate) fn register(ctx: &mut Context<'_, '_>) {
-    // NOTE: add_function only fails on a clash with a standard-library name; ours have none,
-    // and the unit tests below would catch a new one.
-    let _ = ctx.add_function(
-        "semver_cmp",
-        |a: Arc<String>, b: Arc<String>| -> Result<i64, ExecutionError> {
-            Ok(version::compare(&a, &b).map_err(|e| err("semver_cmp", e))? as i64)
-        },
-    );
-    let _ = ctx.add_function(
-        "semver_major",
-        |a: Arc<String>| -> Result<i64, ExecutionError> {
-            Ok(version::parse_lenient(&a)
-                .map_err(|e| err("semver_major", e))?
-                .major as i64)
-        },
-    );
-    let _ = ctx.add_function(
-        "semver_minor",
-        |a: Arc<String>| -> Result<i64, ExecutionError> {
-            Ok(version::parse_lenient(&a)
-                .map_err(|e| err("semver_minor", e))?
-                .minor as i64)
-        },
-    );
-    let _ = ctx.add_function(
-        "semver_patch",
-        |a: Arc<String>| -> Result<i64, ExecutionError> {
-            Ok(version::parse_lenient(&a)
-                .map_err(|e| err("semver_patch", e))?
-                .patch as i64)
-        },
-    );
-    let _ = ctx.add_function(
-        "is_prerelease",
-        |a: Arc<String>| -> Result<bool, ExecutionError> {
-            version::is_prerelease(&a).map_err(|e| err("is_prerelease", e))
-        },
-    );
-    let _ = ctx.add_function(
-        "same_release",
-        |a: Arc<String>, b: Arc<String>| -> Result<bool, ExecutionError> {
-            version::same_release(&a, &b).map_err(|e| err("same_release", e))
-        },
-    );
-    let _ = ctx.add_function(
-        "kibana_accepts_es",
-        |k: Arc<String>, es: Arc<String>| -> Result<bool, ExecutionError> {
-            version::kibana_accepts_es(&k, &es).map_err(|e| err("kibana_accepts_es", e))
-        },
-    );
-}
+/// `(name, function)` of every integer-valued function of two versions.
+pub(crate) const BINARY_INT: &[(&str, Binary<i64>)] =
+    &[("semver_cmp", |a, b| Ok(version::compare(a, b)? as i64))];
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn all_register_without_clash() {
-        let mut ctx = cel::Context::default();
-        for name in super::NAMES {
-            assert!(
-                ctx.add_function(name, |a: i64| a).is_ok(),
-                "{name} clashes with the standard library"
-            );
-        }
-    }
+/// `(name, function)` of every boolean function of two versions.
+pub(crate) const BINARY_BOOL: &[(&str, Binary<bool>)] = &[
+    ("same_release", version::same_release),
+    ("kibana_accepts_es", version::kibana_accepts_es),
+];
+
+/// Names of our functions, for load-time reference checks.
+pub(crate) fn names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = UNARY_INT
+        .iter()
+        .map(|(n, _)| *n)
+        .chain(UNARY_BOOL.iter().map(|(n, _)| *n))
+        .chain(BINARY_INT.iter().map(|(n, _)| *n))
+        .chain(BINARY_BOOL.iter().map(|(n, _)| *n))
+        .collect();
+    names.sort_unstable();
+    names
 }

@@ -367,7 +367,7 @@ fn compile_checked(
 ) -> Option<Expr> {
     match Expr::compile(source.get_ref()) {
         Ok(e) => {
-            for p in e.check(checked.types, functions::NAMES) {
+            for p in e.check(checked.types, &functions::names()) {
                 let (at, message, label, help) = match p {
                     Problem::Variable { name, at } => (
                         at,
@@ -393,7 +393,7 @@ fn compile_checked(
                         at,
                         format!("{what} calls unknown function `{name}`"),
                         "unknown function",
-                        format!("ripcord functions: {}", functions::NAMES.join(", ")),
+                        format!("ripcord functions: {}", functions::names().join(", ")),
                     ),
                 };
                 problems.push(problem(

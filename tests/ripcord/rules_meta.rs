@@ -367,3 +367,69 @@ fn the_same_text_earlier_in_the_file_is_not_pointed_at() {
         "the message on line 19, not the comment on line 2: {err}"
     );
 }
+
+/// Loads `text` as `NAME.toml` from a fresh directory: the exit code and stderr.
+fn load_one(name: &str, text: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().expect("tmp");
+    write_rule(dir.path(), &format!("{name}.toml"), text);
+    let (_, err, code) = ripcord(&args(&[
+        "rules",
+        "list",
+        "--rules",
+        dir.path().to_str().unwrap(),
+    ]));
+    (code, err)
+}
+
+#[test]
+fn paths_inside_list_macros_are_checked_at_load() {
+    // `all`, `exists`, `exists_one`, `filter` and `map` bind their variable to the list's
+    // element type: a misspelt member is refused before anything runs.
+    for (expr, bad) in [
+        ("es.nodes.all(n, n.verison == \"x\")", "es.nodes[].verison"),
+        ("es.nodes.exists(n, n.rols.size() > 0)", "es.nodes[].rols"),
+        (
+            "es.snapshots.filter(s, s.state == \"SUCCESS\").map(s, s.feature_state).size() > 0",
+            "es.snapshots[].feature_state",
+        ),
+        (
+            "derived.kibana_snapshot.versoin == null",
+            "derived.kibana_snapshot.versoin",
+        ),
+    ] {
+        let text = GOOD.replace("es.health.status == \"green\"", expr);
+        let (code, err) = load_one("custom-green", &text);
+        assert_eq!(code, 2, "{expr}: {err}");
+        assert!(
+            err.contains(&format!("unknown fact `{bad}`")),
+            "{expr}: {err}"
+        );
+        assert!(err.contains("custom-green.toml:7:"), "{expr}: {err}");
+    }
+    let text = GOOD.replace(
+        "es.health.status == \"green\"",
+        "es.nodes.all(n, n.version == \"x\" && n.roles.exists(r, r == \"master\"))",
+    );
+    let (code, err) = load_one("custom-green", &text);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn a_rule_cannot_read_another_products_facts() {
+    let text = GOOD
+        .replace("product = \"elastic\"", "product = \"ghes\"")
+        .replace("requires = [\"es.health\"]", "requires = []");
+    let (code, err) = load_one("custom-green", &text);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("unknown variable `es`"), "{err}");
+    assert!(err.contains("custom-green.toml:7:"), "{err}");
+    let (code, err) = load_one(
+        "custom-green",
+        &GOOD.replace("[\"es.health\"]", "[\"ghes.versions\"]"),
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("unknown fact group \"ghes.versions\""),
+        "{err}"
+    );
+}

@@ -80,10 +80,10 @@ impl Product for Elastic {
     const NAME: &'static str = "elastic";
     const ABOUT: &'static str = "Elasticsearch + Kibana.";
     const ENVIRONMENT: &'static str = "\
-  RIPCORD_ES_API_KEY                              Elasticsearch API key (the base64 id:key form)
-  RIPCORD_ES_USERNAME, RIPCORD_ES_PASSWORD        Elasticsearch basic auth
-  RIPCORD_KIBANA_API_KEY                          Kibana API key (default: the ES credentials)
-  RIPCORD_KIBANA_USERNAME, RIPCORD_KIBANA_PASSWORD Kibana basic auth (default: the ES credentials)";
+RIPCORD_ES_API_KEY                              Elasticsearch API key (the base64 id:key form)
+RIPCORD_ES_USERNAME, RIPCORD_ES_PASSWORD        Elasticsearch basic auth
+RIPCORD_KIBANA_API_KEY                          Kibana API key (default: the ES credentials)
+RIPCORD_KIBANA_USERNAME, RIPCORD_KIBANA_PASSWORD Kibana basic auth (default: the ES credentials)";
     const TARGET_FLAGS: &'static str = "--es/--kibana";
     const VERSION_EXAMPLE: &'static str = "8.15.3";
     const GROUPS: &'static [&'static str] = &[

@@ -125,8 +125,8 @@ impl Product for Ghes {
     const ABOUT: &'static str =
         "GitHub Enterprise Server (Manage API, or facts from flags when the primary is down).";
     const ENVIRONMENT: &'static str = "\
-  RIPCORD_GHES_PASSWORD                           GHES root site administrator password (user api_key)
-  RIPCORD_GHES_USERNAME                           GHES Management Console user (instead of api_key)";
+RIPCORD_GHES_PASSWORD                           GHES root site administrator password (user api_key)
+RIPCORD_GHES_USERNAME                           GHES Management Console user (instead of api_key)";
     const TARGET_FLAGS: &'static str = "--ghes";
     const VERSION_EXAMPLE: &'static str = "3.15.2";
     const GROUPS: &'static [&'static str] = &[
