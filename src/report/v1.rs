@@ -113,7 +113,7 @@ pub struct Plan {
     /// What the rollback loses and what could not be checked.
     pub warnings: Vec<String>,
     /// Other ways back (GHES: promoting a replica still on the old version).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alternatives: Vec<Plan>,
 }
 
@@ -126,7 +126,7 @@ pub struct Step {
     /// Exact shell commands, ready to paste (secrets come from the environment).
     pub commands: Vec<String>,
     /// The exact API request, when the step is one (shown, never sent by ripcord).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<Request>,
 }
 
@@ -145,7 +145,7 @@ pub struct Source {
     pub kind: String,
     pub collected_at: jiff::Timestamp,
     /// The bundle evaluated, as given.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub facts_file: Option<String>,
     /// The product's endpoints: `elasticsearch` (URL or null) and `kibana` (URLs) for every
     /// product, and `ghes` (the Manage API URL) for GHES.

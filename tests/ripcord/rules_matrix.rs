@@ -85,6 +85,8 @@ async fn rules_and_plans_by_scenario() {
         let mut args = common::scenario_args(&name);
         args.extend(["--facts".to_string(), common::facts_path(&name)]);
         let report = pipeline::report(&args).await;
+        let json = serde_json::to_value(&report).expect("report");
+        crate::schemas::assert_valid("report.v1.json", &json, &name);
         for f in &report.findings {
             by_rule.entry(f.rule.clone()).or_default().insert(
                 name.clone(),
