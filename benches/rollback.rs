@@ -15,6 +15,10 @@
 )]
 
 #[path = "../tests/ripcord/common.rs"]
+#[allow(
+    dead_code,
+    reason = "the test helpers, of which a benchmark uses a few"
+)]
 mod common;
 
 use std::process::{Command, Stdio};

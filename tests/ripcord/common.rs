@@ -4,7 +4,6 @@
 //!
 //! Also the two ways a test runs ripcord: [`Ripcord`] (the binary, for the CLI contract) and
 //! [`pipeline`] (the same pipeline function in-process, for the matrix and the collectors).
-#![allow(dead_code, reason = "shared with benches/, which use only part of it")]
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -42,17 +41,6 @@ pub struct Run {
     /// Extra CLI arguments (`--to 8.15.3`, `--timeout 1`).
     #[serde(default)]
     pub args: Vec<String>,
-}
-
-impl Run {
-    /// The value of `--flag` in `args`.
-    pub fn flag(&self, flag: &str) -> Option<String> {
-        self.args
-            .iter()
-            .position(|a| a == flag)
-            .and_then(|i| self.args.get(i + 1))
-            .cloned()
-    }
 }
 
 #[derive(Debug, Deserialize, Clone, Default)]

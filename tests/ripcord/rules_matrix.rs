@@ -96,6 +96,7 @@ async fn rules_and_plans_by_scenario() {
         plans.insert(
             name.clone(),
             json!({
+                "scenario": common::manifest(&name).description,
                 "verdict": report.verdict,
                 "exit_code": report.exit_code,
                 "upgrade": report.upgrade,
