@@ -31,6 +31,13 @@ pub(crate) struct Declared<'a> {
     pub(crate) to: Option<&'a str>,
 }
 
+/// A flag given at evaluation wins over what a bundle recorded.
+pub(crate) fn prefer<T>(recorded: &mut Option<T>, flag: Option<T>) {
+    if flag.is_some() {
+        *recorded = flag;
+    }
+}
+
 /// The upgrade under judgement and where each value came from: what every product derives
 /// and what the report's `upgrade` object holds.
 #[derive(Debug, Clone, Serialize, JsonSchema)]

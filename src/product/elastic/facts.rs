@@ -3,7 +3,7 @@
 //! named after the vendor's field it comes from so a reader can trace it back to the API body.
 
 use crate::product::{FactsSection, OperatorFacts};
-use crate::upgrade::Declared;
+use crate::upgrade::{Declared, prefer};
 use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -36,9 +36,9 @@ impl OperatorFacts for ElasticOperator {
     }
 
     fn merge(&mut self, flags: Self) {
-        self.from = flags.from.or(self.from.take());
-        self.to = flags.to.or(self.to.take());
-        self.upgrade_started_at = flags.upgrade_started_at.or(self.upgrade_started_at);
+        prefer(&mut self.from, flags.from);
+        prefer(&mut self.to, flags.to);
+        prefer(&mut self.upgrade_started_at, flags.upgrade_started_at);
     }
 }
 

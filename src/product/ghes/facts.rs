@@ -2,7 +2,7 @@
 //! the operator states about the instance (flags), as a bundle records them.
 
 use crate::product::{FactsSection, OperatorFacts};
-use crate::upgrade::Declared;
+use crate::upgrade::{Declared, prefer};
 use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -47,12 +47,12 @@ impl OperatorFacts for GhesOperator {
 
     /// Flags win; replicas are merged by host.
     fn merge(&mut self, flags: Self) {
-        self.from = flags.from.or(self.from.take());
-        self.to = flags.to.or(self.to.take());
-        self.upgrade_started_at = flags.upgrade_started_at.or(self.upgrade_started_at);
-        self.platform = flags.platform.or(self.platform.take());
-        self.vm_snapshot = flags.vm_snapshot.or(self.vm_snapshot.take());
-        self.vm_snapshot_taken_at = flags.vm_snapshot_taken_at.or(self.vm_snapshot_taken_at);
+        prefer(&mut self.from, flags.from);
+        prefer(&mut self.to, flags.to);
+        prefer(&mut self.upgrade_started_at, flags.upgrade_started_at);
+        prefer(&mut self.platform, flags.platform);
+        prefer(&mut self.vm_snapshot, flags.vm_snapshot);
+        prefer(&mut self.vm_snapshot_taken_at, flags.vm_snapshot_taken_at);
         for r in flags.replicas {
             self.replicas.retain(|x| x.hostname != r.hostname);
             self.replicas.push(r);
@@ -179,4 +179,39 @@ pub(crate) struct GhesSystemRequirements {
 pub(crate) struct GhesRequirementNode {
     pub(crate) hostname: String,
     pub(crate) status: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn replica(hostname: &str, version: &str) -> ReplicaVersion {
+        ReplicaVersion {
+            hostname: hostname.into(),
+            version: version.into(),
+        }
+    }
+
+    #[test]
+    fn flags_win_and_replicas_merge_by_host() {
+        let mut recorded = GhesOperator {
+            from: Some("3.14.6".into()),
+            to: Some("3.15.2".into()),
+            platform: Some("esx".into()),
+            replicas: vec![replica("r1", "3.14.6"), replica("r2", "3.14.6")],
+            ..GhesOperator::default()
+        };
+        recorded.merge(GhesOperator {
+            to: Some("3.15.3".into()),
+            replicas: vec![replica("r2", "3.15.3")],
+            ..GhesOperator::default()
+        });
+        assert_eq!(recorded.from.as_deref(), Some("3.14.6"), "kept");
+        assert_eq!(recorded.to.as_deref(), Some("3.15.3"), "the flag wins");
+        assert_eq!(recorded.platform.as_deref(), Some("esx"));
+        assert_eq!(
+            recorded.replicas,
+            vec![replica("r1", "3.14.6"), replica("r2", "3.15.3")]
+        );
+    }
 }
