@@ -1,196 +1,170 @@
 //! Speed and memory, measured (not asserted in unit tests): `cargo bench --bench rollback`.
 //!
-//! 1. A live `ripcord rollback elastic` against loopback servers that add 250 ms to every
-//!    response must finish within 4 such latencies (1 s): collection is concurrent, so the
-//!    run costs two round trips (everything at once, then the snapshot listing).
-//! 2. Collecting a cluster with a 20,000-snapshot listing (full bodies, index names
-//!    included, as a server that ignores `filter_path` would send) must stay under 100 MB
-//!    peak RSS.
+//! Every figure is a whole ripcord process (wall time from spawn to exit, peak RSS from
+//! wait4, ripcord's own: see `support::launcher::run`), after one untimed warm-up run; a run
+//! still going after 120 s is killed and fails its budgets. Budgets, on the 2-core CI
+//! machine (MB are 10^6 bytes):
 //!
-//! Prints the figures and exits non-zero when a budget is exceeded.
-#![allow(clippy::print_stdout, reason = "a benchmark prints its figures")]
+//! 1. latency: a live `rollback elastic` against loopback servers that add 250 ms to every
+//!    response finishes within 4 such latencies (1 s), median of 5: collection is
+//!    concurrent, so the run costs two round trips (everything at once, then the listing).
+//! 2. collect: `collect elastic` of a cluster whose listing has 20,000 snapshots (full
+//!    bodies, index names included, as a server that ignores `filter_path` sends) stays
+//!    under 100 MB peak RSS. Its time is printed too.
+//! 3. evaluate: `rollback elastic --facts` on a 20,000-snapshot bundle takes at most
+//!    100 ms (median of 5) and 60 MB peak RSS (max of the runs).
+//! 4. evaluate at scale: the same with 200,000 snapshots: 1 s (median of 3) and 300 MB.
+//! 5. end to end: a live `rollback elastic` (collect and evaluate in one process) of the
+//!    20,000-snapshot cluster: 2 s (median of 3) and 100 MB.
+//!
+//! The clusters are the `failed-minor-upgrade` scenario with its listing grown (see
+//! `support::listing`); the bundles are written by ripcord itself, so they are always in the
+//! current bundle format. Prints one line per budget and a summary; exits 1 when a budget
+//! is exceeded.
 #![allow(
-    unreachable_pub,
-    reason = "the shared test helpers are `pub` for the test binary's modules"
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a benchmark prints its figures (stdout) and its setup (stderr)"
 )]
 
 #[path = "../tests/ripcord/common.rs"]
 #[allow(
     dead_code,
-    reason = "the test helpers, of which a benchmark uses a few"
+    unreachable_pub,
+    reason = "the test helpers, `pub` for the test binary; a benchmark uses a few"
 )]
 mod common;
+mod support;
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use support::measure::{self, Samples};
+use support::report::{Check, Report};
+use support::{cluster, launcher};
 
+/// Added to every response of the latency bench.
 const LATENCY: Duration = Duration::from_millis(250);
-const RUNS: usize = 5;
+/// A run this long has blown any budget here many times over; it is killed so a
+/// pathological build fails the bench in minutes, not hours.
+const CAP: Duration = Duration::from_secs(120);
+/// Snapshots of the cluster behind budgets 2, 3 and 5.
+const MIDSIZE: usize = 20_000;
+/// Snapshots of the bundle behind budget 4.
+const LARGE: usize = 200_000;
+/// Data index names per snapshot of the midsize cluster: full bodies, as a server ignoring
+/// `filter_path` sends them.
+const FULL_INDICES: usize = 8;
+/// Index names never reach a bundle, so the large cluster, only there to write one, sends
+/// few and keeps its body (and the setup) small.
+const LEAN_INDICES: usize = 2;
+
+/// A time and a memory budget over a number of timed runs.
+struct Budget {
+    runs: usize,
+    /// For the median run.
+    time: Duration,
+    /// For the highest peak RSS of any run, in decimal megabytes.
+    rss_mb: f64,
+}
+
+const EVALUATE: Budget = Budget {
+    runs: 5,
+    time: Duration::from_millis(100),
+    rss_mb: 60.0,
+};
+const EVALUATE_AT_SCALE: Budget = Budget {
+    runs: 3,
+    time: Duration::from_secs(1),
+    rss_mb: 300.0,
+};
+const END_TO_END: Budget = Budget {
+    runs: 3,
+    time: Duration::from_secs(2),
+    rss_mb: 100.0,
+};
+const COLLECT_RSS_MB: f64 = 100.0;
 
 fn main() {
+    launcher::serve_as_launcher();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    let mut ok = true;
-    ok &= rt.block_on(latency());
-    ok &= rt.block_on(memory());
-    if !ok {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut report = Report::default();
+
+    latency(&rt, &mut report);
+
+    let servers = rt.block_on(cluster::start(MIDSIZE, FULL_INDICES));
+    let bundle = prepare_bundle(&servers, dir.path(), MIDSIZE);
+    collect(&servers, dir.path(), &mut report);
+    let samples = measure::repeat(EVALUATE.runs, CAP, || cluster::evaluate(&bundle));
+    judge("evaluate, 20k", &samples, &EVALUATE, &mut report);
+    let samples = measure::repeat(END_TO_END.runs, CAP, || cluster::live_rollback(&servers));
+    judge("end to end, 20k", &samples, &END_TO_END, &mut report);
+    drop(servers);
+
+    let servers = rt.block_on(cluster::start(LARGE, LEAN_INDICES));
+    let bundle = prepare_bundle(&servers, dir.path(), LARGE);
+    // The servers hold the listing body; free it before timing.
+    drop(servers);
+    let samples = measure::repeat(EVALUATE_AT_SCALE.runs, CAP, || cluster::evaluate(&bundle));
+    judge("evaluate, 200k", &samples, &EVALUATE_AT_SCALE, &mut report);
+
+    if !report.summary() {
         std::process::exit(1);
     }
 }
 
-fn ripcord() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ripcord"));
-    c.stdout(Stdio::null()).stderr(Stdio::null());
-    c
+/// Budget 1: a live check pays for round trips, not for sequential requests.
+fn latency(rt: &tokio::runtime::Runtime, report: &mut Report) {
+    const RUNS: usize = 5;
+    let servers = rt.block_on(common::start_with_delay(cluster::SCENARIO, LATENCY));
+    let samples = measure::repeat(RUNS, CAP, || cluster::live_rollback(&servers));
+    let detail = format!(", +{} ms per response", LATENCY.as_millis());
+    report.add(Check::time("latency", &samples, LATENCY * 4, &detail));
 }
 
-async fn latency() -> bool {
-    let s = common::start_with_delay("failed-minor-upgrade", LATENCY).await;
-    let mut times = Vec::new();
-    for _ in 0..RUNS {
-        let started = Instant::now();
-        let status = ripcord()
-            .args(["rollback", "elastic", "--no-progress", "--format", "json"])
-            .args(s.target_args())
-            .status()
-            .expect("run ripcord");
-        times.push(started.elapsed());
-        assert!(
-            status.code().is_some_and(|c| c <= 3),
-            "ripcord failed: {status}"
-        );
-    }
-    times.sort();
-    let median = times[RUNS / 2];
-    let budget = LATENCY * 4;
-    let pass = median <= budget;
-    println!(
-        "rollback, {} ms added per request: median {} ms, min {} ms, max {} ms over {RUNS} runs (budget {} ms = 4 latencies) {}",
-        LATENCY.as_millis(),
-        median.as_millis(),
-        times[0].as_millis(),
-        times[RUNS - 1].as_millis(),
-        budget.as_millis(),
-        if pass { "PASS" } else { "FAIL" }
+/// Budget 2: memory is the budget; the time is printed for the record. A failed run (exit
+/// 2) or a bundle short of snapshots fails the check: the figure would not be of a
+/// collection of the whole cluster.
+fn collect(servers: &common::Running, dir: &Path, report: &mut Report) {
+    let output = dir.join("collected.json");
+    let samples = measure::repeat(3, CAP, || cluster::collect(servers, &output));
+    let listed = cluster::snapshots_in(&output);
+    let detail = format!(
+        "; median {} ms; {listed} of {MIDSIZE} snapshots collected",
+        samples.median().as_millis()
     );
-    pass
+    let mut check = Check::rss("collect, 20k: memory", &samples, COLLECT_RSS_MB, &detail);
+    check.pass &= listed == MIDSIZE;
+    report.add(check);
 }
 
-/// A 20,000-snapshot get-snapshot body in the documented verbose shape.
-fn big_listing(count: usize) -> Vec<u8> {
-    let mut out = String::with_capacity(count * 900);
-    out.push_str("{\"snapshots\":[");
-    for i in 0..count {
-        if i > 0 {
-            out.push(',');
-        }
-        let start = 1_700_000_000_000_i64 + i as i64 * 3_600_000;
-        let indices: Vec<String> = (0..8)
-            .map(|n| format!("\"logs-app-{:06}\"", (i * 8 + n) % 100_000))
-            .collect();
-        out.push_str(&format!(
-            concat!(
-                "{{\"snapshot\":\"nightly-{i:05}\",\"uuid\":\"u{i:021}\",\"repository\":\"found-snapshots\",",
-                "\"version_id\":8170399,\"version\":\"8.17.3\",\"indices\":[{indices},\".kibana_8.17.3_001\",\".kibana_task_manager_8.17.3_001\"],",
-                "\"data_streams\":[],\"include_global_state\":true,\"metadata\":{{\"policy\":\"nightly-snapshots\"}},\"state\":\"SUCCESS\",",
-                "\"start_time\":\"2023-11-14T22:13:20.000Z\",\"start_time_in_millis\":{start},\"end_time\":\"2023-11-14T22:14:20.000Z\",",
-                "\"end_time_in_millis\":{end},\"duration_in_millis\":60000,\"failures\":[],\"shards\":{{\"total\":10,\"failed\":0,\"successful\":10}},",
-                "\"feature_states\":[{{\"feature_name\":\"kibana\",\"indices\":[\".kibana_8.17.3_001\",\".kibana_task_manager_8.17.3_001\"]}},",
-                "{{\"feature_name\":\"security\",\"indices\":[\".security-7\"]}}]}}"
-            ),
-            i = i,
-            indices = indices.join(","),
-            start = start,
-            end = start + 60_000
-        ));
-    }
-    out.push_str(&format!("],\"total\":{count},\"remaining\":0}}"));
-    out.into_bytes()
-}
-
-async fn memory() -> bool {
-    const COUNT: usize = 20_000;
-    let body = big_listing(COUNT);
-    let server = MockServer::start().await;
-    let fixture = |rel: &str| {
-        std::fs::read(
-            common::fixtures_dir()
-                .join("http/healthy-preflight")
-                .join(rel),
-        )
-        .expect(rel)
-    };
-    for (p, rel) in [
-        ("/", "es/root.json"),
-        ("/_nodes", "es/nodes.json"),
-        ("/_snapshot", "es/snapshot-repositories.json"),
-    ] {
-        Mock::given(method("GET"))
-            .and(path(p))
-            .respond_with(ResponseTemplate::new(200).set_body_raw(fixture(rel), "application/json"))
-            .mount(&server)
-            .await;
-    }
-    let size = body.len();
-    Mock::given(method("GET"))
-        .and(path("/_snapshot/_all/_all"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/json"))
-        .mount(&server)
-        .await;
-    let dir = tempfile::tempdir().expect("tmp");
-    let out = dir.path().join("facts.json");
-    let started = Instant::now();
-    // Reaped by wait4 below (std's wait would discard the child's own rusage).
-    #[expect(
-        clippy::zombie_processes,
-        reason = "reaped with wait4 to read its peak RSS"
-    )]
-    let child = ripcord()
-        .args([
-            "collect",
-            "elastic",
-            "--no-progress",
-            "--es",
-            &server.uri(),
-            "--output",
-        ])
-        .arg(&out)
-        .spawn()
-        .expect("spawn");
-    let (code, max_rss_kib) = wait_with_rusage(child.id());
-    let elapsed = started.elapsed();
-    let bundle: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&out).expect("bundle")).expect("json");
-    let listed = bundle["elastic"]["snapshots"]
-        .as_array()
-        .map_or(0, Vec::len);
-    let mib = max_rss_kib as f64 / 1024.0;
-    let pass = code == 0 && listed == COUNT && mib < 100.0;
-    println!(
-        "collect with a {COUNT}-snapshot listing ({:.1} MB body): {listed} snapshots in {} ms, peak RSS {mib:.1} MiB (budget 100 MB) {}",
-        size as f64 / 1_000_000.0,
-        elapsed.as_millis(),
-        if pass { "PASS" } else { "FAIL" }
+/// A bundle of `snapshots` snapshots, written by ripcord from `servers` (setup, untimed).
+fn prepare_bundle(servers: &common::Running, dir: &Path, snapshots: usize) -> PathBuf {
+    let path = dir.join(format!("facts-{snapshots}.json"));
+    cluster::write_bundle(servers, &path, snapshots);
+    let bytes = std::fs::metadata(&path).expect("bundle written").len();
+    eprintln!(
+        "setup: bundle with {snapshots} snapshots written ({:.1} MB)",
+        bytes as f64 / 1_000_000.0
     );
-    pass
+    path
 }
 
-/// Waits for `pid` and returns its exit code and its own peak RSS (KiB), via wait4(2).
-fn wait_with_rusage(pid: u32) -> (i32, i64) {
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value to be filled in by wait4.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: pid is our own child, not yet reaped; the pointers are to live locals.
-    let rc = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
-    assert_eq!(rc, pid as libc::pid_t, "wait4 failed");
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    (code, usage.ru_maxrss)
+/// Adds the time and the memory check of `samples` against `budget`.
+fn judge(name: &str, samples: &Samples, budget: &Budget, report: &mut Report) {
+    report.add(Check::time(
+        &format!("{name}: time"),
+        samples,
+        budget.time,
+        "",
+    ));
+    report.add(Check::rss(
+        &format!("{name}: memory"),
+        samples,
+        budget.rss_mb,
+        "",
+    ));
 }

@@ -255,13 +255,37 @@ pub struct InvalidBundle {
 }
 
 /// Reads and validates a bundle of product `P`.
+///
+/// The file is parsed as it is read, never held whole in memory: a bundle of 200,000
+/// snapshots is over 100 MB of text. Only a bundle that does not parse is read again, whole,
+/// to show where and at which field.
 pub(crate) fn read<P: Product>(path: &Path) -> Result<Bundle<P>, BundleError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| BundleError::Read {
+    let read_error = |source| BundleError::Read {
         path: shown.clone(),
         source,
-    })?;
-    let bundle = parse::<P>(&text, &shown)?;
+    };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let bundle: Bundle<P> = match serde_json::from_reader(reader) {
+        Ok(bundle) => bundle,
+        // Only now track field paths: parsing again costs nothing next to a broken file.
+        Err(_) => {
+            let bytes = std::fs::read(path).map_err(read_error)?;
+            let text = String::from_utf8_lossy(&bytes);
+            let de = &mut serde_json::Deserializer::from_str(&text);
+            return Err(match serde_path_to_error::deserialize::<_, Bundle<P>>(de) {
+                Err(err) => invalid(err, &text, &shown),
+                Ok(_) => BundleError::Read {
+                    path: shown.clone(),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "the file changed while it was read",
+                    ),
+                },
+            });
+        }
+    };
     if bundle.schema != FACTS_SCHEMA {
         return Err(BundleError::Schema {
             path: shown,
@@ -271,35 +295,36 @@ pub(crate) fn read<P: Product>(path: &Path) -> Result<Bundle<P>, BundleError> {
     Ok(bundle)
 }
 
-/// Parses bundle text; `shown` names it in diagnostics.
-fn parse<P: Product>(text: &str, shown: &str) -> Result<Bundle<P>, BundleError> {
-    let de = &mut serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(de).map_err(|err| {
-        let field = err.path().to_string();
-        let inner = err.into_inner();
-        let message = strip_position(&inner.to_string());
-        if let Some(detail) = message.strip_prefix(PRODUCT_MISMATCH) {
-            return BundleError::Product {
-                path: shown.to_string(),
-                detail: format!("is for product {detail}"),
-            };
-        }
-        let (line, column) = (inner.line().max(1), inner.column().max(1));
-        let offset = offset_of(text, line, column);
-        BundleError::Invalid(Box::new(InvalidBundle {
+/// The diagnostic for a bundle that does not parse: file, line, column and field path.
+fn invalid(
+    err: serde_path_to_error::Error<serde_json::Error>,
+    text: &str,
+    shown: &str,
+) -> BundleError {
+    let field = err.path().to_string();
+    let inner = err.into_inner();
+    let message = strip_position(&inner.to_string());
+    if let Some(detail) = message.strip_prefix(PRODUCT_MISMATCH) {
+        return BundleError::Product {
             path: shown.to_string(),
-            field: if field.is_empty() || field == "." {
-                "(document)".into()
-            } else {
-                field
-            },
-            message,
-            src: NamedSource::new(shown, text.to_string()),
-            span: SourceSpan::from((offset, 1usize.min(text.len().saturating_sub(offset)))),
-            line,
-            column,
-        }))
-    })
+            detail: format!("is for product {detail}"),
+        };
+    }
+    let (line, column) = (inner.line().max(1), inner.column().max(1));
+    let offset = offset_of(text, line, column);
+    BundleError::Invalid(Box::new(InvalidBundle {
+        path: shown.to_string(),
+        field: if field.is_empty() || field == "." {
+            "(document)".into()
+        } else {
+            field
+        },
+        message,
+        src: NamedSource::new(shown, text.to_string()),
+        span: SourceSpan::from((offset, 1usize.min(text.len().saturating_sub(offset)))),
+        line,
+        column,
+    }))
 }
 
 /// The bundle as pretty JSON, as `collect` writes it.

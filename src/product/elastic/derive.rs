@@ -14,6 +14,7 @@ use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
 /// The values rules and the plan read besides the raw facts.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -476,39 +477,14 @@ fn choose_kibana_snapshot(
     let mut rejected = Vec::new();
     let mut eligible = Vec::new();
     for s in snapshots.iter().filter(|s| has_kibana_feature(s)) {
-        let name = format!("{}/{}", s.repository, s.snapshot);
-        if s.state != "SUCCESS" {
-            rejected.push(format!("{name}: state {}", s.state));
-            continue;
-        }
-        let Some(start) = s.start_time else {
-            rejected.push(format!("{name}: no start time"));
-            continue;
-        };
-        if let Some(cutoff) = upgrade.started_at {
-            if start >= cutoff {
-                rejected.push(format!(
-                    "{name}: started {start}, not before the upgrade ({cutoff})"
-                ));
-                continue;
+        match rejection(s, upgrade) {
+            // A listing can hold hundreds of thousands: only the shown ones are worded.
+            Some(why) if rejected.len() < REJECTED_SHOWN => {
+                rejected.push(format!("{}/{}: {why}", s.repository, s.snapshot));
             }
-        } else if let Some(to) = upgrade.to.as_deref() {
-            // Upgrade start unknown: a snapshot whose kibana indices carry the new version was
-            // taken after the migration began.
-            let migrated = s
-                .feature_states
-                .iter()
-                .filter(|f| f.feature_name == "kibana")
-                .flat_map(|f| f.indices.iter())
-                .any(|i| index_version(i).is_some_and(|v| cmp_lenient(&v, to) == Ordering::Equal));
-            if migrated {
-                rejected.push(format!(
-                    "{name}: its kibana indices are already of version {to}"
-                ));
-                continue;
-            }
+            Some(_) => {}
+            None => eligible.push(s),
         }
-        eligible.push(s);
     }
     let best = eligible
         .iter()
@@ -519,6 +495,7 @@ fn choose_kibana_snapshot(
         for s in eligible
             .iter()
             .take_while(|s| s.snapshot != b.snapshot || s.repository != b.repository)
+            .take(REJECTED_SHOWN.saturating_sub(rejected.len()))
         {
             rejected.push(format!(
                 "{}/{}: version {} is newer than a node",
@@ -528,8 +505,34 @@ fn choose_kibana_snapshot(
             ));
         }
     }
-    rejected.truncate(10);
     (best, rejected)
+}
+
+/// How many rejected snapshots the evidence names: enough to explain the choice.
+const REJECTED_SHOWN: usize = 10;
+
+/// Why a snapshot holding the `kibana` feature state cannot bring Kibana back, if it cannot.
+fn rejection(s: &Snapshot, upgrade: &Upgrade) -> Option<String> {
+    if s.state != "SUCCESS" {
+        return Some(format!("state {}", s.state));
+    }
+    let Some(start) = s.start_time else {
+        return Some("no start time".into());
+    };
+    if let Some(cutoff) = upgrade.started_at {
+        return (start >= cutoff)
+            .then(|| format!("started {start}, not before the upgrade ({cutoff})"));
+    }
+    // Upgrade start unknown: a snapshot whose kibana indices carry the new version was taken
+    // after the migration began.
+    let to = upgrade.to.as_deref()?;
+    let migrated = s
+        .feature_states
+        .iter()
+        .filter(|f| f.feature_name == "kibana")
+        .flat_map(|f| f.indices.iter())
+        .any(|i| index_version(i).is_some_and(|v| cmp_lenient(&v, to) == Ordering::Equal));
+    migrated.then(|| format!("its kibana indices are already of version {to}"))
 }
 
 /// Newest successful full-cluster snapshot (global state) taken before the upgrade by an ES
@@ -541,26 +544,34 @@ fn choose_es_snapshot(
 ) -> Option<SnapshotChoice> {
     let kibana = upgrade.from.as_deref()?;
     let snapshots = bundle.facts.snapshots.as_deref().unwrap_or_default();
-    let candidates: Vec<&Snapshot> = snapshots
-        .iter()
-        .filter(|s| s.state == "SUCCESS" && s.include_global_state == Some(true))
-        .filter(|s| match (s.start_time, upgrade.started_at) {
+    // Few distinct versions among many snapshots: judge each version once.
+    let mut accepted: HashMap<&str, bool> = HashMap::new();
+    let mut first = None;
+    for s in snapshots {
+        let before = match (s.start_time, upgrade.started_at) {
             (Some(start), Some(cutoff)) => start < cutoff,
             (Some(_), None) => true,
             (None, _) => false,
-        })
-        .filter(|s| {
-            s.version
-                .as_deref()
-                .is_some_and(|v| version::kibana_accepts_es(kibana, v).unwrap_or(false))
-        })
-        .collect();
-    // Newest first; one that also holds the kibana feature state brings Kibana back with it.
-    candidates
-        .iter()
-        .find(|s| has_kibana_feature(s))
-        .or_else(|| candidates.first())
-        .map(|s| choice(s, bundle, now))
+        };
+        if s.state != "SUCCESS" || s.include_global_state != Some(true) || !before {
+            continue;
+        }
+        let Some(v) = s.version.as_deref() else {
+            continue;
+        };
+        if !*accepted
+            .entry(v)
+            .or_insert_with(|| version::kibana_accepts_es(kibana, v).unwrap_or(false))
+        {
+            continue;
+        }
+        // Newest first; one that also holds the kibana feature state brings Kibana back with it.
+        if has_kibana_feature(s) {
+            return Some(choice(s, bundle, now));
+        }
+        first.get_or_insert(s);
+    }
+    first.map(|s| choice(s, bundle, now))
 }
 
 #[cfg(test)]
