@@ -3,10 +3,8 @@
 
 use crate::cli::{Cli, Command, RulesCommand};
 use crate::error::Error;
-use crate::pipeline::{self, Done};
-use crate::ruleset::{RuleSet, load};
-use crate::{output, product};
-use std::path::Path;
+use crate::output;
+use crate::pipeline::{self, Done, load_rules};
 
 /// Runs one command and returns its exit code.
 pub fn run(cli: Cli) -> Result<u8, Error> {
@@ -23,15 +21,6 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
             Ok(0)
         }
     }
-}
-
-/// Loads the built-in rules and `extra`'s, each checked against its product's input schema.
-pub(crate) fn load_rules(extra: Option<&Path>) -> Result<RuleSet, Error> {
-    let schemas = product::REGISTRY
-        .iter()
-        .map(|p| (p.name().to_string(), p.input_schema()))
-        .collect();
-    Ok(load::load(extra, &schemas)?)
 }
 
 /// Runs a future on a single-threaded runtime: collection is I/O-bound, concurrency needs no

@@ -44,6 +44,9 @@ pub(crate) struct Finding {
 pub(crate) struct Availability {
     pub(crate) groups: BTreeMap<&'static str, bool>,
     pub(crate) why_missing: BTreeMap<&'static str, String>,
+    /// Derived groups whose inputs are there but could not be judged (a version that does not
+    /// parse): a rule that requires one is `error` with this reason, not `unknown`.
+    pub(crate) failed: BTreeMap<&'static str, String>,
 }
 
 /// Evaluates `rules` (one product's) over `inputs`; findings sorted by rule id.
@@ -166,6 +169,15 @@ fn evaluate_rule(rule: &Rule, root: &Scope<'_>, cx: &Context<'_>) -> Finding {
         finding
             .evidence
             .insert(key.clone(), expr.eval(&scope).unwrap_or(Value::Null));
+    }
+    if let Some(why) = rule
+        .requires
+        .iter()
+        .find_map(|g| cx.availability.failed.get(g.as_str()))
+    {
+        finding.outcome = Outcome::Error;
+        finding.message = format!("could not evaluate: {why}");
+        return finding;
     }
     match rule.expr.eval_bool(&scope) {
         Ok(passed) => {

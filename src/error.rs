@@ -32,6 +32,12 @@ pub enum Error {
     Runtime(#[source] std::io::Error),
 }
 
+impl From<crate::product::Usage> for Error {
+    fn from(u: crate::product::Usage) -> Self {
+        Self::Usage(u.message, u.help)
+    }
+}
+
 impl Error {
     pub(crate) fn usage(message: impl Into<String>, help: Option<&str>) -> Self {
         Self::Usage(message.into(), help.map(str::to_string))

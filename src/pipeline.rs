@@ -12,7 +12,7 @@ use crate::cli::{CollectArgs, Command, CommonArgs, ConnectionArgs};
 use crate::error::Error;
 use crate::facts::{Bundle, bundle};
 use crate::http::{ClientOptions, ReadOnlyClient};
-use crate::product::{CommandKind, LiveSource, OperatorFacts as _, PlanContext, Product, Usage};
+use crate::product::{CommandKind, LiveSource, OperatorFacts as _, PlanContext, Product};
 use crate::report::{self, v1};
 use crate::ruleset::RuleSet;
 use crate::ruleset::schema::InputSchema;
@@ -39,7 +39,6 @@ pub(crate) trait Entry: Sync {
         matches: &'a ArgMatches,
         common: &'a CommonArgs,
         connection: &'a ConnectionArgs,
-        rules: &'a RuleSet,
     ) -> LocalBoxFuture<'a, Result<v1::Report, Error>>;
     /// Runs `collect` and returns the bundle's text.
     fn collect<'a>(
@@ -106,7 +105,10 @@ pub(crate) async fn execute(command: &Command) -> Result<Done, Error> {
                 output: args.output,
             })
         }
-        Command::Rules { .. } => Err(Error::usage("not a pipeline command", None)),
+        Command::Rules { .. } => Err(Error::usage(
+            "`rules` lists and explains rules; it runs no pipeline",
+            None,
+        )),
     }
 }
 
@@ -117,9 +119,8 @@ async fn report(
 ) -> Result<Done, Error> {
     let common: CommonArgs = parse(matches)?;
     let connection: ConnectionArgs = parse(matches)?;
-    let rules = crate::app::load_rules(common.rules.as_deref())?;
     let report = product
-        .evaluate(mode, matches, &common, &connection, &rules)
+        .evaluate(mode, matches, &common, &connection)
         .await?;
     Ok(Done::Report {
         report: Box::new(report),
@@ -178,11 +179,10 @@ impl<P: Product> Entry for Registered<P> {
         matches: &'a ArgMatches,
         common: &'a CommonArgs,
         connection: &'a ConnectionArgs,
-        rules: &'a RuleSet,
     ) -> LocalBoxFuture<'a, Result<v1::Report, Error>> {
         Box::pin(async move {
             let args = product_args::<P>(matches)?;
-            evaluate::<P>(mode, &args, common, connection, rules).await
+            evaluate::<P>(mode, &args, common, connection).await
         })
     }
 
@@ -194,17 +194,10 @@ impl<P: Product> Entry for Registered<P> {
     ) -> LocalBoxFuture<'a, Result<Collected, Error>> {
         Box::pin(async move {
             let args = product_args::<P>(matches)?;
-            check_versions::<P>(&P::operator(&args))?;
-            let source = P::live_source(&args).map_err(Error::from)?;
             let operator = P::operator(&args);
-            let bundle = match source {
-                LiveSource::Live => collect_live::<P>(&args, connection, operator, now).await?,
-                LiveSource::Flags => {
-                    let mut bundle = Bundle::<P>::new(now);
-                    bundle.operator = operator;
-                    bundle
-                }
-            };
+            check_versions::<P>(&operator)?;
+            let source = P::live_source(&args).map_err(Error::from)?;
+            let bundle = gather::<P>(source, &args, connection, operator, now).await?;
             Ok(Collected {
                 text: bundle::to_text(&bundle),
                 requests: bundle.requests.len(),
@@ -253,16 +246,28 @@ fn client(connection: &ConnectionArgs) -> Result<ReadOnlyClient, Error> {
     })?)
 }
 
-/// Collects from the live target, with the spinner on stderr while it lasts.
-async fn collect_live<P: Product>(
+/// The facts of a live source: collected from the target, with the spinner on stderr while it
+/// lasts, or the operator's flags alone.
+async fn gather<P: Product>(
+    source: LiveSource,
     args: &P::Args,
     connection: &ConnectionArgs,
     operator: P::Operator,
     now: jiff::Timestamp,
 ) -> Result<Bundle<P>, Error> {
-    let client = client(connection)?;
-    let _spinner = output::progress::collecting(connection.no_progress || connection.verbose);
-    Ok(P::collect(&client, args, operator, now).await)
+    match source {
+        LiveSource::Live => {
+            let client = client(connection)?;
+            let _spinner =
+                output::progress::collecting(connection.no_progress || connection.verbose);
+            Ok(P::collect(&client, args, operator, now).await)
+        }
+        LiveSource::Flags => {
+            let mut bundle = Bundle::<P>::new(now);
+            bundle.operator = operator;
+            Ok(bundle)
+        }
+    }
 }
 
 /// The facts of an evaluating command: the bundle given with `--facts` (flags given now win
@@ -271,11 +276,10 @@ async fn collect_live<P: Product>(
 async fn facts<P: Product>(
     mode: Mode,
     args: &P::Args,
+    flags: P::Operator,
     common: &CommonArgs,
     connection: &ConnectionArgs,
 ) -> Result<(Bundle<P>, &'static str), Error> {
-    let flags = P::operator(args);
-    check_versions::<P>(&flags)?;
     match &common.facts {
         Some(path) => {
             if P::has_target(args) {
@@ -294,28 +298,24 @@ async fn facts<P: Product>(
                 return Err(missing_to::<P>());
             }
             let now = common.now.unwrap_or_else(jiff::Timestamp::now);
-            let bundle = match source {
-                LiveSource::Live => collect_live::<P>(args, connection, flags, now).await?,
-                LiveSource::Flags => {
-                    let mut bundle = Bundle::<P>::new(now);
-                    bundle.operator = flags;
-                    bundle
-                }
-            };
+            let bundle = gather::<P>(source, args, connection, flags, now).await?;
             Ok((bundle, source.as_str()))
         }
     }
 }
 
-/// `preflight` or `rollback` of product `P`, from flags to report.
+/// `preflight` or `rollback` of product `P`, from flags to report. Arguments are checked
+/// first, then the rules, then the facts: a typo must not cost a collection.
 pub(crate) async fn evaluate<P: Product>(
     mode: Mode,
     args: &P::Args,
     common: &CommonArgs,
     connection: &ConnectionArgs,
-    rules: &RuleSet,
 ) -> Result<v1::Report, Error> {
-    let (bundle, source_kind) = facts::<P>(mode, args, common, connection).await?;
+    let flags = P::operator(args);
+    check_versions::<P>(&flags)?;
+    let rules = load_rules(common.rules.as_deref())?;
+    let (bundle, source_kind) = facts::<P>(mode, args, flags, common, connection).await?;
     if mode == Mode::Preflight && bundle.operator.declared().to.is_none() {
         return Err(missing_to::<P>());
     }
@@ -350,8 +350,11 @@ pub(crate) async fn evaluate<P: Product>(
     }))
 }
 
-impl From<Usage> for Error {
-    fn from(u: Usage) -> Self {
-        Error::Usage(u.message, u.help)
-    }
+/// Loads the built-in rules and `extra`'s, each checked against its product's input schema.
+pub(crate) fn load_rules(extra: Option<&std::path::Path>) -> Result<RuleSet, Error> {
+    let schemas = crate::product::REGISTRY
+        .iter()
+        .map(|p| (p.name().to_string(), p.input_schema()))
+        .collect();
+    Ok(crate::ruleset::load::load(extra, &schemas)?)
 }

@@ -43,9 +43,10 @@ pub(crate) struct Derived {
 pub(crate) struct EsRollback {
     /// `None` when an input is missing or cannot be judged.
     pub(crate) needed: Option<bool>,
-    /// The nodes that refuse it, as `name (vVERSION)` (rollback).
-    pub(crate) refusing_nodes: Vec<String>,
-    /// Why it cannot be judged although its inputs are there (an unparsable version).
+    /// The nodes that refuse it, as `name (vVERSION)` (rollback; `None` when not judged).
+    pub(crate) refusing_nodes: Option<Vec<String>>,
+    /// Why it cannot be judged although its inputs are there: a version that does not parse,
+    /// and no node that is known to refuse.
     pub(crate) undecided: Option<String>,
 }
 
@@ -164,25 +165,29 @@ fn es_rollback(bundle: &Bundle<Elastic>, mode: Mode, upgrade: &Upgrade) -> EsRol
                 return EsRollback::default();
             };
             let mut refusing = Vec::new();
+            let mut unjudged = None;
             for n in nodes {
                 match version::kibana_accepts_es(kibana, &n.version) {
                     Ok(true) => {}
                     Ok(false) => refusing.push(format!("{} (v{})", n.name, n.version)),
                     Err(e) => {
-                        return EsRollback {
-                            undecided: Some(format!(
-                                "cannot tell whether Kibana {kibana} runs against node {}: {e}",
-                                n.name
-                            )),
-                            ..EsRollback::default()
-                        };
+                        unjudged.get_or_insert_with(|| {
+                            format!("Error executing function 'kibana_accepts_es': {e}")
+                        });
                     }
                 }
             }
-            EsRollback {
-                needed: Some(!refusing.is_empty()),
-                refusing_nodes: refusing,
-                undecided: None,
+            // One node known to refuse decides, whatever the others report.
+            match (refusing.is_empty(), unjudged) {
+                (true, Some(why)) => EsRollback {
+                    undecided: Some(why),
+                    ..EsRollback::default()
+                },
+                (_, _) => EsRollback {
+                    needed: Some(!refusing.is_empty()),
+                    refusing_nodes: Some(refusing),
+                    undecided: None,
+                },
             }
         }
         Mode::Preflight => match upgrade.to.as_deref() {
@@ -192,7 +197,7 @@ fn es_rollback(bundle: &Bundle<Elastic>, mode: Mode, upgrade: &Upgrade) -> EsRol
                     ..EsRollback::default()
                 },
                 Err(e) => EsRollback {
-                    undecided: Some(e.to_string()),
+                    undecided: Some(format!("Error executing function 'kibana_accepts_es': {e}")),
                     ..EsRollback::default()
                 },
             },

@@ -224,11 +224,10 @@ RIPCORD_KIBANA_USERNAME, RIPCORD_KIBANA_PASSWORD Kibana basic auth (default: the
                 "upgrade.snapshot_cutoff",
                 derived.mode == Mode::Preflight || u.started_at.is_some() || u.to.is_some(),
             ),
-            // Missing only when its inputs are there but cannot be judged (an unparsable
-            // version); a missing input is reported as that input.
+            // Judged, or judged impossible (then `failed` below says why).
             (
                 "upgrade.es_rollback",
-                derived.es_rollback.undecided.is_none(),
+                derived.es_rollback.needed.is_some() || derived.es_rollback.undecided.is_some(),
             ),
         ]);
         let mut why_missing = std::collections::BTreeMap::from([
@@ -247,15 +246,24 @@ RIPCORD_KIBANA_USERNAME, RIPCORD_KIBANA_PASSWORD Kibana basic auth (default: the
                 "neither the upgrade start nor the target version is known: pass --upgrade-started-at (or --to)".to_string(),
             ),
         ]);
-        if let Some(why) = &derived.es_rollback.undecided {
-            why_missing.insert("upgrade.es_rollback", why.clone());
-        }
+        why_missing.insert(
+            "upgrade.es_rollback",
+            "needs the node versions (es.nodes) and the version to go back to (upgrade.from)"
+                .to_string(),
+        );
+        let failed = derived
+            .es_rollback
+            .undecided
+            .iter()
+            .map(|why| ("upgrade.es_rollback", why.clone()))
+            .collect();
         if bundle.target.kibana.is_empty() {
             why_missing.insert("kibana.status", "no --kibana instance given".to_string());
         }
         Availability {
             groups,
             why_missing,
+            failed,
         }
     }
 

@@ -153,6 +153,11 @@ pub(crate) fn plan(bundle: &Bundle<Elastic>, derived: &Derived, context: &PlanCo
             derived.upgrade.started_at_source
         ));
     }
+    if let Some(why) = &derived.es_rollback.undecided {
+        plan.warnings.push(format!(
+            "could not tell whether Kibana {from} runs against every Elasticsearch node ({why}): check each node's version before starting Kibana {from}; if a node is newer than Kibana {from} accepts, Elasticsearch must be rolled back too"
+        ));
+    }
     if derived.upgrade.from.is_none() {
         plan.warnings.push(format!(
             "the version to go back to is unknown ({}): pass --from",

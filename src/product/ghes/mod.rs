@@ -251,6 +251,7 @@ RIPCORD_GHES_USERNAME                           GHES Management Console user (in
         Availability {
             groups,
             why_missing,
+            failed: BTreeMap::new(),
         }
     }
 
