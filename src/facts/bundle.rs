@@ -119,6 +119,11 @@ impl<'de, P: Product> Visitor<'de> for BundleVisitor<P> {
         let mut facts = None;
         let mut failures = None;
         let mut requests = None;
+        // Keys seen before `product` whose shape depends on the product (or that no product
+        // has) wait until `product` has been read, so a bundle of another product says so
+        // plainly whatever its key order (`collect` writes `product` first; `jq -S` does not).
+        let mut unknown: Option<String> = None;
+        let mut deferred: Vec<(String, serde_json::Value)> = Vec::new();
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
                 "schema" => set(&mut schema, &key, map.next_value()?)?,
@@ -131,25 +136,52 @@ impl<'de, P: Product> Visitor<'de> for BundleVisitor<P> {
                             P::NAME
                         )));
                     }
+                    if let Some(other) = unknown {
+                        return Err(unknown_field::<P, _>(&other));
+                    }
                     set(&mut product, &key, found)?;
                 }
                 "collected_at" => set(&mut collected_at, &key, map.next_value()?)?,
-                "target" => set(&mut target, &key, map.next_value()?)?,
-                "operator" => set(&mut operator, &key, map.next_value()?)?,
                 "failures" => set(&mut failures, &key, map.next_value()?)?,
                 "requests" => set(&mut requests, &key, map.next_value()?)?,
-                k if k == P::NAME => set(&mut facts, &key, map.next_value()?)?,
-                other => {
-                    return Err(de::Error::custom(format!(
-                        "unknown field `{other}`, expected one of {}, `{}`",
-                        ENVELOPE
-                            .iter()
-                            .map(|f| format!("`{f}`"))
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        P::NAME
-                    )));
+                "target" | "operator" if product.is_none() => {
+                    deferred.push((key, map.next_value()?));
                 }
+                "target" => set(&mut target, &key, map.next_value()?)?,
+                "operator" => set(&mut operator, &key, map.next_value()?)?,
+                k if k == P::NAME && product.is_none() => {
+                    deferred.push((key, map.next_value()?));
+                }
+                k if k == P::NAME => set(&mut facts, &key, map.next_value()?)?,
+                other if product.is_none() => {
+                    map.next_value::<de::IgnoredAny>()?;
+                    unknown.get_or_insert_with(|| other.to_string());
+                }
+                // Raised from the value so the error names the field's path.
+                other => map.next_value_seed(Refuse::<P>(other.to_string(), PhantomData))?,
+            }
+        }
+        if let Some(other) = unknown {
+            return Err(unknown_field::<P, _>(&other));
+        }
+        for (key, value) in deferred {
+            let typed = |e: serde_json::Error| de::Error::custom(format!("at `{key}`: {e}"));
+            match key.as_str() {
+                "target" => set(
+                    &mut target,
+                    &key,
+                    serde_json::from_value(value).map_err(typed)?,
+                )?,
+                "operator" => set(
+                    &mut operator,
+                    &key,
+                    serde_json::from_value(value).map_err(typed)?,
+                )?,
+                _ => set(
+                    &mut facts,
+                    &key,
+                    serde_json::from_value(value).map_err(typed)?,
+                )?,
             }
         }
         Ok(Bundle {
@@ -163,6 +195,29 @@ impl<'de, P: Product> Visitor<'de> for BundleVisitor<P> {
             failures: failures.unwrap_or_default(),
             requests: requests.unwrap_or_default(),
         })
+    }
+}
+
+fn unknown_field<P: Product, E: de::Error>(key: &str) -> E {
+    E::custom(format!(
+        "unknown field `{key}`, expected one of {}, `{}`",
+        ENVELOPE
+            .iter()
+            .map(|f| format!("`{f}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        P::NAME
+    ))
+}
+
+/// Refuses the value of an unknown key, so the error is reported at that key's path.
+struct Refuse<P>(String, PhantomData<P>);
+
+impl<'de, P: Product> de::DeserializeSeed<'de> for Refuse<P> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, _: D) -> Result<(), D::Error> {
+        Err(unknown_field::<P, _>(&self.0))
     }
 }
 

@@ -620,3 +620,63 @@ async fn ghes_password_never_printed_and_sent_as_api_key_user() {
             .is_some_and(|h| h.to_str().unwrap() == format!("Basic {basic}"))
     }));
 }
+
+#[test]
+fn a_bundle_of_another_product_or_with_an_unknown_field_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    // Keys sorted (`jq -S`): the GHES facts key comes before `product`.
+    let ghes: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(facts("ghes-single-node")).unwrap()).unwrap();
+    let sorted = dir.path().join("sorted.json");
+    let keys: std::collections::BTreeMap<String, serde_json::Value> =
+        serde_json::from_value(ghes).unwrap();
+    std::fs::write(&sorted, serde_json::to_string_pretty(&keys).unwrap()).unwrap();
+    let (_, err, code) = ripcord(&args(&[
+        "rollback",
+        "elastic",
+        "--facts",
+        sorted.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("is for product \"ghes\", not \"elastic\""),
+        "{err}"
+    );
+    let extra = dir.path().join("extra.json");
+    let good = std::fs::read_to_string(facts("failed-minor-upgrade")).unwrap();
+    std::fs::write(
+        &extra,
+        good.replacen("\"failures\":", "\"extra\": 1,\n  \"failures\":", 1),
+    )
+    .unwrap();
+    let (_, err, code) = ripcord(&args(&[
+        "rollback",
+        "elastic",
+        "--facts",
+        extra.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("at `extra`: unknown field `extra`"), "{err}");
+}
+
+#[test]
+fn a_bundle_with_its_keys_sorted_gives_the_same_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle: std::collections::BTreeMap<String, serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(facts("failed-minor-upgrade")).unwrap())
+            .unwrap();
+    let sorted = dir.path().join("sorted.json");
+    std::fs::write(&sorted, serde_json::to_string(&bundle).unwrap()).unwrap();
+    let run = |path: &str| {
+        let (out, err, code) = ripcord(&args(&[
+            "rollback", "elastic", "--facts", path, "--format", "json",
+        ]));
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        (v["findings"].clone(), v["plan"].clone())
+    };
+    assert_eq!(
+        run(sorted.to_str().unwrap()),
+        run(&facts("failed-minor-upgrade"))
+    );
+}
