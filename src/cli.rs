@@ -17,14 +17,28 @@ Exit codes:
   2  ripcord could not do its job: bad arguments, unreadable bundle, invalid rule file
   3  incomplete: nothing failed, but a blocker is unknown or errored (could not verify)";
 
-/// `--help`'s closing text: exit codes and the credential variables of `products`.
+/// `--help`'s closing text of an evaluating command: exit codes and the credential variables
+/// of the products named.
 fn after_help<'a>(environment: impl Iterator<Item = &'a str>) -> String {
+    format!("{EXIT_CODES}\n\n{}", environment_help(environment))
+}
+
+/// The closing text of `collect`, which only succeeds (0) or cannot do its job (2).
+fn collect_after_help(environment: &str) -> String {
+    format!(
+        "Exit codes:\n  0  the bundle was written (what could not be collected is recorded in it)\n  2  ripcord could not do its job: bad arguments, nothing to collect from, the file cannot be written\n\n{}",
+        environment_help(std::iter::once(environment))
+    )
+}
+
+/// The credential variables, and the read-only promise.
+fn environment_help<'a>(environment: impl Iterator<Item = &'a str>) -> String {
     let lines: Vec<String> = environment
         .flat_map(str::lines)
         .map(|l| format!("  {l}"))
         .collect();
     format!(
-        "{EXIT_CODES}\n\nEnvironment (credentials are read from here only, never from flags):\n{}\n\nripcord only ever sends GET and HEAD requests.",
+        "Environment (credentials are read from here only, never from flags):\n{}\n\nripcord only ever sends GET and HEAD requests.",
         lines.join("\n")
     )
 }
@@ -129,10 +143,13 @@ impl<K: Kind> FromArgMatches for ProductCommand<K> {
 impl<K: Kind> Subcommand for ProductCommand<K> {
     fn augment_subcommands(cmd: clap::Command) -> clap::Command {
         product::REGISTRY.iter().fold(cmd, |cmd, p| {
-            cmd.subcommand(
-                p.command(K::KIND)
-                    .after_help(after_help(std::iter::once(p.environment()))),
-            )
+            let help = match K::KIND {
+                CommandKind::Collect => collect_after_help(p.environment()),
+                CommandKind::Preflight | CommandKind::Rollback => {
+                    after_help(std::iter::once(p.environment()))
+                }
+            };
+            cmd.subcommand(p.command(K::KIND).after_help(help))
         })
     }
 

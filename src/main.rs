@@ -21,11 +21,24 @@ fn main() -> ExitCode {
     let _ = miette::set_hook(Box::new(|_| {
         Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
     }));
-    match ripcord::app::run(cli) {
-        Ok(code) => ExitCode::from(code),
-        Err(error) => {
+    // Rule expressions are parsed and evaluated by recursion; a roomy stack keeps a long (but
+    // allowed) expression from overflowing it. The memory is only reserved, not used.
+    let worker = std::thread::Builder::new()
+        .stack_size(STACK_BYTES)
+        .spawn(move || ripcord::app::run(cli));
+    match worker.map(std::thread::JoinHandle::join) {
+        Ok(Ok(Ok(code))) => ExitCode::from(code),
+        Ok(Ok(Err(error))) => {
             eprintln!("{:?}", miette::Report::new(error));
+            ExitCode::from(2)
+        }
+        Ok(Err(_)) => ExitCode::from(101),
+        Err(e) => {
+            eprintln!("ripcord: cannot start: {e}");
             ExitCode::from(2)
         }
     }
 }
+
+/// The stack of the thread that does the work.
+const STACK_BYTES: usize = 256 * 1024 * 1024;

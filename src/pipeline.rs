@@ -351,10 +351,28 @@ pub(crate) async fn evaluate<P: Product>(
 }
 
 /// Loads the built-in rules and `extra`'s, each checked against its product's input schema.
+///
+/// On a thread with a roomy stack: the CEL parser recurses per nesting level, with large
+/// frames in a debug build, and this may run on a caller's small thread (a test's).
 pub(crate) fn load_rules(extra: Option<&std::path::Path>) -> Result<RuleSet, Error> {
     let schemas = crate::product::REGISTRY
         .iter()
         .map(|p| (p.name().to_string(), p.input_schema()))
         .collect();
-    Ok(crate::ruleset::load::load(extra, &schemas)?)
+    let load = || crate::ruleset::load::load(extra, &schemas);
+    std::thread::scope(|scope| {
+        match std::thread::Builder::new()
+            .stack_size(LOAD_STACK_BYTES)
+            .spawn_scoped(scope, load)
+        {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(_) => load(),
+        }
+    })
+    .map_err(Error::from)
 }
+
+/// The stack of the rule-loading thread.
+const LOAD_STACK_BYTES: usize = 64 * 1024 * 1024;

@@ -69,7 +69,7 @@ pub(crate) trait Types {
     fn variable(&self, name: &str) -> Option<Self::Ty>;
     /// A member of `ty`, or the members that do exist.
     fn member(&self, ty: &Self::Ty, field: &str) -> Result<Self::Ty, Vec<String>>;
-    /// What iterating over `ty` binds: a list's element, a map's key.
+    /// What iterating over `ty` binds: a list's element (anything goes for a map's key).
     fn element(&self, ty: &Self::Ty) -> Self::Ty;
     /// A list of `ty` (what `filter` and `map` produce).
     fn list_of(&self, ty: &Self::Ty) -> Self::Ty;
@@ -77,7 +77,7 @@ pub(crate) trait Types {
 
 /// Something an expression names that does not exist, with where it is in the expression
 /// source.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Problem {
     Variable {
         name: String,
@@ -95,9 +95,67 @@ pub(crate) enum Problem {
     },
 }
 
+/// The deepest bracket nesting an expression may have. The parser and the evaluator recurse
+/// per level; real rules nest a handful deep, so this refuses only hostile or broken files,
+/// with a clear error instead of a stack overflow.
+const MAX_NESTING: usize = 32;
+/// The longest expression, in bytes: long chains recurse too.
+const MAX_LENGTH: usize = 16 * 1024;
+
+/// Refuses what would recurse too deeply, at the position that goes too far.
+fn check_size(source: &str) -> Result<(), ParseError> {
+    let at = |offset: usize, message: String| {
+        let before = &source[..source.floor_char_boundary(offset)];
+        ParseError {
+            line: before.matches('\n').count() + 1,
+            // Same convention as the parser's positions (see `load::CEL_COLUMN_BIAS`).
+            column: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 2,
+            message,
+        }
+    };
+    if source.len() > MAX_LENGTH {
+        return Err(at(
+            MAX_LENGTH,
+            format!("expression longer than {MAX_LENGTH} bytes"),
+        ));
+    }
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in source.char_indices() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None => match c {
+                '"' | '\'' => quote = Some(c),
+                '(' | '[' | '{' => {
+                    depth += 1;
+                    if depth > MAX_NESTING {
+                        return Err(at(
+                            i,
+                            format!("brackets nested more than {MAX_NESTING} deep"),
+                        ));
+                    }
+                }
+                ')' | ']' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+    }
+    Ok(())
+}
+
 impl Expr {
     /// Compiles `source`; the first parse error carries its position.
     pub(crate) fn compile(source: &str) -> Result<Self, ParseError> {
+        check_size(source)?;
         match Program::compile(source) {
             Ok(program) => Ok(Self {
                 program,
@@ -139,7 +197,8 @@ impl Expr {
             problems: Vec::new(),
         };
         checker.ty(self.program.expression());
-        checker.problems.dedup();
+        let mut seen = std::collections::HashSet::new();
+        checker.problems.retain(|p| seen.insert(p.clone()));
         checker.problems
     }
 
@@ -398,7 +457,10 @@ impl<T: Types> Checker<'_, T> {
                     appended_element(c.accu_init.expr.clone(), &c.loop_step, &c.accu_var);
                 let result = match appended {
                     Some(x) => {
+                        // `x` was checked with the step; typing it again must not repeat that.
+                        let checked = self.problems.len();
                         let (t, p) = self.ty(x);
+                        self.problems.truncate(checked);
                         (self.types.list_of(&t), p.trim_end_matches("[]").to_string())
                     }
                     None => self.unknown(),
@@ -595,6 +657,26 @@ mod tests {
         let e = Expr::compile("semver_cmp('abc', '1.0.0') == 0").unwrap();
         let err = e.eval_bool(&scope(serde_json::json!({}))).unwrap_err();
         assert!(err.contains("abc"), "{err}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_overflowed() {
+        let deep = format!("{}true{}", "(".repeat(40), ")".repeat(40));
+        let err = Expr::compile(&deep).unwrap_err();
+        assert!(err.message.contains("nested more than 32"), "{err:?}");
+        assert_eq!((err.line, err.column), (1, 34));
+        // The parser recurses deeply per level in a debug build: as the loader does, parse
+        // on a roomy stack.
+        let fine = format!("{}true{}", "(".repeat(32), ")".repeat(32));
+        let parsed = std::thread::Builder::new()
+            .stack_size(64 << 20)
+            .spawn(move || Expr::compile(&fine).is_ok())
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(parsed);
+        assert!(Expr::compile("'((((((((((((((((((((((((((((((((((' == ''").is_ok());
+        assert!(Expr::compile(&"a.b".repeat(10_000)).is_err());
     }
 
     #[test]

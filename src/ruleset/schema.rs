@@ -235,6 +235,11 @@ mod tests {
             ["es.nodes[].x", "es.nodes[].y"]
         );
         assert_eq!(unknown_paths("es.nodez == null"), ["es.nodez"]);
+        assert_eq!(
+            unknown_paths("es.nodes.map(n, n.nmae + n.naem).size() > 0"),
+            ["es.nodes[].nmae", "es.nodes[].naem"],
+            "each once"
+        );
     }
 
     #[test]

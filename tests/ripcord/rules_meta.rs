@@ -433,3 +433,16 @@ fn a_rule_cannot_read_another_products_facts() {
         "{err}"
     );
 }
+
+#[test]
+fn a_deeply_nested_expression_is_refused_not_a_crash() {
+    let deep = format!("{}true{}", "(".repeat(200), ")".repeat(200));
+    let (code, err) = load_one(
+        "custom-green",
+        &GOOD.replace("'es.health.status == \"green\"'", &format!("'{deep}'")),
+    );
+    assert_eq!(code, 2, "{err}");
+    // The 33rd bracket: `expr = '` is 8 characters, then 32 brackets.
+    assert!(err.contains("custom-green.toml:7:41"), "{err}");
+    assert!(err.contains("nested more than 32 deep"), "{err}");
+}

@@ -78,7 +78,7 @@ struct KibanaInputs<'a> {
 
 impl Product for Elastic {
     const NAME: &'static str = "elastic";
-    const ABOUT: &'static str = "Elasticsearch + Kibana.";
+    const ABOUT: &'static str = "Elasticsearch + Kibana";
     const ENVIRONMENT: &'static str = "\
 RIPCORD_ES_API_KEY                              Elasticsearch API key (the base64 id:key form)
 RIPCORD_ES_USERNAME, RIPCORD_ES_PASSWORD        Elasticsearch basic auth

@@ -123,7 +123,7 @@ const API_GROUPS: [&str; 5] = [
 impl Product for Ghes {
     const NAME: &'static str = "ghes";
     const ABOUT: &'static str =
-        "GitHub Enterprise Server (Manage API, or facts from flags when the primary is down).";
+        "GitHub Enterprise Server (Manage API, or facts from flags when the primary is down)";
     const ENVIRONMENT: &'static str = "\
 RIPCORD_GHES_PASSWORD                           GHES root site administrator password (user api_key)
 RIPCORD_GHES_USERNAME                           GHES Management Console user (instead of api_key)";
@@ -149,9 +149,9 @@ RIPCORD_GHES_USERNAME                           GHES Management Console user (in
 
     fn command(cmd: clap::Command, kind: CommandKind) -> clap::Command {
         match kind {
-            CommandKind::Collect => cmd.about("GitHub Enterprise Server."),
+            CommandKind::Collect => cmd.about("GitHub Enterprise Server"),
             CommandKind::Preflight => {
-                cmd.about("GitHub Enterprise Server (Manage API, or facts from flags).")
+                cmd.about("GitHub Enterprise Server (Manage API, or facts from flags)")
             }
             CommandKind::Rollback => cmd,
         }
@@ -193,6 +193,7 @@ RIPCORD_GHES_USERNAME                           GHES Management Console user (in
     ) -> Bundle<Self> {
         let mut bundle = Bundle::<Self>::new(now);
         bundle.operator = operator;
+        // `live_source` sends a URL-less run down the flags-only path; nothing to ask here.
         let Some(url) = &args.ghes else {
             return bundle;
         };
