@@ -44,8 +44,9 @@ pub(crate) struct Finding {
 pub(crate) struct Availability {
     pub(crate) groups: BTreeMap<&'static str, bool>,
     pub(crate) why_missing: BTreeMap<&'static str, String>,
-    /// Derived groups whose inputs are there but could not be judged (a version that does not
-    /// parse): a rule that requires one is `error` with this reason, not `unknown`.
+    /// Judgements derive could not make although their inputs are there (a version that does
+    /// not parse), by the path rules read them at (`derived.es_rollback`): a rule that reads
+    /// one is `error` with this reason, as if it had judged for itself.
     pub(crate) failed: BTreeMap<&'static str, String>,
 }
 
@@ -170,11 +171,7 @@ fn evaluate_rule(rule: &Rule, root: &Scope<'_>, cx: &Context<'_>) -> Finding {
             .evidence
             .insert(key.clone(), expr.eval(&scope).unwrap_or(Value::Null));
     }
-    if let Some(why) = rule
-        .requires
-        .iter()
-        .find_map(|g| cx.availability.failed.get(g.as_str()))
-    {
+    if let Some(why) = failed_judgement(rule, cx.availability) {
         finding.outcome = Outcome::Error;
         finding.message = format!("could not evaluate: {why}");
         return finding;
@@ -195,6 +192,18 @@ fn evaluate_rule(rule: &Rule, root: &Scope<'_>, cx: &Context<'_>) -> Finding {
         }
     }
     finding
+}
+
+/// The reason of the first failed judgement the rule reads (at its path or below), if any.
+fn failed_judgement<'a>(rule: &Rule, availability: &'a Availability) -> Option<&'a String> {
+    rule.expressions().flat_map(|e| e.paths()).find_map(|path| {
+        availability.failed.iter().find_map(|(judgement, why)| {
+            let below = path
+                .strip_prefix(judgement)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'));
+            below.then_some(why)
+        })
+    })
 }
 
 fn unknown_message(missing: &[&String], cx: &Context<'_>) -> String {

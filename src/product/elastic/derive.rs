@@ -32,8 +32,24 @@ pub(crate) struct Derived {
     pub(crate) migration: MigrationState,
     /// `--kibana` instances that still answer: `url (version, state)`.
     pub(crate) kibana_answering: Vec<String>,
+    /// Whether every node accepts the Kibana that will run.
+    pub(crate) kibana_compat: KibanaCompat,
     /// Whether Elasticsearch must go back too.
     pub(crate) es_rollback: EsRollback,
+}
+
+/// Whether every Elasticsearch node accepts the Kibana that will run (`upgrade.kibana_version`:
+/// `to` in preflight, `from` in rollback), by Kibana's own rule
+/// (`es_kibana_version_compatability.ts`), node by node.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub(crate) struct KibanaCompat {
+    /// `None` when an input is missing or cannot be judged.
+    pub(crate) accepted: Option<bool>,
+    /// The nodes that refuse it, as `name (vVERSION)` (`None` when not judged).
+    pub(crate) refusing_nodes: Option<Vec<String>>,
+    /// Why it cannot be judged although its inputs are there: a version that does not parse,
+    /// and no node that is known to refuse.
+    pub(crate) undecided: Option<String>,
 }
 
 /// Whether the Kibana that will run after the rollback is refused by Elasticsearch, so
@@ -86,7 +102,8 @@ pub(crate) struct SnapshotChoice {
     pub(crate) version: Option<String>,
     pub(crate) start_time: Option<Timestamp>,
     pub(crate) age_hours: Option<f64>,
-    /// Its ES version is ≤ every node's, so this cluster can restore it.
+    /// Its ES version is ≤ every node's, so this cluster can restore it (false when a version
+    /// does not parse; the rule then reports the error itself).
     pub(crate) restorable: bool,
     pub(crate) include_global_state: Option<bool>,
     /// Whether its `feature_states` include `kibana`.
@@ -122,7 +139,8 @@ pub(crate) fn derive(bundle: &Bundle<Elastic>, mode: Mode) -> Derived {
     let es = es_summary(bundle);
     let aliases = version_aliases(bundle.facts.kibana_indices.as_deref().unwrap_or_default());
     let upgrade = upgrade(bundle, mode, &es, &aliases);
-    let es_rollback = es_rollback(bundle, mode, &upgrade);
+    let kibana_compat = kibana_compat(bundle, upgrade.kibana_version.as_deref());
+    let es_rollback = es_rollback(mode, &upgrade, &kibana_compat);
     let migration = migration_state(bundle, &upgrade, aliases);
     let (kibana_snapshot, kibana_snapshot_rejected) = choose_kibana_snapshot(bundle, &upgrade, now);
     let es_rollback_snapshot = choose_es_snapshot(bundle, &upgrade, now);
@@ -150,48 +168,23 @@ pub(crate) fn derive(bundle: &Bundle<Elastic>, mode: Mode) -> Derived {
         es_rollback_snapshot,
         migration,
         kibana_answering,
+        kibana_compat,
         es_rollback,
     }
 }
 
-/// Whether Elasticsearch must go back too (see [`EsRollback`]), by Kibana's own rule.
-fn es_rollback(bundle: &Bundle<Elastic>, mode: Mode, upgrade: &Upgrade) -> EsRollback {
-    let Some(kibana) = upgrade.from.as_deref() else {
-        return EsRollback::default();
-    };
+/// Whether Elasticsearch must go back too (see [`EsRollback`]).
+fn es_rollback(mode: Mode, upgrade: &Upgrade, compat: &KibanaCompat) -> EsRollback {
     match mode {
-        Mode::Rollback => {
-            let Some(nodes) = bundle.facts.nodes.as_deref() else {
-                return EsRollback::default();
-            };
-            let mut refusing = Vec::new();
-            let mut unjudged = None;
-            for n in nodes {
-                match version::kibana_accepts_es(kibana, &n.version) {
-                    Ok(true) => {}
-                    Ok(false) => refusing.push(format!("{} (v{})", n.name, n.version)),
-                    Err(e) => {
-                        unjudged.get_or_insert_with(|| {
-                            format!("Error executing function 'kibana_accepts_es': {e}")
-                        });
-                    }
-                }
-            }
-            // One node known to refuse decides, whatever the others report.
-            match (refusing.is_empty(), unjudged) {
-                (true, Some(why)) => EsRollback {
-                    undecided: Some(why),
-                    ..EsRollback::default()
-                },
-                (_, _) => EsRollback {
-                    needed: Some(!refusing.is_empty()),
-                    refusing_nodes: Some(refusing),
-                    undecided: None,
-                },
-            }
-        }
-        Mode::Preflight => match upgrade.to.as_deref() {
-            Some(to) => match version::kibana_accepts_es(kibana, to) {
+        // The Kibana that will run is `from`: refused by the nodes as they are, ES goes back.
+        Mode::Rollback => EsRollback {
+            needed: compat.accepted.map(|accepted| !accepted),
+            refusing_nodes: compat.refusing_nodes.clone(),
+            undecided: compat.undecided.clone(),
+        },
+        // Predicted: would a cluster upgraded to `to` refuse the Kibana running now?
+        Mode::Preflight => match (upgrade.from.as_deref(), upgrade.to.as_deref()) {
+            (Some(from), Some(to)) => match version::kibana_accepts_es(from, to) {
                 Ok(accepted) => EsRollback {
                     needed: Some(!accepted),
                     ..EsRollback::default()
@@ -201,7 +194,7 @@ fn es_rollback(bundle: &Bundle<Elastic>, mode: Mode, upgrade: &Upgrade) -> EsRol
                     ..EsRollback::default()
                 },
             },
-            None => EsRollback::default(),
+            _ => EsRollback::default(),
         },
     }
 }
@@ -447,13 +440,64 @@ fn has_kibana_feature(s: &Snapshot) -> bool {
     s.feature_states.iter().any(|f| f.feature_name == "kibana")
 }
 
-fn restorable(s: &Snapshot, bundle: &Bundle<Elastic>) -> bool {
-    let Some(v) = &s.version else { return false };
+/// Whether this cluster can restore `s`: a snapshot cannot be restored to an older
+/// Elasticsearch, so its version must be ≤ every node's. One node known to be older decides;
+/// otherwise a version that does not parse leaves it unjudged (`Err`, with the reason).
+fn restorable(s: &Snapshot, bundle: &Bundle<Elastic>) -> Result<bool, String> {
+    let Some(v) = &s.version else {
+        return Err(format!(
+            "snapshot {}/{} does not say which Elasticsearch version took it",
+            s.repository, s.snapshot
+        ));
+    };
     let nodes = bundle.facts.nodes.as_deref().unwrap_or_default();
-    !nodes.is_empty()
-        && nodes
-            .iter()
-            .all(|n| version::compare(v, &n.version).is_ok_and(|o| o != Ordering::Greater))
+    if nodes.is_empty() {
+        return Ok(false);
+    }
+    let mut unjudged = None;
+    for n in nodes {
+        match version::compare(v, &n.version) {
+            Ok(Ordering::Greater) => return Ok(false),
+            Ok(_) => {}
+            Err(e) => {
+                unjudged
+                    .get_or_insert_with(|| format!("Error executing function 'semver_cmp': {e}"));
+            }
+        }
+    }
+    unjudged.map_or(Ok(true), Err)
+}
+
+/// Whether every node accepts Kibana `kibana`, by Kibana's own rule, node by node.
+fn kibana_compat(bundle: &Bundle<Elastic>, kibana: Option<&str>) -> KibanaCompat {
+    let (Some(kibana), Some(nodes)) = (kibana, bundle.facts.nodes.as_deref()) else {
+        return KibanaCompat::default();
+    };
+    let mut refusing = Vec::new();
+    let mut unjudged = None;
+    for n in nodes {
+        match version::kibana_accepts_es(kibana, &n.version) {
+            Ok(true) => {}
+            Ok(false) => refusing.push(format!("{} (v{})", n.name, n.version)),
+            Err(e) => {
+                unjudged.get_or_insert_with(|| {
+                    format!("Error executing function 'kibana_accepts_es': {e}")
+                });
+            }
+        }
+    }
+    // One node known to refuse decides, whatever the others report.
+    match (refusing.is_empty(), unjudged) {
+        (true, Some(why)) => KibanaCompat {
+            undecided: Some(why),
+            ..KibanaCompat::default()
+        },
+        _ => KibanaCompat {
+            accepted: Some(refusing.is_empty()),
+            refusing_nodes: Some(refusing),
+            undecided: None,
+        },
+    }
 }
 
 fn choice(s: &Snapshot, bundle: &Bundle<Elastic>, now: Timestamp) -> SnapshotChoice {
@@ -465,7 +509,7 @@ fn choice(s: &Snapshot, bundle: &Bundle<Elastic>, now: Timestamp) -> SnapshotCho
         version: s.version.clone(),
         start_time: s.start_time,
         age_hours: s.start_time.map(|t| age_hours(now, t)),
-        restorable: restorable(s, bundle),
+        restorable: restorable(s, bundle) == Ok(true),
         include_global_state: s.include_global_state,
         has_kibana_feature: has_kibana_feature(s),
     }
@@ -493,7 +537,7 @@ fn choose_kibana_snapshot(
     }
     let best = eligible
         .iter()
-        .find(|s| restorable(s, bundle))
+        .find(|s| restorable(s, bundle) == Ok(true))
         .or_else(|| eligible.first())
         .map(|s| choice(s, bundle, now));
     if let Some(b) = &best {

@@ -102,7 +102,6 @@ RIPCORD_KIBANA_USERNAME, RIPCORD_KIBANA_PASSWORD Kibana basic auth (default: the
         "upgrade.started_at",
         "upgrade.kibana_version",
         "upgrade.snapshot_cutoff",
-        "upgrade.es_rollback",
     ];
 
     type Args = ElasticArgs;
@@ -224,11 +223,6 @@ RIPCORD_KIBANA_USERNAME, RIPCORD_KIBANA_PASSWORD Kibana basic auth (default: the
                 "upgrade.snapshot_cutoff",
                 derived.mode == Mode::Preflight || u.started_at.is_some() || u.to.is_some(),
             ),
-            // Judged, or judged impossible (then `failed` below says why).
-            (
-                "upgrade.es_rollback",
-                derived.es_rollback.needed.is_some() || derived.es_rollback.undecided.is_some(),
-            ),
         ]);
         let mut why_missing = std::collections::BTreeMap::from([
             ("upgrade.from", u.from_source.clone()),
@@ -246,17 +240,19 @@ RIPCORD_KIBANA_USERNAME, RIPCORD_KIBANA_PASSWORD Kibana basic auth (default: the
                 "neither the upgrade start nor the target version is known: pass --upgrade-started-at (or --to)".to_string(),
             ),
         ]);
-        why_missing.insert(
-            "upgrade.es_rollback",
-            "needs the node versions (es.nodes) and the version to go back to (upgrade.from)"
-                .to_string(),
-        );
-        let failed = derived
-            .es_rollback
-            .undecided
-            .iter()
-            .map(|why| ("upgrade.es_rollback", why.clone()))
-            .collect();
+        let failed = [
+            (
+                "derived.kibana_compat",
+                derived.kibana_compat.undecided.as_ref(),
+            ),
+            (
+                "derived.es_rollback",
+                derived.es_rollback.undecided.as_ref(),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(path, why)| Some((path, why?.clone())))
+        .collect();
         if bundle.target.kibana.is_empty() {
             why_missing.insert("kibana.status", "no --kibana instance given".to_string());
         }
