@@ -1,7 +1,7 @@
 //! Rule meta-tests: ids are a contract, every rule is documented and explained, broken rule
 //! files are diagnosed with file, line and column.
 
-use crate::common::{args, ripcord};
+use crate::common::{self, args, ripcord};
 
 const CONTRACT_IDS: &[&str] = &[
     "elastic-upgrade-path",
@@ -45,12 +45,16 @@ fn rule_ids_are_the_contract_and_documented() {
             r["docs"].as_str().unwrap().starts_with("https://"),
             "{id}: reference"
         );
-        let expected_product = if r["id"].as_str().unwrap().starts_with("ghes-") {
-            "ghes"
-        } else {
-            "elastic"
-        };
-        assert_eq!(r["product"], expected_product, "{id}");
+        // Built-in rules live in rules/<product>/<id>.toml.
+        let file = format!(
+            "rules/{}/{}.toml",
+            r["product"].as_str().unwrap(),
+            id.as_str().unwrap()
+        );
+        assert!(
+            common::fixtures_dir().join("..").join(&file).is_file(),
+            "{file}"
+        );
     }
 }
 
