@@ -294,6 +294,8 @@ async fn facts<P: Product>(
         }
         None => {
             let source = P::live_source(args).map_err(Error::from)?;
+            // Before collecting: the same check after reading a bundle (in `evaluate`) would
+            // come only after a whole collection.
             if mode == Mode::Preflight && flags.declared().to.is_none() {
                 return Err(missing_to::<P>());
             }
@@ -316,6 +318,7 @@ pub(crate) async fn evaluate<P: Product>(
     check_versions::<P>(&flags)?;
     let rules = load_rules(common.rules.as_deref())?;
     let (bundle, source_kind) = facts::<P>(mode, args, flags, common, connection).await?;
+    // A bundle may have recorded `--to` at collection; the flags merged into it may add it.
     if mode == Mode::Preflight && bundle.operator.declared().to.is_none() {
         return Err(missing_to::<P>());
     }
