@@ -22,23 +22,22 @@ use std::marker::PhantomData;
 use std::path::Path;
 
 /// One facts bundle: what was collected, what could not be, and every request made.
-#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Bundle<P: Product> {
-    pub schema: String,
-    pub tool_version: String,
-    pub product: String,
+    pub(crate) schema: String,
+    pub(crate) tool_version: String,
+    pub(crate) product: String,
     /// The one clock every age is computed from.
-    pub collected_at: Timestamp,
+    pub(crate) collected_at: Timestamp,
     /// The endpoints that were asked (credentials are never part of a URL we keep).
-    pub target: P::Target,
+    pub(crate) target: P::Target,
     /// Facts only the operator knows; recorded here, overridden by flags at evaluation.
-    pub operator: P::Operator,
+    pub(crate) operator: P::Operator,
     /// The product's collected facts, under the key named after the product.
-    pub facts: P::Facts,
+    pub(crate) facts: P::Facts,
     /// What could not be collected, so rules can say `unknown` with the reason.
-    pub failures: Vec<CollectFailure>,
+    pub(crate) failures: Vec<CollectFailure>,
     /// The audit trail of the read-only promise: every request, its method and status.
-    pub requests: Vec<RequestRecord>,
+    pub(crate) requests: Vec<RequestRecord>,
 }
 
 impl<P: Product> Bundle<P> {
