@@ -136,6 +136,10 @@ pub(crate) struct ReadOnlyClient {
 impl ReadOnlyClient {
     /// Builds the client; fails only on an unreadable CA file.
     pub(crate) fn new(options: ClientOptions) -> Result<Self, ClientError> {
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "the one HTTP client of ripcord is built here, and it only sends GET"
+        )]
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("ripcord/", env!("CARGO_PKG_VERSION")))
             .timeout(options.timeout)

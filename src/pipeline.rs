@@ -290,6 +290,14 @@ async fn facts<P: Product>(
             }
             let mut bundle = bundle::read::<P>(path)?;
             bundle.operator.merge(flags);
+            // A bundle written by hand (or by another tool) may record what no flag accepts.
+            check_versions::<P>(&bundle.operator).map_err(|e| match e {
+                Error::Usage(message, help) => Error::usage(
+                    format!("{}: the recorded {message}", path.display()),
+                    help.as_deref(),
+                ),
+                other => other,
+            })?;
             Ok((bundle, "facts"))
         }
         None => {

@@ -152,15 +152,48 @@ fn check_size(source: &str) -> Result<(), ParseError> {
     Ok(())
 }
 
+/// The deepest an expression tree may be. Evaluation recurses once per level (a chain of
+/// 8,000 `+` overflows even a 256 MiB stack in a debug build); the built-in rules stay under
+/// 20 levels.
+const MAX_DEPTH: usize = 200;
+
+/// Refuses an expression tree deeper than [`MAX_DEPTH`], at its deepest node. Walked with an
+/// explicit stack: the check must not itself recurse.
+fn check_depth(program: &Program, source: &str) -> Result<(), ParseError> {
+    let mut stack = vec![(program.expression(), 1usize)];
+    while let Some((e, level)) = stack.pop() {
+        if level > MAX_DEPTH {
+            let offset = program
+                .source_info()
+                .offset_for(e.id)
+                .map_or(0, |(start, _)| start as usize);
+            let before = &source[..source.floor_char_boundary(offset.min(source.len()))];
+            return Err(ParseError {
+                line: before.matches('\n').count() + 1,
+                // Same convention as the parser's positions (see `load::CEL_COLUMN_BIAS`).
+                column: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 2,
+                message: format!(
+                    "expression nested more than {MAX_DEPTH} levels deep (long operator chains count too)"
+                ),
+            });
+        }
+        stack.extend(children(e).into_iter().map(|c| (c, level + 1)));
+    }
+    Ok(())
+}
+
 impl Expr {
     /// Compiles `source`; the first parse error carries its position.
     pub(crate) fn compile(source: &str) -> Result<Self, ParseError> {
         check_size(source)?;
         match Program::compile(source) {
-            Ok(program) => Ok(Self {
-                program,
-                source: source.to_string(),
-            }),
+            Ok(program) => {
+                check_depth(&program, source)?;
+                Ok(Self {
+                    program,
+                    source: source.to_string(),
+                })
+            }
             Err(errors) => {
                 let first = errors.errors.first();
                 let (line, column) = first
@@ -677,6 +710,19 @@ mod tests {
         assert!(parsed);
         assert!(Expr::compile("'((((((((((((((((((((((((((((((((((' == ''").is_ok());
         assert!(Expr::compile(&"a.b".repeat(10_000)).is_err());
+    }
+
+    #[test]
+    fn long_operator_chains_are_refused() {
+        let chain = vec!["1"; 300].join("+") + " > 0";
+        let err = std::thread::Builder::new()
+            .stack_size(64 << 20)
+            .spawn(move || Expr::compile(&chain).unwrap_err())
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(err.message.contains("more than 200 levels"), "{err:?}");
+        assert!(Expr::compile(&(vec!["1"; 50].join("+") + " > 0")).is_ok());
     }
 
     #[test]

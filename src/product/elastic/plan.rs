@@ -154,9 +154,14 @@ pub(crate) fn plan(bundle: &Bundle<Elastic>, derived: &Derived, context: &PlanCo
         ));
     }
     if let Some(why) = &derived.es_rollback.undecided {
-        plan.warnings.push(format!(
-            "could not tell whether Kibana {from} runs against every Elasticsearch node ({why}): check each node's version before starting Kibana {from}; if a node is newer than Kibana {from} accepts, Elasticsearch must be rolled back too"
-        ));
+        plan.warnings.push(match derived.mode {
+            Mode::Rollback => format!(
+                "could not tell whether Kibana {from} runs against every Elasticsearch node ({why}): check each node's version before starting Kibana {from}; if a node is newer than Kibana {from} accepts, Elasticsearch must be rolled back too"
+            ),
+            Mode::Preflight => format!(
+                "could not tell whether Elasticsearch {to} would refuse Kibana {from} ({why}): if it would, a failed upgrade means rolling Elasticsearch back too"
+            ),
+        });
     }
     if derived.upgrade.from.is_none() {
         plan.warnings.push(format!(
