@@ -122,7 +122,8 @@ impl<'de, P: Product> Visitor<'de> for BundleVisitor<P> {
         // has) wait until `product` has been read, so a bundle of another product says so
         // plainly whatever its key order (`collect` writes `product` first; `jq -S` does not).
         let mut unknown: Option<String> = None;
-        let mut deferred: Vec<(String, serde_json::Value)> = Vec::new();
+        // Kept as their text, not a JSON tree: exact (duplicate keys still refused), and small.
+        let mut deferred: Vec<(String, Box<serde_json::value::RawValue>)> = Vec::new();
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
                 "schema" => set(&mut schema, &key, map.next_value()?)?,
@@ -163,24 +164,11 @@ impl<'de, P: Product> Visitor<'de> for BundleVisitor<P> {
         if let Some(other) = unknown {
             return Err(unknown_field::<P, _>(&other));
         }
-        for (key, value) in deferred {
-            let typed = |e: serde_json::Error| de::Error::custom(format!("at `{key}`: {e}"));
+        for (key, raw) in deferred {
             match key.as_str() {
-                "target" => set(
-                    &mut target,
-                    &key,
-                    serde_json::from_value(value).map_err(typed)?,
-                )?,
-                "operator" => set(
-                    &mut operator,
-                    &key,
-                    serde_json::from_value(value).map_err(typed)?,
-                )?,
-                _ => set(
-                    &mut facts,
-                    &key,
-                    serde_json::from_value(value).map_err(typed)?,
-                )?,
+                "target" => set(&mut target, &key, late(&key, &raw)?)?,
+                "operator" => set(&mut operator, &key, late(&key, &raw)?)?,
+                _ => set(&mut facts, &key, late(&key, &raw)?)?,
             }
         }
         Ok(Bundle {
@@ -195,6 +183,27 @@ impl<'de, P: Product> Visitor<'de> for BundleVisitor<P> {
             requests: requests.unwrap_or_default(),
         })
     }
+}
+
+/// Prefix of the error of a field parsed late, which carries its own path.
+const DEFERRED_AT: &str = "at `";
+
+/// Parses a field kept as text until `product` was known; an error names the field's path.
+fn late<T: de::DeserializeOwned, E: de::Error>(
+    key: &str,
+    raw: &serde_json::value::RawValue,
+) -> Result<T, E> {
+    let de = &mut serde_json::Deserializer::from_str(raw.get());
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let below = err.path().to_string();
+        let path = if below.is_empty() || below == "." {
+            key.to_string()
+        } else {
+            format!("{key}.{below}")
+        };
+        let inner = strip_position(&err.into_inner().to_string());
+        E::custom(format!("{DEFERRED_AT}{path}`: {inner}"))
+    })
 }
 
 fn unknown_field<P: Product, E: de::Error>(key: &str) -> E {
@@ -310,35 +319,31 @@ pub struct InvalidBundle {
 
 /// Reads and validates a bundle of product `P`.
 ///
-/// The file is parsed as it is read, never held whole in memory: a bundle of 200,000
+/// A regular file is parsed as it is read, never held whole in memory: a bundle of 200,000
 /// snapshots is over 100 MB of text. Only a bundle that does not parse is read again, whole,
-/// to show where and at which field.
+/// to show where and at which field. A pipe (`--facts /dev/stdin`) can be read once only, so
+/// it is read whole first.
 pub(crate) fn read<P: Product>(path: &Path) -> Result<Bundle<P>, BundleError> {
     let shown = path.display().to_string();
     let read_error = |source| BundleError::Read {
         path: shown.clone(),
         source,
     };
-    let file = std::fs::File::open(path).map_err(read_error)?;
-    let reader = std::io::BufReader::with_capacity(1 << 20, file);
-    let bundle: Bundle<P> = match serde_json::from_reader(reader) {
-        Ok(bundle) => bundle,
-        // Only now track field paths: parsing again costs nothing next to a broken file.
-        Err(_) => {
-            let bytes = std::fs::read(path).map_err(read_error)?;
-            let text = String::from_utf8_lossy(&bytes);
-            let de = &mut serde_json::Deserializer::from_str(&text);
-            return Err(match serde_path_to_error::deserialize::<_, Bundle<P>>(de) {
-                Err(err) => invalid(err, &text, &shown),
-                Ok(_) => BundleError::Read {
-                    path: shown.clone(),
-                    source: std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        "the file changed while it was read",
-                    ),
-                },
-            });
+    let mut file = std::fs::File::open(path).map_err(read_error)?;
+    let regular = file.metadata().is_ok_and(|m| m.is_file());
+    let bundle: Bundle<P> = if regular {
+        let reader = std::io::BufReader::with_capacity(1 << 20, file);
+        match serde_json::from_reader(reader) {
+            Ok(bundle) => bundle,
+            Err(first) => {
+                let bytes = std::fs::read(path).map_err(read_error)?;
+                return Err(diagnose::<P>(&bytes, first, &shown));
+            }
         }
+    } else {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut file, &mut bytes).map_err(read_error)?;
+        serde_json::from_slice(&bytes).map_err(|first| diagnose::<P>(&bytes, first, &shown))?
     };
     if bundle.schema != FACTS_SCHEMA {
         return Err(BundleError::Schema {
@@ -349,14 +354,27 @@ pub(crate) fn read<P: Product>(path: &Path) -> Result<Bundle<P>, BundleError> {
     Ok(bundle)
 }
 
+/// The diagnostic of a bundle that did not parse (`first` is why): parsed again, tracking
+/// field paths, to name the field. Where the second parse does not fail the same way (the
+/// file changed in between), the first error is shown as it is.
+fn diagnose<P: Product>(bytes: &[u8], first: serde_json::Error, shown: &str) -> BundleError {
+    let text = String::from_utf8_lossy(bytes);
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let tracked = serde_path_to_error::deserialize::<_, Bundle<P>>(&mut *de);
+    match tracked {
+        Err(err) => {
+            let field = err.path().to_string();
+            invalid(&field, &err.into_inner(), &text, shown)
+        }
+        Ok(_) => match de.end() {
+            Err(trailing) => invalid("", &trailing, &text, shown),
+            Ok(()) => invalid("", &first, &text, shown),
+        },
+    }
+}
+
 /// The diagnostic for a bundle that does not parse: file, line, column and field path.
-fn invalid(
-    err: serde_path_to_error::Error<serde_json::Error>,
-    text: &str,
-    shown: &str,
-) -> BundleError {
-    let field = err.path().to_string();
-    let inner = err.into_inner();
+fn invalid(field: &str, inner: &serde_json::Error, text: &str, shown: &str) -> BundleError {
     let message = strip_position(&inner.to_string());
     if let Some(detail) = message.strip_prefix(PRODUCT_MISMATCH) {
         return BundleError::Product {
@@ -364,15 +382,20 @@ fn invalid(
             detail: format!("is for product {detail}"),
         };
     }
+    // A field parsed late (its key came before `product`) names its own path.
+    let (field, message) = match message
+        .strip_prefix(DEFERRED_AT)
+        .and_then(|rest| rest.split_once("`: "))
+    {
+        Some((path, rest)) => (path.to_string(), rest.to_string()),
+        None if field.is_empty() || field == "." => ("(document)".to_string(), message),
+        None => (field.to_string(), message),
+    };
     let (line, column) = (inner.line().max(1), inner.column().max(1));
     let offset = offset_of(text, line, column);
     BundleError::Invalid(Box::new(InvalidBundle {
         path: shown.to_string(),
-        field: if field.is_empty() || field == "." {
-            "(document)".into()
-        } else {
-            field
-        },
+        field,
         message,
         src: NamedSource::new(shown, text.to_string()),
         span: SourceSpan::from((offset, 1usize.min(text.len().saturating_sub(offset)))),

@@ -680,3 +680,72 @@ fn a_bundle_with_its_keys_sorted_gives_the_same_report() {
         run(&facts("failed-minor-upgrade"))
     );
 }
+
+#[test]
+fn odd_bundles_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read_to_string(facts("failed-minor-upgrade")).unwrap();
+    let run = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let (_, err, code) = ripcord(&args(&[
+            "rollback",
+            "elastic",
+            "--facts",
+            path.to_str().unwrap(),
+        ]));
+        assert_eq!(code, 2, "{name}: {err}");
+        err
+    };
+    let err = run("trailing.json", &format!("{good}garbage"));
+    assert!(err.contains("trailing characters"), "{err}");
+    // Keys sorted, so the facts are parsed after `product`: still exact.
+    let sorted: std::collections::BTreeMap<String, serde_json::Value> =
+        serde_json::from_str(&good).unwrap();
+    let sorted = serde_json::to_string(&sorted).unwrap();
+    let err = run(
+        "duplicate.json",
+        &sorted.replacen(
+            "\"name\":\"es-hot-1\"",
+            "\"name\":\"x\",\"name\":\"es-hot-1\"",
+            1,
+        ),
+    );
+    assert!(
+        err.contains("at `elastic.nodes[0]`: duplicate field `name`"),
+        "{err}"
+    );
+    let err = run(
+        "late-type.json",
+        &sorted.replacen("\"name\":\"es-hot-1\"", "\"name\":5", 1),
+    );
+    assert!(
+        err.contains("at `elastic.nodes[0].name`: invalid type"),
+        "{err}"
+    );
+    // A pipe is read once: the diagnostic still names the field.
+    let out = Ripcord::new(&["rollback", "elastic", "--facts", "/dev/stdin"])
+        .stdin(
+            good.replacen("\"name\": \"es-hot-1\"", "\"name\": 5", 1)
+                .as_bytes(),
+        )
+        .run();
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("at `elastic.nodes[0].name`: invalid type"),
+        "{}",
+        out.stderr
+    );
+    let out = Ripcord::new(&[
+        "rollback",
+        "elastic",
+        "--facts",
+        "/dev/stdin",
+        "--format",
+        "json",
+    ])
+    .stdin(good.as_bytes())
+    .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}

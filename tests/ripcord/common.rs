@@ -427,6 +427,7 @@ pub mod pipeline {
 pub struct Ripcord {
     args: Vec<String>,
     env: Vec<(String, String)>,
+    stdin: Option<Vec<u8>>,
 }
 
 /// What one run of the binary printed and returned.
@@ -441,6 +442,7 @@ impl Ripcord {
         Self {
             args: args.iter().map(|a| a.as_ref().to_string()).collect(),
             env: Vec::new(),
+            stdin: None,
         }
     }
 
@@ -457,6 +459,12 @@ impl Ripcord {
         self
     }
 
+    /// Feeds `bytes` on standard input.
+    pub fn stdin(mut self, bytes: &[u8]) -> Self {
+        self.stdin = Some(bytes.to_vec());
+        self
+    }
+
     pub fn run(&self) -> Output {
         let mut cmd = assert_cmd::Command::cargo_bin("ripcord").expect("binary");
         for (key, _) in std::env::vars() {
@@ -466,6 +474,9 @@ impl Ripcord {
         }
         for (k, v) in &self.env {
             cmd.env(k, v);
+        }
+        if let Some(bytes) = &self.stdin {
+            cmd.write_stdin(bytes.clone());
         }
         let out = cmd.args(&self.args).output().expect("run");
         Output {
