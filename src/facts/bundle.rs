@@ -93,13 +93,22 @@ const ENVELOPE: &[&str] = &[
 /// report the mismatch plainly instead of the first unknown field that follows.
 const PRODUCT_MISMATCH: &str = "bundle is for product ";
 
+/// The error a streaming parse raises when a key whose shape depends on the product comes
+/// before `product` (`jq -S` sorts keys; `collect` writes `product` first). `read` then reads
+/// the file whole, learns the product, and parses again in any order.
+const PRODUCT_NOT_YET: &str = "ripcord: `product` comes later";
+
 impl<'de, P: Product> Deserialize<'de> for Bundle<P> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(BundleVisitor::<P>(PhantomData))
+        de::DeserializeSeed::deserialize(BundleSeed::<P>::new(false), deserializer)
     }
 }
 
-struct BundleVisitor<P>(PhantomData<P>);
+struct BundleVisitor<P> {
+    /// The caller checked `product` already (see [`PRODUCT_NOT_YET`]).
+    product_known: bool,
+    product: PhantomData<P>,
+}
 
 impl<'de, P: Product> Visitor<'de> for BundleVisitor<P> {
     type Value = Bundle<P>;
@@ -118,13 +127,14 @@ impl<'de, P: Product> Visitor<'de> for BundleVisitor<P> {
         let mut facts = None;
         let mut failures = None;
         let mut requests = None;
-        // Keys seen before `product` whose shape depends on the product (or that no product
-        // has) wait until `product` has been read, so a bundle of another product says so
-        // plainly whatever its key order (`collect` writes `product` first; `jq -S` does not).
-        let mut unknown: Option<String> = None;
-        // Kept as their text, not a JSON tree: exact (duplicate keys still refused), and small.
-        let mut deferred: Vec<(String, Box<serde_json::value::RawValue>)> = Vec::new();
         while let Some(key) = map.next_key::<String>()? {
+            let envelope = matches!(
+                key.as_str(),
+                "schema" | "tool_version" | "product" | "collected_at" | "failures" | "requests"
+            );
+            if !envelope && product.is_none() && !self.product_known {
+                return Err(de::Error::custom(PRODUCT_NOT_YET));
+            }
             match key.as_str() {
                 "schema" => set(&mut schema, &key, map.next_value()?)?,
                 "tool_version" => set(&mut tool_version, &key, map.next_value()?)?,
@@ -136,39 +146,16 @@ impl<'de, P: Product> Visitor<'de> for BundleVisitor<P> {
                             P::NAME
                         )));
                     }
-                    if let Some(other) = unknown {
-                        return Err(unknown_field::<P, _>(&other));
-                    }
                     set(&mut product, &key, found)?;
                 }
                 "collected_at" => set(&mut collected_at, &key, map.next_value()?)?,
                 "failures" => set(&mut failures, &key, map.next_value()?)?,
                 "requests" => set(&mut requests, &key, map.next_value()?)?,
-                "target" | "operator" if product.is_none() => {
-                    deferred.push((key, map.next_value()?));
-                }
                 "target" => set(&mut target, &key, map.next_value()?)?,
                 "operator" => set(&mut operator, &key, map.next_value()?)?,
-                k if k == P::NAME && product.is_none() => {
-                    deferred.push((key, map.next_value()?));
-                }
                 k if k == P::NAME => set(&mut facts, &key, map.next_value()?)?,
-                other if product.is_none() => {
-                    map.next_value::<de::IgnoredAny>()?;
-                    unknown.get_or_insert_with(|| other.to_string());
-                }
                 // Raised from the value so the error names the field's path.
                 other => map.next_value_seed(Refuse::<P>(other.to_string(), PhantomData))?,
-            }
-        }
-        if let Some(other) = unknown {
-            return Err(unknown_field::<P, _>(&other));
-        }
-        for (key, raw) in deferred {
-            match key.as_str() {
-                "target" => set(&mut target, &key, late(&key, &raw)?)?,
-                "operator" => set(&mut operator, &key, late(&key, &raw)?)?,
-                _ => set(&mut facts, &key, late(&key, &raw)?)?,
             }
         }
         Ok(Bundle {
@@ -183,27 +170,6 @@ impl<'de, P: Product> Visitor<'de> for BundleVisitor<P> {
             requests: requests.unwrap_or_default(),
         })
     }
-}
-
-/// Prefix of the error of a field parsed late, which carries its own path.
-const DEFERRED_AT: &str = "at `";
-
-/// Parses a field kept as text until `product` was known; an error names the field's path.
-fn late<T: de::DeserializeOwned, E: de::Error>(
-    key: &str,
-    raw: &serde_json::value::RawValue,
-) -> Result<T, E> {
-    let de = &mut serde_json::Deserializer::from_str(raw.get());
-    serde_path_to_error::deserialize(de).map_err(|err| {
-        let below = err.path().to_string();
-        let path = if below.is_empty() || below == "." {
-            key.to_string()
-        } else {
-            format!("{key}.{below}")
-        };
-        let inner = strip_position(&err.into_inner().to_string());
-        E::custom(format!("{DEFERRED_AT}{path}`: {inner}"))
-    })
 }
 
 fn unknown_field<P: Product, E: de::Error>(key: &str) -> E {
@@ -320,9 +286,9 @@ pub struct InvalidBundle {
 /// Reads and validates a bundle of product `P`.
 ///
 /// A regular file is parsed as it is read, never held whole in memory: a bundle of 200,000
-/// snapshots is over 100 MB of text. Only a bundle that does not parse is read again, whole,
-/// to show where and at which field. A pipe (`--facts /dev/stdin`) can be read once only, so
-/// it is read whole first.
+/// snapshots is over 100 MB of text. A bundle whose keys put `product` after the facts, or
+/// that comes through a pipe (`--facts /dev/stdin`, readable once), is read whole first. Only a
+/// bundle that does not parse is parsed again, tracking field paths, to show where.
 pub(crate) fn read<P: Product>(path: &Path) -> Result<Bundle<P>, BundleError> {
     let shown = path.display().to_string();
     let read_error = |source| BundleError::Read {
@@ -330,20 +296,26 @@ pub(crate) fn read<P: Product>(path: &Path) -> Result<Bundle<P>, BundleError> {
         source,
     };
     let mut file = std::fs::File::open(path).map_err(read_error)?;
-    let regular = file.metadata().is_ok_and(|m| m.is_file());
-    let bundle: Bundle<P> = if regular {
+    let bundle = if file.metadata().is_ok_and(|m| m.is_file()) {
         let reader = std::io::BufReader::with_capacity(1 << 20, file);
-        match serde_json::from_reader(reader) {
+        match serde_json::from_reader::<_, Bundle<P>>(reader) {
             Ok(bundle) => bundle,
             Err(first) => {
                 let bytes = std::fs::read(path).map_err(read_error)?;
-                return Err(diagnose::<P>(&bytes, first, &shown));
+                if !is_product_not_yet(&first) {
+                    return Err(diagnose::<P>(&bytes, first, &shown, false));
+                }
+                in_any_order::<P>(&bytes, &shown)?
             }
         }
     } else {
         let mut bytes = Vec::new();
         std::io::Read::read_to_end(&mut file, &mut bytes).map_err(read_error)?;
-        serde_json::from_slice(&bytes).map_err(|first| diagnose::<P>(&bytes, first, &shown))?
+        match serde_json::from_slice::<Bundle<P>>(&bytes) {
+            Ok(bundle) => bundle,
+            Err(first) if is_product_not_yet(&first) => in_any_order::<P>(&bytes, &shown)?,
+            Err(first) => return Err(diagnose::<P>(&bytes, first, &shown, false)),
+        }
     };
     if bundle.schema != FACTS_SCHEMA {
         return Err(BundleError::Schema {
@@ -354,22 +326,82 @@ pub(crate) fn read<P: Product>(path: &Path) -> Result<Bundle<P>, BundleError> {
     Ok(bundle)
 }
 
+fn is_product_not_yet(e: &serde_json::Error) -> bool {
+    e.to_string().starts_with(PRODUCT_NOT_YET)
+}
+
+/// Parses a bundle whose `product` comes after keys that depend on it: `product` first (a
+/// bundle of another product says so), then the rest in any order.
+fn in_any_order<P: Product>(bytes: &[u8], shown: &str) -> Result<Bundle<P>, BundleError> {
+    #[derive(serde::Deserialize)]
+    struct Product {
+        product: Option<String>,
+    }
+    if let Ok(Product {
+        product: Some(found),
+    }) = serde_json::from_slice::<Product>(bytes)
+        && found != P::NAME
+    {
+        return Err(BundleError::Product {
+            path: shown.to_string(),
+            detail: format!("is for product {found:?}, not {:?}", P::NAME),
+        });
+    }
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    de::DeserializeSeed::deserialize(BundleSeed::<P>::new(true), &mut *de)
+        .and_then(|bundle| de.end().map(|()| bundle))
+        .map_err(|first| diagnose::<P>(bytes, first, shown, true))
+}
+
 /// The diagnostic of a bundle that did not parse (`first` is why): parsed again, tracking
 /// field paths, to name the field. Where the second parse does not fail the same way (the
 /// file changed in between), the first error is shown as it is.
-fn diagnose<P: Product>(bytes: &[u8], first: serde_json::Error, shown: &str) -> BundleError {
+fn diagnose<P: Product>(
+    bytes: &[u8],
+    first: serde_json::Error,
+    shown: &str,
+    product_known: bool,
+) -> BundleError {
     let text = String::from_utf8_lossy(bytes);
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let tracked = serde_path_to_error::deserialize::<_, Bundle<P>>(&mut *de);
+    let mut track = serde_path_to_error::Track::new();
+    let tracked = de::DeserializeSeed::deserialize(
+        BundleSeed::<P>::new(product_known),
+        serde_path_to_error::Deserializer::new(&mut *de, &mut track),
+    );
     match tracked {
-        Err(err) => {
-            let field = err.path().to_string();
-            invalid(&field, &err.into_inner(), &text, shown)
-        }
+        Err(err) => invalid(&track.path().to_string(), &err, &text, shown),
         Ok(_) => match de.end() {
             Err(trailing) => invalid("", &trailing, &text, shown),
             Ok(()) => invalid("", &first, &text, shown),
         },
+    }
+}
+
+/// A bundle parse: streaming (`product` must come before what depends on it), or with
+/// `product` already known to be `P` (keys in any order).
+struct BundleSeed<P> {
+    product_known: bool,
+    product: PhantomData<P>,
+}
+
+impl<P> BundleSeed<P> {
+    fn new(product_known: bool) -> Self {
+        Self {
+            product_known,
+            product: PhantomData,
+        }
+    }
+}
+
+impl<'de, P: Product> de::DeserializeSeed<'de> for BundleSeed<P> {
+    type Value = Bundle<P>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Bundle<P>, D::Error> {
+        deserializer.deserialize_map(BundleVisitor::<P> {
+            product_known: self.product_known,
+            product: PhantomData,
+        })
     }
 }
 
@@ -382,14 +414,10 @@ fn invalid(field: &str, inner: &serde_json::Error, text: &str, shown: &str) -> B
             detail: format!("is for product {detail}"),
         };
     }
-    // A field parsed late (its key came before `product`) names its own path.
-    let (field, message) = match message
-        .strip_prefix(DEFERRED_AT)
-        .and_then(|rest| rest.split_once("`: "))
-    {
-        Some((path, rest)) => (path.to_string(), rest.to_string()),
-        None if field.is_empty() || field == "." => ("(document)".to_string(), message),
-        None => (field.to_string(), message),
+    let field = if field.is_empty() || field == "." {
+        "(document)".to_string()
+    } else {
+        field.to_string()
     };
     let (line, column) = (inner.line().max(1), inner.column().max(1));
     let offset = offset_of(text, line, column);
