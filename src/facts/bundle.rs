@@ -294,6 +294,11 @@ const STREAM_ABOVE_BYTES: u64 = 32 * 1024 * 1024;
 /// are read whole first. Only a bundle that does not parse is parsed again, tracking field
 /// paths, to show where.
 pub(crate) fn read<P: Product>(path: &Path) -> Result<Bundle<P>, BundleError> {
+    read_above::<P>(path, STREAM_ABOVE_BYTES)
+}
+
+/// [`read`], streaming files larger than `stream_above` bytes.
+fn read_above<P: Product>(path: &Path, stream_above: u64) -> Result<Bundle<P>, BundleError> {
     let shown = path.display().to_string();
     let read_error = |source| BundleError::Read {
         path: shown.clone(),
@@ -302,7 +307,7 @@ pub(crate) fn read<P: Product>(path: &Path) -> Result<Bundle<P>, BundleError> {
     let mut file = std::fs::File::open(path).map_err(read_error)?;
     let large = file
         .metadata()
-        .is_ok_and(|m| m.is_file() && m.len() > STREAM_ABOVE_BYTES);
+        .is_ok_and(|m| m.is_file() && m.len() > stream_above);
     let bundle = if large {
         let reader = std::io::BufReader::with_capacity(1 << 20, file);
         match serde_json::from_reader::<_, Bundle<P>>(reader) {
@@ -464,5 +469,59 @@ fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_string(),
         None => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::product::elastic::Elastic;
+
+    const DEMO: &str = include_str!("../../fixtures/facts/failed-minor-upgrade.json");
+
+    /// Reads `text` as a bundle, streamed (`true`) or from memory.
+    fn read_text(text: &str, streamed: bool) -> Result<Bundle<Elastic>, BundleError> {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("bundle.json");
+        std::fs::write(&path, text).expect("write");
+        read_above::<Elastic>(&path, if streamed { 0 } else { u64::MAX })
+    }
+
+    fn message(e: BundleError) -> String {
+        match e {
+            BundleError::Invalid(i) => format!("at `{}`: {}", i.field, i.message),
+            other => other.to_string(),
+        }
+    }
+
+    #[test]
+    fn streamed_and_in_memory_reads_agree() {
+        let sorted: std::collections::BTreeMap<String, serde_json::Value> =
+            serde_json::from_str(DEMO).expect("json");
+        let sorted = serde_json::to_string(&sorted).expect("json");
+        for streamed in [true, false] {
+            let plain = read_text(DEMO, streamed).expect("reads");
+            assert_eq!(plain.facts.snapshots.as_ref().map(Vec::len), Some(8));
+            let any_order = read_text(&sorted, streamed).expect("keys in any order");
+            assert_eq!(any_order.facts, plain.facts);
+            for (text, expected) in [
+                (format!("{DEMO}garbage"), "trailing characters"),
+                (
+                    DEMO.replacen("\"name\": \"es-hot-1\"", "\"name\": 5", 1),
+                    "at `elastic.nodes[0].name`: invalid type",
+                ),
+                (
+                    DEMO.replacen("\"failures\":", "\"extra\": 1,\n  \"failures\":", 1),
+                    "at `extra`: unknown field `extra`",
+                ),
+                (
+                    sorted.replacen("\"product\":\"elastic\"", "\"product\":\"ghes\"", 1),
+                    "is for product \"ghes\", not \"elastic\"",
+                ),
+            ] {
+                let err = message(read_text(&text, streamed).err().expect("refused"));
+                assert!(err.contains(expected), "streamed {streamed}: {err}");
+            }
+        }
     }
 }
