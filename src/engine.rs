@@ -59,7 +59,7 @@ pub(crate) fn evaluate<'r, T: Serialize>(
     failures: &[CollectFailure],
 ) -> Vec<Finding> {
     let rules: Vec<&Rule> = rules.collect();
-    let wanted = Wanted::of(rules.iter().flat_map(|r| r.expressions()));
+    let wanted = Wanted::of(rules.iter().flat_map(|r| r.reads.iter()));
     let context = Context {
         mode,
         availability,
@@ -196,7 +196,7 @@ fn evaluate_rule(rule: &Rule, root: &Scope<'_>, cx: &Context<'_>) -> Finding {
 
 /// The reason of the first failed judgement the rule reads (at its path or below), if any.
 fn failed_judgement<'a>(rule: &Rule, availability: &'a Availability) -> Option<&'a String> {
-    rule.expressions().flat_map(|e| e.paths()).find_map(|path| {
+    rule.reads.iter().find_map(|path| {
         availability.failed.iter().find_map(|(judgement, why)| {
             let below = path
                 .strip_prefix(judgement)

@@ -345,13 +345,14 @@ fn is_product_not_yet(e: &serde_json::Error) -> bool {
 /// Parses a bundle whose `product` comes after keys that depend on it: `product` first (a
 /// bundle of another product says so), then the rest in any order.
 fn in_any_order<P: Product>(bytes: &[u8], shown: &str) -> Result<Bundle<P>, BundleError> {
+    /// Only the `product` key (the rest is skipped unread).
     #[derive(serde::Deserialize)]
-    struct Product {
+    struct ProductKey {
         product: Option<String>,
     }
-    if let Ok(Product {
+    if let Ok(ProductKey {
         product: Some(found),
-    }) = serde_json::from_slice::<Product>(bytes)
+    }) = serde_json::from_slice::<ProductKey>(bytes)
         && found != P::NAME
     {
         return Err(BundleError::Product {

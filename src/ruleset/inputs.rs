@@ -4,7 +4,6 @@
 //! for members no rule touches, so the inputs are serialised root by root and member by
 //! member, keeping only what the loaded rules' expressions name.
 
-use super::expr::Expr;
 use serde::ser::{self, Impossible, Serialize, SerializeStruct, Serializer};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -18,10 +17,10 @@ pub(crate) struct Wanted {
 }
 
 impl Wanted {
-    /// What `exprs` read.
-    pub(crate) fn of<'e>(exprs: impl Iterator<Item = &'e Expr>) -> Self {
+    /// What rules reading `paths` (see `Rule::reads`) need bound.
+    pub(crate) fn of<'p>(paths: impl Iterator<Item = &'p String>) -> Self {
         let mut wanted = Self::default();
-        for path in exprs.flat_map(|e| e.paths()) {
+        for path in paths {
             let mut parts = path.splitn(3, '.');
             let root = parts.next().unwrap_or_default().to_string();
             let entry = wanted
@@ -245,6 +244,7 @@ impl<S: FieldSink> SerializeStruct for StructOnly<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ruleset::expr::Expr;
 
     #[derive(serde::Serialize)]
     struct Inputs {
@@ -272,7 +272,8 @@ mod tests {
             mode: "rollback",
             unused: 0,
         };
-        let vars = bind(&inputs, &Wanted::of(exprs.iter())).expect("binds");
+        let paths: Vec<String> = exprs.iter().flat_map(Expr::paths).collect();
+        let vars = bind(&inputs, &Wanted::of(paths.iter())).expect("binds");
         Value::Object(vars.into_iter().collect())
     }
 

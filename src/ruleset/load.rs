@@ -327,6 +327,12 @@ fn parse_rule(
     }
     match (expr, problems.is_empty()) {
         (Some(expr), true) => Ok(Rule {
+            reads: when
+                .iter()
+                .chain(std::iter::once(&expr))
+                .chain(evidence.iter().map(|(_, e)| e))
+                .flat_map(Expr::paths)
+                .collect(),
             id: raw.id.into_inner(),
             title: raw.title,
             product: raw.product.into_inner(),

@@ -11,7 +11,7 @@ pub(crate) mod schema;
 
 use expr::Expr;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// How much a failing rule matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
@@ -59,21 +59,14 @@ pub(crate) struct Rule {
     pub(crate) params: BTreeMap<String, serde_json::Value>,
     /// Evidence expressions by key, in file order.
     pub(crate) evidence: Vec<(String, Expr)>,
+    /// Every member path its expressions read (`derived.upgrade.to`, or a whole variable), found
+    /// once at load: what to bind for it, and which failed judgements it depends on.
+    pub(crate) reads: BTreeSet<String>,
     pub(crate) message_pass: String,
     pub(crate) message_fail: String,
     pub(crate) docs: RuleDocs,
     /// Where it came from: `built-in` or a file path.
     pub(crate) origin: String,
-}
-
-impl Rule {
-    /// Every expression of the rule: `when`, `expr`, then the evidence.
-    pub(crate) fn expressions(&self) -> impl Iterator<Item = &Expr> {
-        self.when
-            .iter()
-            .chain(std::iter::once(&self.expr))
-            .chain(self.evidence.iter().map(|(_, e)| e))
-    }
 }
 
 /// All rules of a run, sorted by id.
