@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0  ready: no blocker failed, none unknown or errored
+  0  ready: no blocker failed, none unknown or errored (rollback: or nothing to roll back)
   1  not ready: a blocker failed (with --fail-on warning, a warning too)
   2  ripcord could not do its job: bad arguments, unreadable bundle, invalid rule file
   3  incomplete: nothing failed, but a blocker is unknown or errored (could not verify)";

@@ -29,6 +29,24 @@ pub(crate) async fn get_json(
     get_typed(client, base, credentials, endpoint).await
 }
 
+/// [`get_json`], with the response headers.
+pub(crate) async fn get_json_with_headers(
+    client: &ReadOnlyClient,
+    base: &str,
+    credentials: &Credentials,
+    endpoint: Endpoint<'_>,
+) -> Result<(Value, reqwest::header::HeaderMap), CollectFailure> {
+    let response = client
+        .get(base, endpoint.path, credentials)
+        .await
+        .map_err(|e| transport_failure(endpoint, &e))?;
+    if !(200..300).contains(&response.status) {
+        return Err(status_failure(endpoint, &response));
+    }
+    let value = parse_body(endpoint, response.status, &response.body)?;
+    Ok((value, response.headers))
+}
+
 /// GETs `endpoint` and deserializes the body straight into `T`, never building a generic JSON
 /// tree: a listing of tens of thousands of snapshots stays small in memory.
 pub(crate) async fn get_typed<T: serde::de::DeserializeOwned>(

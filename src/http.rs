@@ -6,7 +6,7 @@
 //! while building a sensitive header), TLS trust, per-request timeout, a response size cap,
 //! the request log that goes into the bundle, and `-v` logging (URL and status, never headers).
 
-use crate::facts::RequestRecord;
+use crate::facts::{AuthMethod, AuthUsed, RequestRecord};
 use base64::Engine as _;
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
@@ -123,6 +123,9 @@ pub(crate) enum RequestError {
 pub(crate) struct Response {
     pub status: u16,
     pub body: Vec<u8>,
+    /// The response headers (a proxy's, such as Elastic Cloud's `X-Found-Handling-Cluster`,
+    /// tell what serves the cluster).
+    pub headers: reqwest::header::HeaderMap,
 }
 
 /// A GET/HEAD-only HTTP client. See the module docs.
@@ -228,6 +231,7 @@ impl ReadOnlyClient {
     async fn read(&self, request: reqwest::RequestBuilder) -> Result<Response, RequestError> {
         let mut response = request.send().await.map_err(|e| self.classify(&e))?;
         let status = response.status().as_u16();
+        let headers = response.headers().clone();
         let cap = self.options.max_body_bytes;
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(&e))? {
@@ -236,7 +240,11 @@ impl ReadOnlyClient {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Response { status, body })
+        Ok(Response {
+            status,
+            body,
+            headers,
+        })
     }
 
     fn classify(&self, error: &reqwest::Error) -> RequestError {
@@ -265,17 +273,33 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     parts.join(": ")
 }
 
-/// Credentials for one service from `RIPCORD_<PREFIX>_API_KEY`, or `_USERNAME` + `_PASSWORD`.
-pub(crate) fn env_credentials(prefix: &str) -> Credentials {
-    if let Some(key) = env_secret(&format!("RIPCORD_{prefix}_API_KEY")) {
-        return Credentials::ApiKey(key);
+/// Credentials for one service from `RIPCORD_<PREFIX>_API_KEY`, or `_USERNAME` + `_PASSWORD`,
+/// and how they were found (method and variable names, never the secret),
+/// for the bundle to record.
+pub(crate) fn env_credentials_used(prefix: &str) -> (Credentials, AuthUsed) {
+    let api_key = format!("RIPCORD_{prefix}_API_KEY");
+    if let Some(key) = env_secret(&api_key) {
+        return (
+            Credentials::ApiKey(key),
+            AuthUsed {
+                method: AuthMethod::ApiKey,
+                variables: vec![api_key],
+            },
+        );
     }
-    match (
-        env_text(&format!("RIPCORD_{prefix}_USERNAME")),
-        env_secret(&format!("RIPCORD_{prefix}_PASSWORD")),
-    ) {
-        (Some(username), Some(password)) => Credentials::Basic { username, password },
-        _ => Credentials::None,
+    let (user, pass) = (
+        format!("RIPCORD_{prefix}_USERNAME"),
+        format!("RIPCORD_{prefix}_PASSWORD"),
+    );
+    match (env_text(&user), env_secret(&pass)) {
+        (Some(username), Some(password)) => (
+            Credentials::Basic { username, password },
+            AuthUsed {
+                method: AuthMethod::Basic,
+                variables: vec![user, pass],
+            },
+        ),
+        _ => (Credentials::None, AuthUsed::default()),
     }
 }
 

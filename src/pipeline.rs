@@ -10,6 +10,7 @@
 
 use crate::cli::{CollectArgs, Command, CommonArgs, ConnectionArgs};
 use crate::error::Error;
+use crate::facts::Connection;
 use crate::facts::{Bundle, bundle};
 use crate::http::{ClientOptions, ReadOnlyClient};
 use crate::product::{CommandKind, LiveSource, OperatorFacts as _, PlanContext, Product};
@@ -194,8 +195,8 @@ impl<P: Product> Entry for Registered<P> {
     ) -> LocalBoxFuture<'a, Result<Collected, Error>> {
         Box::pin(async move {
             let args = product_args::<P>(matches)?;
-            let operator = P::operator(&args);
-            check_versions::<P>(&operator)?;
+            let mut operator = P::operator(&args);
+            check_versions::<P>(&mut operator)?;
             let source = P::live_source(&args).map_err(Error::from)?;
             let bundle = gather::<P>(source, &args, connection, operator, now).await?;
             Ok(Collected {
@@ -207,17 +208,17 @@ impl<P: Product> Entry for Registered<P> {
     }
 }
 
-/// `--from`/`--to` must be versions: a typo must not cost a full collection.
-fn check_versions<P: Product>(operator: &P::Operator) -> Result<(), Error> {
-    let declared = operator.declared();
-    for (flag, value) in [("--from", declared.from), ("--to", declared.to)] {
-        if let Some(v) = value
-            && crate::version::parse_lenient(v).is_err()
-        {
-            return Err(Error::usage(
-                format!("{flag} {v:?} is not a version"),
-                Some(&format!("e.g. {}", P::VERSION_EXAMPLE)),
-            ));
+/// `--from`/`--to` must each name one release (they end up in package names and image tags),
+/// and are normalised (`v8.17.3` → `8.17.3`): a typo must not cost a full collection.
+fn check_versions<P: Product>(operator: &mut P::Operator) -> Result<(), Error> {
+    for (flag, value) in operator.declared_mut() {
+        if let Some(v) = value.as_mut() {
+            *v = crate::version::release(v).map_err(|why| {
+                Error::usage(
+                    format!("{flag} {why}"),
+                    Some(&format!("e.g. {flag} {}", P::VERSION_EXAMPLE)),
+                )
+            })?;
         }
     }
     Ok(())
@@ -260,7 +261,11 @@ async fn gather<P: Product>(
             let client = client(connection)?;
             let _spinner =
                 output::progress::collecting(connection.no_progress || connection.verbose);
-            Ok(P::collect(&client, args, operator, now).await)
+            let mut bundle = P::collect(&client, args, operator, now).await;
+            let recorded = bundle.connection.get_or_insert_with(Default::default);
+            recorded.ca_cert = connection.ca_cert.as_ref().map(|p| p.display().to_string());
+            recorded.insecure = connection.insecure;
+            Ok(bundle)
         }
         LiveSource::Flags => {
             let mut bundle = Bundle::<P>::new(now);
@@ -291,7 +296,7 @@ async fn facts<P: Product>(
             let mut bundle = bundle::read::<P>(path)?;
             bundle.operator.merge(flags);
             // A bundle written by hand (or by another tool) may record what no flag accepts.
-            check_versions::<P>(&bundle.operator).map_err(|e| match e {
+            check_versions::<P>(&mut bundle.operator).map_err(|e| match e {
                 Error::Usage(message, help) => Error::usage(
                     format!("{}: the recorded {message}", path.display()),
                     help.as_deref(),
@@ -322,8 +327,8 @@ pub(crate) async fn evaluate<P: Product>(
     common: &CommonArgs,
     connection: &ConnectionArgs,
 ) -> Result<v1::Report, Error> {
-    let flags = P::operator(args);
-    check_versions::<P>(&flags)?;
+    let mut flags = P::operator(args);
+    check_versions::<P>(&mut flags)?;
     let rules = load_rules(common.rules.as_deref())?;
     let (bundle, source_kind) = facts::<P>(mode, args, flags, common, connection).await?;
     // A bundle may have recorded `--to` at collection; the flags merged into it may add it.
@@ -338,14 +343,21 @@ pub(crate) async fn evaluate<P: Product>(
         &P::availability(&bundle, &derived),
         &bundle.failures,
     );
+    // The plan authenticates and verifies TLS the way the collection did; a bundle that does
+    // not record it (older ripcord, flags only) gets this run's TLS flags and no auth method.
     let context = PlanContext {
-        ca_cert: connection.ca_cert.as_ref().map(|p| p.display().to_string()),
-        insecure: connection.insecure,
+        connection: bundle.connection.clone().unwrap_or_else(|| Connection {
+            ca_cert: connection.ca_cert.as_ref().map(|p| p.display().to_string()),
+            insecure: connection.insecure,
+            ..Connection::default()
+        }),
+        recorded: bundle.connection.is_some(),
     };
     let plan = P::plan(&bundle, &derived, &context);
     Ok(report::assemble(report::Parts {
         product: P::NAME,
         mode,
+        target: P::target(&bundle, &derived),
         upgrade: P::upgrade(&derived),
         findings,
         plan,

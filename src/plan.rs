@@ -7,11 +7,29 @@
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Plan {
     pub(crate) title: String,
+    /// The plan in one sentence, read first.
+    pub(crate) headline: String,
+    /// The facts the plan rests on, in words.
+    pub(crate) basis: Vec<String>,
+    /// Whether there is a way back at all (decides the `nothing_to_roll_back` verdict).
+    pub(crate) kind: PlanKind,
     pub(crate) steps: Vec<Step>,
     /// What the rollback loses and what could not be checked.
     pub(crate) warnings: Vec<String>,
     /// Other ways back (GHES: promoting a replica still on the old version).
     pub(crate) alternatives: Vec<Plan>,
+}
+
+/// What kind of answer a plan is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum PlanKind {
+    /// Ordered steps back (or, in preflight, back if the upgrade fails).
+    #[default]
+    Steps,
+    /// No supported way back: the steps are a fix-forward checklist.
+    NoWayBack,
+    /// Rollback only: no sign of a failed upgrade; no steps.
+    NothingToRollBack,
 }
 
 /// One step.
@@ -32,6 +50,21 @@ pub(crate) struct Request {
     pub(crate) method: String,
     pub(crate) path: String,
     pub(crate) body: serde_json::Value,
+}
+
+/// A preflight plan's headline: what would happen if the upgrade failed.
+pub(crate) fn if_it_fails(headline: &str) -> String {
+    const LEAD: &str = "If this upgrade fails: ";
+    if headline.is_empty() || headline.starts_with("If ") {
+        return headline.to_string();
+    }
+    let mut chars = headline.chars();
+    let first: String = chars
+        .next()
+        .into_iter()
+        .flat_map(char::to_lowercase)
+        .collect();
+    format!("{LEAD}{first}{}", chars.as_str())
 }
 
 /// Shell-quotes a string with single quotes.

@@ -27,7 +27,6 @@ impl Mode {
 /// is inferred. Every product's operator facts hold at least this.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Declared<'a> {
-    pub(crate) from: Option<&'a str>,
     pub(crate) to: Option<&'a str>,
 }
 

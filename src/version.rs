@@ -41,6 +41,30 @@ pub fn parse_lenient(raw: &str) -> Result<Version, VersionError> {
     Version::parse(&normalized).map_err(|_| err())
 }
 
+/// A version an operator gives (`--from`, `--to`, recorded in a bundle), normalised for the
+/// commands it ends up in: `v8.17.3` → `8.17.3`. It must name one release — a package, an image
+/// tag — so `MAJOR.MINOR.PATCH` with an optional pre-release (`9.0.0-rc1`); `3.17` names none.
+pub fn release(raw: &str) -> Result<String, String> {
+    let text = raw.trim();
+    let text = text
+        .strip_prefix('v')
+        .or_else(|| text.strip_prefix('V'))
+        .unwrap_or(text);
+    let core = text.split(['-', '+']).next().unwrap_or_default();
+    if core.split('.').count() != 3 || !looks_numeric_version(core) {
+        return Err(if looks_numeric_version(core) {
+            format!(
+                "{raw:?} names no single release: give MAJOR.MINOR.PATCH (packages and images are named by the full version)"
+            )
+        } else {
+            format!("{raw:?} is not a version")
+        });
+    }
+    Version::parse(text)
+        .map(|v| v.to_string())
+        .map_err(|_| format!("{raw:?} is not a version"))
+}
+
 fn looks_numeric_version(s: &str) -> bool {
     let parts: Vec<&str> = s.split('.').collect();
     (1..=3).contains(&parts.len())
@@ -110,6 +134,18 @@ pub fn is_prerelease(v: &str) -> Result<bool, VersionError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn operator_versions_are_normalised_and_complete() {
+        assert_eq!(release("v8.17.3").as_deref(), Ok("8.17.3"));
+        assert_eq!(release(" 8.17.3 ").as_deref(), Ok("8.17.3"));
+        assert_eq!(release("9.0.0-rc1").as_deref(), Ok("9.0.0-rc1"));
+        assert!(release("3.17").unwrap_err().contains("MAJOR.MINOR.PATCH"));
+        assert!(release("8").is_err());
+        assert!(release("latest").unwrap_err().contains("not a version"));
+        assert!(release("8.17.3.1").is_err());
+        assert!(release("08.1.2").is_err());
+    }
 
     #[test]
     fn lenient_forms() {

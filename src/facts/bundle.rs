@@ -10,7 +10,7 @@
 //! path (`elastic.snapshots[3].state`), so the person holding a ticket attachment knows exactly
 //! what is wrong with it without reading our source.
 
-use super::{CollectFailure, FACTS_SCHEMA, RequestRecord};
+use super::{CollectFailure, Connection, FACTS_SCHEMA, RequestRecord};
 use crate::product::{FactsSection, Product};
 use jiff::Timestamp;
 use miette::{NamedSource, SourceSpan};
@@ -30,6 +30,8 @@ pub(crate) struct Bundle<P: Product> {
     pub(crate) collected_at: Timestamp,
     /// The endpoints that were asked (credentials are never part of a URL we keep).
     pub(crate) target: P::Target,
+    /// How ripcord connected (absent in bundles of ripcord before 0.2, and in flags-only runs).
+    pub(crate) connection: Option<Connection>,
     /// Facts only the operator knows; recorded here, overridden by flags at evaluation.
     pub(crate) operator: P::Operator,
     /// The product's collected facts, under the key named after the product.
@@ -49,6 +51,7 @@ impl<P: Product> Bundle<P> {
             product: P::NAME.to_string(),
             collected_at: now,
             target: P::Target::default(),
+            connection: None,
             operator: P::Operator::default(),
             facts: P::Facts::default(),
             failures: Vec::new(),
@@ -59,12 +62,16 @@ impl<P: Product> Bundle<P> {
 
 impl<P: Product> Serialize for Bundle<P> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("Bundle", 9)?;
+        let mut s = serializer.serialize_struct("Bundle", 10)?;
         s.serialize_field("schema", &self.schema)?;
         s.serialize_field("tool_version", &self.tool_version)?;
         s.serialize_field("product", &self.product)?;
         s.serialize_field("collected_at", &self.collected_at)?;
         s.serialize_field("target", &self.target)?;
+        match &self.connection {
+            Some(c) => s.serialize_field("connection", c)?,
+            None => s.skip_field("connection")?,
+        }
         s.serialize_field("operator", &self.operator)?;
         if self.facts.is_absent() {
             s.skip_field(P::NAME)?;
@@ -84,6 +91,7 @@ const ENVELOPE: &[&str] = &[
     "product",
     "collected_at",
     "target",
+    "connection",
     "operator",
     "failures",
     "requests",
@@ -123,6 +131,7 @@ impl<'de, P: Product> Visitor<'de> for BundleVisitor<P> {
         let mut product: Option<String> = None;
         let mut collected_at = None;
         let mut target = None;
+        let mut connection = None;
         let mut operator = None;
         let mut facts = None;
         let mut failures = None;
@@ -130,7 +139,13 @@ impl<'de, P: Product> Visitor<'de> for BundleVisitor<P> {
         while let Some(key) = map.next_key::<String>()? {
             let envelope = matches!(
                 key.as_str(),
-                "schema" | "tool_version" | "product" | "collected_at" | "failures" | "requests"
+                "schema"
+                    | "tool_version"
+                    | "product"
+                    | "collected_at"
+                    | "connection"
+                    | "failures"
+                    | "requests"
             );
             if !envelope && product.is_none() && !self.product_known {
                 return Err(de::Error::custom(PRODUCT_NOT_YET));
@@ -152,6 +167,7 @@ impl<'de, P: Product> Visitor<'de> for BundleVisitor<P> {
                 "failures" => set(&mut failures, &key, map.next_value()?)?,
                 "requests" => set(&mut requests, &key, map.next_value()?)?,
                 "target" => set(&mut target, &key, map.next_value()?)?,
+                "connection" => set(&mut connection, &key, map.next_value()?)?,
                 "operator" => set(&mut operator, &key, map.next_value()?)?,
                 k if k == P::NAME => set(&mut facts, &key, map.next_value()?)?,
                 // Raised from the value so the error names the field's path.
@@ -164,6 +180,7 @@ impl<'de, P: Product> Visitor<'de> for BundleVisitor<P> {
             product: product.ok_or_else(|| de::Error::missing_field("product"))?,
             collected_at: collected_at.ok_or_else(|| de::Error::missing_field("collected_at"))?,
             target: target.ok_or_else(|| de::Error::missing_field("target"))?,
+            connection,
             operator: operator.unwrap_or_default(),
             facts: facts.unwrap_or_default(),
             failures: failures.unwrap_or_default(),
@@ -219,6 +236,7 @@ impl<P: Product> schemars::JsonSchema for Bundle<P> {
         add("product", schemars::json_schema!({ "const": P::NAME }));
         add("collected_at", generator.subschema_for::<Timestamp>());
         add("target", generator.subschema_for::<P::Target>());
+        add("connection", generator.subschema_for::<Connection>());
         add("operator", generator.subschema_for::<P::Operator>());
         add(P::NAME, generator.subschema_for::<P::Facts>());
         add("failures", generator.subschema_for::<Vec<CollectFailure>>());

@@ -24,6 +24,44 @@ pub(crate) struct CollectFailure {
     pub hint: Option<String>,
 }
 
+/// How ripcord connected when it collected: the authentication *method* per service and the
+/// variables it came from (never a secret), and the TLS options by path. Plans print commands
+/// that authenticate and verify TLS the same way, wherever the bundle is evaluated.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Connection {
+    /// Per service (`es`, `kibana`, `ghes`): how requests were authenticated.
+    #[serde(default)]
+    pub auth: std::collections::BTreeMap<String, AuthUsed>,
+    /// `--ca-cert`, as given.
+    pub ca_cert: Option<String>,
+    /// `--insecure`: TLS certificates were not verified.
+    #[serde(default)]
+    pub insecure: bool,
+}
+
+/// One service's authentication: the method and the environment variables that held it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AuthUsed {
+    pub method: AuthMethod,
+    /// The variables the secret came from, e.g. `RIPCORD_ES_API_KEY`.
+    #[serde(default)]
+    pub variables: Vec<String>,
+}
+
+/// How a service was authenticated.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum AuthMethod {
+    #[default]
+    None,
+    /// `Authorization: ApiKey …`
+    ApiKey,
+    /// HTTP basic.
+    Basic,
+}
+
 /// One request in the audit log: the read-only promise, checkable after the fact.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]

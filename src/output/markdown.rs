@@ -1,6 +1,6 @@
 //! `--format markdown`: the report for a PR comment or a nightly page.
 
-use super::{outcome_label, summary_line};
+use super::{headline, outcome_label, summary_line};
 use crate::report::v1::Report;
 use std::fmt::Write as _;
 
@@ -12,6 +12,17 @@ pub(super) fn render(r: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# ripcord {} {}\n", r.mode, r.product);
     let _ = writeln!(out, "**{}**\n", summary_line(r));
+    if let Some((line, basis)) = headline(r) {
+        let _ = writeln!(out, "> {}\n", cell(line));
+        for b in basis {
+            let _ = writeln!(out, "- {}", cell(b));
+        }
+        if !basis.is_empty() {
+            let _ = writeln!(out);
+        }
+    }
+    write_plan(&mut out, &r.plan);
+    let _ = writeln!(out, "\n## Findings\n");
     let _ = writeln!(out, "| outcome | rule | severity | message |");
     let _ = writeln!(out, "|---|---|---|---|");
     for f in &r.findings {
@@ -36,13 +47,12 @@ pub(super) fn render(r: &Report) -> String {
             );
         }
     }
-    write_plan(&mut out, &r.plan);
     out
 }
 
 /// The numbered plan, its warnings, then any alternative plans the same way.
 fn write_plan(out: &mut String, plan: &crate::report::v1::Plan) {
-    let _ = writeln!(out, "\n## {}\n", plan.title);
+    let _ = writeln!(out, "## {}\n", plan.title);
     for (i, step) in plan.steps.iter().enumerate() {
         let _ = writeln!(out, "{}. **{}** (on {})", i + 1, step.title, step.run_on);
         if let Some(req) = &step.request {
@@ -63,6 +73,7 @@ fn write_plan(out: &mut String, plan: &crate::report::v1::Plan) {
         }
     }
     for alt in &plan.alternatives {
+        let _ = writeln!(out);
         write_plan(out, alt);
     }
 }

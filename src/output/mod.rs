@@ -80,27 +80,34 @@ fn outcome_label(o: Outcome) -> &'static str {
     }
 }
 
-/// One summary line shared by the text formats.
+/// One summary line shared by the text formats: the verdict, the counts, and the upgrade in
+/// the direction the plan title uses ("rollback from 8.18.0 back to 8.17.3").
 fn summary_line(r: &Report) -> String {
     let s = &r.summary;
     let verdict = match r.verdict {
         Verdict::Ready => "READY",
         Verdict::NotReady => "NOT READY",
         Verdict::Incomplete => "INCOMPLETE",
+        Verdict::NothingToRollBack => "NOTHING TO ROLL BACK",
+    };
+    let from = r.upgrade.from.as_deref().unwrap_or("?");
+    let to = r.upgrade.to.as_deref().unwrap_or("?");
+    let direction = if r.mode == "rollback" {
+        format!("from {to} back to {from}")
+    } else {
+        format!("from {from} to {to}")
     };
     format!(
-        "{verdict} (exit {}): {} pass, {} fail, {} skip, {} unknown, {} error — {} {} {} → {}",
-        r.exit_code,
-        s.pass,
-        s.fail,
-        s.skip,
-        s.unknown,
-        s.error,
-        r.product,
-        r.mode,
-        r.upgrade.from.as_deref().unwrap_or("?"),
-        r.upgrade.to.as_deref().unwrap_or("?"),
+        "{verdict} (exit {}): {} pass, {} fail, {} skip, {} unknown, {} error — {} {} {direction}",
+        r.exit_code, s.pass, s.fail, s.skip, s.unknown, s.error, r.product, r.mode,
     )
+}
+
+/// The plan's headline and the facts it rests on, shown right under the verdict in rollback
+/// mode (the line an on-call engineer reads first).
+fn headline(r: &Report) -> Option<(&str, &[String])> {
+    (r.mode == "rollback" && !r.plan.headline.is_empty())
+        .then_some((r.plan.headline.as_str(), r.plan.basis.as_slice()))
 }
 
 /// `METHOD path body` of a plan step's request, shared by the text formats.

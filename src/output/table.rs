@@ -1,6 +1,7 @@
-//! `--format table`: one row per rule, a summary line, then the numbered plan.
+//! `--format table`: the verdict and (rollback) the plan's headline first, then the numbered
+//! plan, then one row per rule and what could not be collected.
 
-use super::{outcome_label, summary_line};
+use super::{headline, outcome_label, summary_line};
 use crate::report::v1::Report;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use std::fmt::Write as _;
@@ -21,8 +22,15 @@ pub(super) fn render(r: &Report) -> String {
         ]);
     }
     let mut out = String::new();
-    let _ = writeln!(out, "{table}");
     let _ = writeln!(out, "{}", summary_line(r));
+    if let Some((line, basis)) = headline(r) {
+        let _ = writeln!(out, "{line}");
+        for b in basis {
+            let _ = writeln!(out, "  - {b}");
+        }
+    }
+    write_plan(&mut out, &r.plan);
+    let _ = writeln!(out, "\n{table}");
     if !r.collection_failures.is_empty() {
         let _ = writeln!(out, "\nCould not collect:");
         for f in &r.collection_failures {
@@ -35,7 +43,6 @@ pub(super) fn render(r: &Report) -> String {
             );
         }
     }
-    write_plan(&mut out, &r.plan);
     out
 }
 

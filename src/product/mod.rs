@@ -62,12 +62,13 @@ impl LiveSource {
     }
 }
 
-/// What the connection flags say, for plans whose commands must work as printed.
+/// How the facts were collected, for plans whose commands must work as printed.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PlanContext {
-    /// `--ca-cert`, as given.
-    pub(crate) ca_cert: Option<String>,
-    pub(crate) insecure: bool,
+    /// The authentication methods and TLS options of the collection.
+    pub(crate) connection: crate::facts::Connection,
+    /// Whether the bundle recorded them (else the auth method is unknown).
+    pub(crate) recorded: bool,
 }
 
 /// A product's facts, as they sit under its key in a bundle.
@@ -84,6 +85,8 @@ pub(crate) trait OperatorFacts:
 {
     /// The declared `from` and `to`, which every product has.
     fn declared(&self) -> Declared<'_>;
+    /// The declared versions by flag name, to normalise them in place.
+    fn declared_mut(&mut self) -> [(&'static str, &mut Option<String>); 2];
     /// Applies flags given at evaluation over what the bundle recorded: a flag wins.
     fn merge(&mut self, flags: Self);
 }
@@ -139,6 +142,8 @@ pub(crate) trait Product: Sized + Sync + 'static {
     /// Which groups are available, and why a missing one is missing.
     fn availability(bundle: &Bundle<Self>, derived: &Self::Derived) -> Availability;
     fn plan(bundle: &Bundle<Self>, derived: &Self::Derived, context: &PlanContext) -> Plan;
+    /// The report's `target`: the system judged.
+    fn target(bundle: &Bundle<Self>, derived: &Self::Derived) -> crate::report::v1::Target;
     /// The report's `source` endpoints of a bundle, in order.
     fn endpoints(bundle: &Bundle<Self>) -> serde_json::Map<String, serde_json::Value>;
 }

@@ -5,7 +5,7 @@ pub mod v1;
 
 use crate::engine::{Finding, Outcome};
 use crate::facts::CollectFailure;
-use crate::plan::{Plan, Request, Step};
+use crate::plan::{Plan, PlanKind, Request, Step};
 use crate::ruleset::Severity;
 use crate::upgrade::{Mode, UpgradeBasis};
 
@@ -21,6 +21,7 @@ pub(crate) enum FailOn {
 pub(crate) struct Parts<'a> {
     pub(crate) product: &'static str,
     pub(crate) mode: Mode,
+    pub(crate) target: v1::Target,
     pub(crate) upgrade: &'a UpgradeBasis,
     pub(crate) findings: Vec<Finding>,
     pub(crate) plan: Plan,
@@ -32,13 +33,21 @@ pub(crate) struct Parts<'a> {
 
 /// Builds the `ripcord.report/v1` document.
 pub(crate) fn assemble(parts: Parts<'_>) -> v1::Report {
-    let verdict = verdict(&parts.findings, parts.fail_on);
+    // A rollback with nothing to go back from is its own answer: the rules judge a rollback
+    // that is not needed, so their failures do not make it "not ready".
+    let verdict = if parts.mode == Mode::Rollback && parts.plan.kind == PlanKind::NothingToRollBack
+    {
+        v1::Verdict::NothingToRollBack
+    } else {
+        verdict(&parts.findings, parts.fail_on)
+    };
     v1::Report {
         schema: v1::REPORT_SCHEMA.to_string(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         generated_at: parts.generated_at,
         product: parts.product.to_string(),
         mode: parts.mode.as_str().to_string(),
+        target: parts.target,
         upgrade: upgrade(parts.upgrade),
         verdict,
         exit_code: exit_code(verdict),
@@ -53,7 +62,7 @@ pub(crate) fn assemble(parts: Parts<'_>) -> v1::Report {
 /// The process exit code of a verdict (DESIGN §4).
 fn exit_code(verdict: v1::Verdict) -> u8 {
     match verdict {
-        v1::Verdict::Ready => 0,
+        v1::Verdict::Ready | v1::Verdict::NothingToRollBack => 0,
         v1::Verdict::NotReady => 1,
         v1::Verdict::Incomplete => 3,
     }
@@ -132,6 +141,8 @@ fn finding(f: Finding) -> v1::Finding {
 fn plan(p: Plan) -> v1::Plan {
     v1::Plan {
         title: p.title,
+        headline: p.headline,
+        basis: p.basis,
         steps: p.steps.into_iter().map(step).collect(),
         warnings: p.warnings,
         alternatives: p.alternatives.into_iter().map(plan).collect(),

@@ -21,6 +21,8 @@ pub struct Report {
     pub product: String,
     /// `preflight` or `rollback`.
     pub mode: String,
+    /// The system judged, so a report (and a fleet of them) says which one.
+    pub target: Target,
     pub upgrade: Upgrade,
     pub verdict: Verdict,
     /// The process exit code this report implies.
@@ -32,6 +34,29 @@ pub struct Report {
     pub source: Source,
     /// What could not be collected, with hints.
     pub collection_failures: Vec<CollectionFailure>,
+}
+
+/// The system judged. Fields that do not apply to a product are left out.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct Target {
+    /// Elastic: how the stack is deployed (`deb`, `rpm`, `docker`, `tar`, `eck`, `cloud` or
+    /// `unknown`); the plan's commands speak it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flavor: Option<String>,
+    /// Where the flavour came from (`--flavor`, or what showed it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flavor_source: Option<String>,
+    /// Elastic: the Elasticsearch cluster's name and UUID (`GET /`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_uuid: Option<String>,
+    /// Elastic: the Kibana instances asked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kibana: Vec<String>,
+    /// GHES: the primary's host name (Manage API, else the `--ghes` URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ghes_primary: Option<String>,
 }
 
 /// The upgrade under judgement and where each value came from.
@@ -54,6 +79,9 @@ pub enum Verdict {
     Ready,
     NotReady,
     Incomplete,
+    /// Rollback only: no sign of a failed upgrade, so there is nothing to go back from (exit
+    /// 0). The plan's `basis` lists the facts that show it.
+    NothingToRollBack,
 }
 
 /// Counts per outcome.
@@ -109,6 +137,13 @@ pub struct Finding {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Plan {
     pub title: String,
+    /// The plan in one sentence, the line to read first: which way back exists (or that none
+    /// does, or that nothing needs rolling back) and what it restores.
+    #[serde(default)]
+    pub headline: String,
+    /// The facts the plan rests on, in words (for example why there is nothing to roll back).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub basis: Vec<String>,
     pub steps: Vec<Step>,
     /// What the rollback loses and what could not be checked.
     pub warnings: Vec<String>,

@@ -1,6 +1,8 @@
 //! CLI contract: exit codes, formats, flags, secrets, read-only, bundle round trip.
 
-use crate::common::{self, Ripcord, args, facts_path as facts, ripcord, scenario_args};
+use crate::common::{
+    self, Ripcord, args, facts_path as facts, ripcord, scenario_args, scenario_collect_args,
+};
 
 /// Runs the binary with `args` and `env` set.
 fn ripcord_env(args: &[String], env: &[(&str, &str)]) -> (String, String, i32) {
@@ -16,7 +18,12 @@ async fn live(name: &str, extra: &[&str]) -> (String, String, i32) {
     let mut a = scenario_args(name);
     a.extend(s.target_args());
     a.extend(args(extra));
-    let (out, err, code) = ripcord(&a);
+    let env = common::manifest(name)
+        .run
+        .map(|r| r.env)
+        .unwrap_or_default();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (out, err, code) = ripcord_env(&a, &env);
     s.assert_read_only(name).await;
     (s.normalize(&out), s.normalize(&err), code)
 }
@@ -169,40 +176,83 @@ fn rollback_plan_restores_the_kibana_feature_state_exactly() {
         steps[1]["commands"][0],
         "curl -sS -X POST https://es.example:9200/_snapshot/backups/pre-upgrade-8.17.3-2026.11.20/_restore -H 'Content-Type: application/json' -d '{\"indices\":\"-*\",\"feature_states\":[\"kibana\"]}'"
     );
-    assert_eq!(steps[2]["title"], "Start every Kibana instance on 8.17.3");
+    assert_eq!(
+        steps[2]["title"],
+        "Install Kibana 8.17.3 and start every instance"
+    );
     assert_eq!(steps[3]["request"]["path"], "/api/status");
 }
 
-#[test]
-fn curl_commands_name_credential_variables_never_values() {
-    let a = {
+/// The auth *method* is recorded at collection (never the secret), and the plan's curl
+/// commands name the variables it came from wherever the bundle is evaluated: here with no
+/// credential in the environment at all.
+#[tokio::test(flavor = "multi_thread")]
+async fn curl_commands_authenticate_as_the_collection_did() {
+    let s = common::start("failed-minor-upgrade").await;
+    let dir = tempfile::tempdir().unwrap();
+    for (i, (env, es_auth, kibana_auth)) in [
+        (
+            vec![("RIPCORD_ES_API_KEY", "c2VjcmV0LWtleS1kby1ub3QtcHJpbnQ=")],
+            "-H \"Authorization: ApiKey $RIPCORD_ES_API_KEY\"",
+            "-H \"Authorization: ApiKey $RIPCORD_ES_API_KEY\"",
+        ),
+        (
+            vec![
+                ("RIPCORD_ES_USERNAME", "elastic"),
+                ("RIPCORD_ES_PASSWORD", "hunter2-do-not-print"),
+                ("RIPCORD_KIBANA_API_KEY", "a2liYW5hLWtleS1kby1ub3QtcHJpbnQ="),
+            ],
+            "-u \"$RIPCORD_ES_USERNAME:$RIPCORD_ES_PASSWORD\"",
+            "-H \"Authorization: ApiKey $RIPCORD_KIBANA_API_KEY\"",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let bundle = dir.path().join(format!("facts-{i}.json"));
+        let mut a = scenario_collect_args("failed-minor-upgrade");
+        a.extend(s.target_args());
+        a.extend(args(&["--output", bundle.to_str().unwrap()]));
+        let (_, err, code) = ripcord_env(&a, &env);
+        assert_eq!(code, 0, "{err}");
+        let text = std::fs::read_to_string(&bundle).unwrap();
+        for (_, secret) in &env {
+            if *secret != "elastic" {
+                assert!(!text.contains(secret), "the bundle records no secret");
+            }
+        }
         let mut a = scenario_args("failed-minor-upgrade");
         a.extend(args(&[
             "--facts",
-            &facts("failed-minor-upgrade"),
+            bundle.to_str().unwrap(),
             "--format",
             "json",
         ]));
-        a
-    };
-    let (out, _, _) = ripcord_env(
-        &a,
-        &[("RIPCORD_ES_API_KEY", "c2VjcmV0LWtleS1kby1ub3QtcHJpbnQ=")],
-    );
-    assert!(out.contains("Authorization: ApiKey $RIPCORD_ES_API_KEY"));
-    assert!(!out.contains("c2VjcmV0LWtleS1kby1ub3QtcHJpbnQ="));
-    let (out, _, _) = ripcord_env(
-        &a,
-        &[
-            ("RIPCORD_ES_USERNAME", "elastic"),
-            ("RIPCORD_ES_PASSWORD", "hunter2-do-not-print"),
-        ],
-    );
-    assert!(
-        out.contains("-u \\\"$RIPCORD_ES_USERNAME:$RIPCORD_ES_PASSWORD\\\""),
-        "{out}"
-    );
-    assert!(!out.contains("hunter2"));
+        let (out, err, _) = ripcord(&a);
+        let v: serde_json::Value = serde_json::from_str(&out).expect(&err);
+        let commands: Vec<&str> = v["plan"]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["commands"].as_array().unwrap())
+            .filter_map(|c| c.as_str())
+            .collect();
+        let restore = commands.iter().find(|c| c.contains("/_restore")).unwrap();
+        assert!(restore.contains(es_auth), "{restore}");
+        let verify: Vec<_> = commands
+            .iter()
+            .filter(|c| c.contains("/api/status | jq"))
+            .collect();
+        assert!(!verify.is_empty());
+        for c in verify {
+            assert!(c.contains(kibana_auth), "{c}");
+        }
+        for (_, secret) in &env {
+            if *secret != "elastic" {
+                assert!(!out.contains(secret));
+            }
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -512,12 +562,14 @@ async fn ghes_exit_codes_and_plans() {
                 .map(|c| c.as_str().unwrap().to_string())
         })
         .collect();
-    assert!(commands.contains(&"ghe-upgrade --allow-patch-rollback /var/lib/ghe-updates/github-enterprise-ami-3.17.8.pkg".to_string()));
-    // 3.17 on both ends: ghe-repl-stop-all on the primary, the per-replica command still named.
+    assert!(commands.contains(&"ssh -t -p 122 admin@ghe-primary -- 'ghe-upgrade --allow-patch-rollback github-enterprise-ami-3.17.8.pkg'".to_string()));
+    assert!(commands.contains(&"ssh -p 122 admin@ghe-primary -- 'sudo reboot'".to_string()));
+    // 3.17 on both ends: ghe-repl-stop-all on the primary.
     assert!(commands.contains(&"ssh -p 122 admin@ghe-primary -- ghe-repl-stop-all".to_string()));
-    assert!(commands.contains(
-        &"# or on each replica: ssh -p 122 admin@ghe-replica-1 -- ghe-repl-stop".to_string()
-    ));
+    // Pasted on a jump host, nothing may run there: every appliance command is one ssh.
+    for c in &commands {
+        assert!(c.starts_with("ssh ") && c.contains(" -- "), "{c}");
+    }
     assert!(commands.contains(&"ssh -p 122 admin@ghe-primary -- ghe-repl-start-all".to_string()));
     assert!(
         commands.iter().any(|c| c.contains("ghe-repl-stop-all")),
@@ -748,4 +800,35 @@ fn odd_bundles_are_clear_errors() {
     .stdin(good.as_bytes())
     .run();
     assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+/// A version that names no single release cannot end up in a package name: a usage error
+/// that says what is needed, before anything is collected.
+#[test]
+fn versions_must_name_one_release() {
+    let (out, err, code) = ripcord(&args(&[
+        "rollback",
+        "ghes",
+        "--facts",
+        &facts("ghes-ha-patch-failure"),
+        "--from",
+        "3.17",
+    ]));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("MAJOR.MINOR.PATCH"), "{err}");
+    let (out, err, code) = ripcord(&args(&[
+        "rollback",
+        "ghes",
+        "--now",
+        "2026-11-20T12:00:00Z",
+        "--facts",
+        &facts("ghes-ha-patch-failure"),
+        "--from",
+        "v3.17.8",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["upgrade"]["from"], "3.17.8", "normalised");
 }

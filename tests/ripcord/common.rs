@@ -41,6 +41,10 @@ pub struct Run {
     /// Extra CLI arguments (`--to 8.15.3`, `--timeout 1`).
     #[serde(default)]
     pub args: Vec<String>,
+    /// Environment for the collection (credentials): the binary collects it in a child
+    /// process, so the test process's environment is never touched.
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize, Clone, Default)]
@@ -317,6 +321,8 @@ impl Running {
         let mut out = text.to_string();
         if let Some(g) = &self.ghes {
             out = out.replace(&g.uri(), "https://ghe.example.com:8443");
+            // The primary's name from the URL, where the Manage API gave none.
+            out = out.replace("127.0.0.1", "ghe.example.com");
         }
         if let Some(es) = &self.es {
             out = out.replace(&es.uri(), "https://es.example:9200");

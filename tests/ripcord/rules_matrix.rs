@@ -17,7 +17,27 @@ async fn collect_scenario(name: &str) -> String {
     let servers = common::start(name).await;
     let mut args = common::scenario_collect_args(name);
     args.extend(servers.target_args());
-    let text = pipeline::collect(&args).await;
+    let env = common::manifest(name)
+        .run
+        .map(|r| r.env)
+        .unwrap_or_default();
+    let text = if env.is_empty() {
+        pipeline::collect(&args).await
+    } else {
+        args.extend(["--output".to_string(), "-".to_string()]);
+        let run = env
+            .iter()
+            .fold(common::Ripcord::new(&args), |r, (k, v)| r.env(k, v))
+            .run();
+        assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+        for secret in env.values() {
+            assert!(
+                !run.stdout.contains(secret.as_str()),
+                "{name}: a secret in the bundle"
+            );
+        }
+        run.stdout
+    };
     servers.assert_read_only(name).await;
     let mut value: Value = serde_json::from_str(&servers.normalize(&text)).expect("bundle");
     let requests = value["requests"].as_array_mut().expect("requests");
@@ -90,6 +110,7 @@ async fn rules_and_plans_by_scenario() {
         let report = pipeline::report(&args).await;
         let json = serde_json::to_value(&report).expect("report");
         crate::schemas::assert_valid("report.v1.json", &json, &name);
+        crate::pasteable::assert_pasteable(&name, &report.product, &report.plan);
         for f in &report.findings {
             by_rule.entry(f.rule.clone()).or_default().insert(
                 name.clone(),

@@ -6,7 +6,7 @@
 //! run's findings. Each judgement is made here once; rules and the plan both read it.
 
 use super::Elastic;
-use super::facts::{KibanaIndex, Snapshot};
+use super::facts::{Flavor, KibanaIndex, Snapshot};
 use crate::facts::Bundle;
 use crate::upgrade::{Mode, UpgradeBasis, age_hours};
 use crate::version::{self, cmp_lenient};
@@ -36,6 +36,40 @@ pub(crate) struct Derived {
     pub(crate) kibana_compat: KibanaCompat,
     /// Whether Elasticsearch must go back too.
     pub(crate) es_rollback: EsRollback,
+    /// Which way back the facts leave: what the plan does and the verdict's
+    /// `nothing_to_roll_back`.
+    pub(crate) rollback: RollbackPath,
+    /// How the stack is deployed (`--flavor`, else detected, else `unknown`).
+    pub(crate) flavor: Flavor,
+    pub(crate) flavor_source: String,
+}
+
+/// Which way back the facts leave, judged once for the plan and for rules.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct RollbackPath {
+    pub(crate) path: Path,
+    /// The facts that decide it, in words.
+    pub(crate) basis: Vec<String>,
+}
+
+/// The ways back, from cheapest to none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Path {
+    /// Rollback only: no sign of a failed upgrade.
+    NothingToRollBack,
+    /// Rollback only: Kibana `to` never migrated anything; start `from` again.
+    StartFromAgain,
+    /// Restore the `kibana` feature state from a pre-upgrade snapshot, then start `from`.
+    RestoreKibana,
+    /// The snapshots could not be listed: restore one the operator picks.
+    RestoreUnverified,
+    /// Elasticsearch goes back too: a new cluster of the old version, restored in full.
+    RestoreCluster,
+    /// No supported way back: fix forward.
+    NoWayBack,
+    /// The version to go back to is unknown: nothing can be planned until it is given.
+    FromUnknown,
 }
 
 /// Whether every Elasticsearch node accepts the Kibana that will run (`upgrade.kibana_version`:
@@ -136,6 +170,11 @@ pub(crate) struct MigrationState {
 /// Derives everything for `mode` from the bundle.
 pub(crate) fn derive(bundle: &Bundle<Elastic>, mode: Mode) -> Derived {
     let now = bundle.collected_at;
+    let (flavor, flavor_source) = match (&bundle.operator.flavor, &bundle.facts.deployment) {
+        (Some(f), _) => (*f, "--flavor".to_string()),
+        (None, Some(d)) => (d.flavor, d.evidence.clone()),
+        (None, None) => (Flavor::Unknown, "not detected: pass --flavor".to_string()),
+    };
     let es = es_summary(bundle);
     let aliases = version_aliases(bundle.facts.kibana_indices.as_deref().unwrap_or_default());
     let upgrade = upgrade(bundle, mode, &es, &aliases);
@@ -144,6 +183,16 @@ pub(crate) fn derive(bundle: &Bundle<Elastic>, mode: Mode) -> Derived {
     let migration = migration_state(bundle, &upgrade, aliases);
     let (kibana_snapshot, kibana_snapshot_rejected) = choose_kibana_snapshot(bundle, &upgrade, now);
     let es_rollback_snapshot = choose_es_snapshot(bundle, &upgrade, now);
+    let rollback = rollback_path(RollbackInputs {
+        bundle,
+        mode,
+        es: &es,
+        upgrade: &upgrade,
+        migration: &migration,
+        kibana_snapshot: kibana_snapshot.as_ref(),
+        es_rollback: &es_rollback,
+        es_snapshot: es_rollback_snapshot.as_ref(),
+    });
     let kibana_answering = bundle
         .facts
         .kibana
@@ -170,7 +219,191 @@ pub(crate) fn derive(bundle: &Bundle<Elastic>, mode: Mode) -> Derived {
         kibana_answering,
         kibana_compat,
         es_rollback,
+        rollback,
+        flavor,
+        flavor_source,
     }
+}
+
+/// What [`rollback_path`] judges from.
+struct RollbackInputs<'a> {
+    bundle: &'a Bundle<Elastic>,
+    mode: Mode,
+    es: &'a EsSummary,
+    upgrade: &'a Upgrade,
+    migration: &'a MigrationState,
+    kibana_snapshot: Option<&'a SnapshotChoice>,
+    es_rollback: &'a EsRollback,
+    es_snapshot: Option<&'a SnapshotChoice>,
+}
+
+/// Which way back the facts leave (see [`Path`]), and the facts that decide it.
+fn rollback_path(i: RollbackInputs<'_>) -> RollbackPath {
+    let (path, basis) = if let Some(basis) = nothing_to_roll_back(&i) {
+        (Path::NothingToRollBack, basis)
+    } else if i.upgrade.from.is_none() {
+        (
+            Path::FromUnknown,
+            vec![format!(
+                "the version to go back to is unknown ({})",
+                i.upgrade.from_source
+            )],
+        )
+    } else if i.es_rollback.needed == Some(true) {
+        let refusing = i
+            .es_rollback
+            .refusing_nodes
+            .as_ref()
+            .filter(|n| !n.is_empty())
+            .map(|n| format!(": {}", n.join(", ")))
+            .unwrap_or_default();
+        let first = match i.mode {
+            Mode::Rollback => format!(
+                "Elasticsearch refuses Kibana {}{refusing}, so it must go back too",
+                i.upgrade.from.as_deref().unwrap_or_default()
+            ),
+            Mode::Preflight => format!(
+                "Elasticsearch {} would refuse Kibana {}, so a failed upgrade means rolling Elasticsearch back too",
+                i.upgrade.to.as_deref().unwrap_or_default(),
+                i.upgrade.from.as_deref().unwrap_or_default()
+            ),
+        };
+        match i.es_snapshot {
+            Some(s) => (
+                Path::RestoreCluster,
+                vec![
+                    first,
+                    format!(
+                        "full snapshot {}/{} (global state, Elasticsearch {}) predates the upgrade",
+                        s.repository,
+                        s.snapshot,
+                        s.version.as_deref().unwrap_or("version unknown")
+                    ),
+                ],
+            ),
+            None => (
+                Path::NoWayBack,
+                vec![
+                    first,
+                    "no SUCCESS full snapshot (global state) taken before the upgrade by an Elasticsearch that Kibana accepts".into(),
+                ],
+            ),
+        }
+    } else if let Some(basis) = nothing_migrated(&i) {
+        (Path::StartFromAgain, basis)
+    } else if i.bundle.facts.snapshots.is_none() {
+        (
+            Path::RestoreUnverified,
+            vec!["the snapshots could not be listed, so no snapshot was verified".into()],
+        )
+    } else if let Some(s) = i.kibana_snapshot {
+        (
+            Path::RestoreKibana,
+            vec![format!(
+                "snapshot {}/{} holds the kibana feature state and predates the upgrade",
+                s.repository, s.snapshot
+            )],
+        )
+    } else {
+        (
+            Path::NoWayBack,
+            vec!["no SUCCESS snapshot with the kibana feature state predates the upgrade".into()],
+        )
+    };
+    RollbackPath { path, basis }
+}
+
+/// Rollback with no sign of a failed upgrade: no version to go back to was given or left in
+/// the saved objects, no interrupted migration, one Elasticsearch version, and every Kibana
+/// instance answers and is available. The facts that show it, or `None`.
+fn nothing_to_roll_back(i: &RollbackInputs<'_>) -> Option<Vec<String>> {
+    let b = i.bundle;
+    if i.mode != Mode::Rollback || b.operator.from.is_some() || i.upgrade.from.is_some() {
+        return None;
+    }
+    b.facts.kibana_indices.as_ref()?;
+    let nodes = b.facts.nodes.as_deref().filter(|n| !n.is_empty())?;
+    if !i.es.uniform || !i.migration.reindex_temp.is_empty() || b.target.kibana.is_empty() {
+        return None;
+    }
+    let kibana = &b.facts.kibana;
+    let healthy = kibana.len() == b.target.kibana.len()
+        && kibana
+            .iter()
+            .all(|k| k.state == "running" && k.level.as_deref() == Some("available"));
+    if !healthy {
+        return None;
+    }
+    let saved: Vec<&str> = {
+        let mut v: Vec<&str> = i
+            .migration
+            .version_aliases
+            .iter()
+            .map(|a| a.version.as_str())
+            .collect();
+        v.sort_by(|a, b| cmp_lenient(a, b));
+        v.dedup();
+        v
+    };
+    let mut basis = vec![
+        match saved.as_slice() {
+            [] => "no saved-object version alias: no Kibana migration has run".to_string(),
+            [one] => format!(
+                "every saved-object version alias is of {one}: no older version to go back to, none given with --from"
+            ),
+            many => format!(
+                "saved-object version aliases of {}, none older than the newest given with --from",
+                many.join(", ")
+            ),
+        },
+        "no interrupted migration (no *_reindex_temp index)".to_string(),
+        format!(
+            "every Elasticsearch node ({}) runs {}",
+            nodes.len(),
+            i.es.versions.join(", ")
+        ),
+    ];
+    basis.push(format!(
+        "every Kibana instance answers and is available: {}",
+        kibana
+            .iter()
+            .map(|k| format!(
+                "{} ({})",
+                k.url,
+                k.version.as_deref().unwrap_or("version unknown")
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    Some(basis)
+}
+
+/// Rollback where Kibana `to` never migrated: no saved-object index or version alias newer
+/// than `from`, no interrupted migration, and `.kibana` still points at an index no newer than
+/// `from`. The facts that show it, or `None`.
+fn nothing_migrated(i: &RollbackInputs<'_>) -> Option<Vec<String>> {
+    let from = i.upgrade.from.as_deref()?;
+    let to = i.upgrade.to.as_deref()?;
+    let m = i.migration;
+    if i.mode != Mode::Rollback
+        || i.bundle.facts.kibana_indices.is_none()
+        || cmp_lenient(to, from) != Ordering::Greater
+        || !m.newer_aliases.is_empty()
+        || !m.newer_indices.is_empty()
+        || !m.reindex_temp.is_empty()
+    {
+        return None;
+    }
+    let index = m.kibana_alias_index.as_deref()?;
+    if index_version(index).is_some_and(|v| cmp_lenient(&v, from) == Ordering::Greater) {
+        return None;
+    }
+    Some(vec![
+        format!(
+            "no saved-object index or version alias is newer than {from}: Kibana {to} migrated nothing"
+        ),
+        format!(".kibana still points at {index}"),
+    ])
 }
 
 /// Whether Elasticsearch must go back too (see [`EsRollback`]).

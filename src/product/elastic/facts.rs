@@ -25,20 +25,69 @@ pub(crate) struct ElasticOperator {
     pub(crate) from: Option<String>,
     pub(crate) to: Option<String>,
     pub(crate) upgrade_started_at: Option<Timestamp>,
+    /// `--flavor`: how the stack is deployed, over what was detected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) flavor: Option<Flavor>,
+}
+
+/// How Elasticsearch and Kibana are deployed: it decides the plan's commands (package
+/// downgrade, image tag, the ECK resource's `spec.version`, a new Elastic Cloud deployment).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Flavor {
+    Deb,
+    Rpm,
+    Docker,
+    Tar,
+    /// Elastic Cloud on Kubernetes.
+    Eck,
+    /// Elastic Cloud (hosted): it cannot downgrade.
+    Cloud,
+    #[default]
+    Unknown,
+}
+
+impl Flavor {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Deb => "deb",
+            Self::Rpm => "rpm",
+            Self::Docker => "docker",
+            Self::Tar => "tar",
+            Self::Eck => "eck",
+            Self::Cloud => "cloud",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+/// The flavour detected at collection, with what showed it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Deployment {
+    pub(crate) flavor: Flavor,
+    /// E.g. "`GET /` version.build_type deb", "response header X-Found-Handling-Cluster".
+    pub(crate) evidence: String,
 }
 
 impl OperatorFacts for ElasticOperator {
     fn declared(&self) -> Declared<'_> {
         Declared {
-            from: self.from.as_deref(),
             to: self.to.as_deref(),
         }
+    }
+
+    fn declared_mut(&mut self) -> [(&'static str, &mut Option<String>); 2] {
+        [("--from", &mut self.from), ("--to", &mut self.to)]
     }
 
     fn merge(&mut self, flags: Self) {
         prefer(&mut self.from, flags.from);
         prefer(&mut self.to, flags.to);
         prefer(&mut self.upgrade_started_at, flags.upgrade_started_at);
+        prefer(&mut self.flavor, flags.flavor);
     }
 }
 
@@ -56,6 +105,9 @@ pub(crate) struct ElasticFacts {
     pub(crate) features: Option<Vec<String>>,
     pub(crate) system_features: Option<SystemFeatures>,
     pub(crate) deprecations: Option<Vec<Deprecation>>,
+    /// How the stack is deployed, as detected (absent in bundles before detection existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) deployment: Option<Deployment>,
     #[serde(default)]
     pub(crate) kibana: Vec<KibanaInstance>,
 }
@@ -75,6 +127,12 @@ pub(crate) struct ClusterInfo {
     pub(crate) cluster_uuid: Option<String>,
     /// `version.number` of the node that answered (mid rolling upgrade nodes differ).
     pub(crate) version: Option<String>,
+    /// `version.build_type`: `deb`, `rpm`, `docker`, `tar`, `zip` or `unknown`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) build_type: Option<String>,
+    /// Elastic Cloud's proxy names the cluster in the `X-Found-Handling-Cluster` header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) cloud_cluster: Option<String>,
 }
 
 /// One node of `GET _nodes`.
@@ -88,6 +146,9 @@ pub(crate) struct EsNode {
     pub(crate) roles: Vec<String>,
     pub(crate) ip: Option<String>,
     pub(crate) publish_address: Option<String>,
+    /// `attributes.k8s_node_name`, which ECK sets on every node it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) k8s_node_name: Option<String>,
 }
 
 /// `GET _cluster/health`.

@@ -40,6 +40,9 @@ pub(crate) struct ElasticArgs {
     /// When the upgrade started (RFC 3339); default: creation of the first index of `to`.
     #[arg(long, value_name = "RFC3339")]
     pub(crate) upgrade_started_at: Option<jiff::Timestamp>,
+    /// How the stack is deployed, for the plan's commands (default: detected).
+    #[arg(long, value_enum, value_name = "FLAVOR")]
+    pub(crate) flavor: Option<facts::Flavor>,
 }
 
 /// The CEL variables of the Elastic rules: `es`, `kibana`, `upgrade`, `derived`, `mode`.
@@ -135,6 +138,7 @@ RIPCORD_KIBANA_USERNAME, RIPCORD_KIBANA_PASSWORD Kibana basic auth (default: the
             from: args.from.clone(),
             to: args.to.clone(),
             upgrade_started_at: args.upgrade_started_at,
+            flavor: args.flavor,
         }
     }
 
@@ -265,6 +269,18 @@ RIPCORD_KIBANA_USERNAME, RIPCORD_KIBANA_PASSWORD Kibana basic auth (default: the
 
     fn plan(bundle: &Bundle<Self>, derived: &Derived, context: &PlanContext) -> crate::plan::Plan {
         plan::plan(bundle, derived, context)
+    }
+
+    fn target(bundle: &Bundle<Self>, derived: &Derived) -> crate::report::v1::Target {
+        let cluster = bundle.facts.cluster.as_ref();
+        crate::report::v1::Target {
+            flavor: Some(derived.flavor.as_str().to_string()),
+            flavor_source: Some(derived.flavor_source.clone()),
+            cluster_name: cluster.and_then(|c| c.cluster_name.clone()),
+            cluster_uuid: cluster.and_then(|c| c.cluster_uuid.clone()),
+            kibana: bundle.target.kibana.clone(),
+            ghes_primary: None,
+        }
     }
 
     fn endpoints(bundle: &Bundle<Self>) -> serde_json::Map<String, serde_json::Value> {

@@ -40,9 +40,12 @@ pub(crate) struct GhesOperator {
 impl OperatorFacts for GhesOperator {
     fn declared(&self) -> Declared<'_> {
         Declared {
-            from: self.from.as_deref(),
             to: self.to.as_deref(),
         }
+    }
+
+    fn declared_mut(&mut self) -> [(&'static str, &mut Option<String>); 2] {
+        [("--from", &mut self.from), ("--to", &mut self.to)]
     }
 
     /// Flags win; replicas are merged by host.

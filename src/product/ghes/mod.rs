@@ -256,8 +256,21 @@ RIPCORD_GHES_USERNAME                           GHES Management Console user (in
         }
     }
 
-    fn plan(_: &Bundle<Self>, derived: &GhesDerived, _: &PlanContext) -> crate::plan::Plan {
-        plan::plan(derived)
+    fn plan(bundle: &Bundle<Self>, derived: &GhesDerived, _: &PlanContext) -> crate::plan::Plan {
+        plan::plan(bundle, derived)
+    }
+
+    fn target(bundle: &Bundle<Self>, derived: &GhesDerived) -> crate::report::v1::Target {
+        let from_url = bundle
+            .target
+            .ghes
+            .as_deref()
+            .and_then(|u| url::Url::parse(u).ok())
+            .and_then(|u| u.host_str().map(str::to_string));
+        crate::report::v1::Target {
+            ghes_primary: derived.primary.clone().or(from_url),
+            ..Default::default()
+        }
     }
 
     /// v1 compatibility: reports of every product have carried `elasticsearch` and `kibana`.

@@ -5,7 +5,7 @@
 //! repository) and the repository list.
 
 use crate::facts::CollectFailure;
-use crate::fetch::{Endpoint, get_json, get_typed, shape_failure};
+use crate::fetch::{Endpoint, get_json, get_json_with_headers, get_typed, shape_failure};
 use crate::http::{Credentials, ReadOnlyClient};
 use crate::product::elastic::facts::{
     ClusterHealth, ClusterInfo, Deprecation, EsNode, FeatureState, KibanaIndex, Repository,
@@ -34,7 +34,7 @@ mod endpoints {
     };
     pub(crate) const NODES: Endpoint<'static> = Endpoint {
         group: "es.nodes",
-        path: "/_nodes?filter_path=nodes.*.name,nodes.*.version,nodes.*.roles,nodes.*.ip,nodes.*.http.publish_address",
+        path: "/_nodes?filter_path=nodes.*.name,nodes.*.version,nodes.*.roles,nodes.*.ip,nodes.*.http.publish_address,nodes.*.attributes.k8s_node_name",
         privilege: "monitor (cluster)",
         credentials_hint: ES_CREDENTIALS,
     };
@@ -102,7 +102,7 @@ pub(crate) async fn cluster(
     cred: &Credentials,
 ) -> Result<ClusterInfo, CollectFailure> {
     let ep = endpoints::ROOT;
-    let v = get_json(c, base, cred, ep).await?;
+    let (v, headers) = get_json_with_headers(c, base, cred, ep).await?;
     let version = v
         .pointer("/version/number")
         .and_then(Value::as_str)
@@ -117,6 +117,11 @@ pub(crate) async fn cluster(
         cluster_name: str_at(&v, "/cluster_name"),
         cluster_uuid: str_at(&v, "/cluster_uuid"),
         version,
+        build_type: str_at(&v, "/version/build_type"),
+        cloud_cluster: headers
+            .get("x-found-handling-cluster")
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_string),
     })
 }
 
@@ -163,6 +168,7 @@ pub(crate) fn parse_nodes(v: &Value) -> Result<Vec<EsNode>, String> {
                 .unwrap_or_default(),
             ip: str_at(n, "/ip"),
             publish_address: str_at(n, "/http/publish_address"),
+            k8s_node_name: str_at(n, "/attributes/k8s_node_name"),
         });
     }
     out.sort_by(|a, b| a.id.cmp(&b.id));

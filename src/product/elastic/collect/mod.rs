@@ -5,10 +5,10 @@
 pub(crate) mod es;
 pub(crate) mod kibana;
 
-use super::facts::{ElasticFacts, ElasticOperator};
+use super::facts::{ClusterInfo, Deployment, ElasticFacts, ElasticOperator, EsNode, Flavor};
 use super::{Elastic, ElasticArgs};
 use crate::facts::{Bundle, CollectFailure};
-use crate::http::{Credentials, ReadOnlyClient, env_credentials, strip_userinfo};
+use crate::http::{Credentials, ReadOnlyClient, env_credentials_used, strip_userinfo};
 use crate::version;
 
 /// Collects Elasticsearch and Kibana facts into a bundle stamped with `now`. Credentials come
@@ -19,12 +19,19 @@ pub(crate) async fn collect(
     operator: ElasticOperator,
     now: jiff::Timestamp,
 ) -> Bundle<Elastic> {
-    let es_credentials = env_credentials("ES");
-    let kibana_credentials = match env_credentials("KIBANA") {
-        Credentials::None => es_credentials.clone(),
-        c => c,
+    let (es_credentials, es_auth) = env_credentials_used("ES");
+    let (kibana_credentials, kibana_auth) = match env_credentials_used("KIBANA") {
+        (Credentials::None, _) => (es_credentials.clone(), es_auth.clone()),
+        found => found,
     };
     let mut bundle = Bundle::<Elastic>::new(now);
+    let connection = bundle.connection.get_or_insert_with(Default::default);
+    if args.es.is_some() {
+        connection.auth.insert("es".into(), es_auth);
+    }
+    if !args.kibana.is_empty() {
+        connection.auth.insert("kibana".into(), kibana_auth);
+    }
     bundle.operator = operator;
     bundle.target.es = args.es.as_deref().map(strip_userinfo);
     bundle.target.kibana = args.kibana.iter().map(|u| strip_userinfo(u)).collect();
@@ -94,6 +101,7 @@ async fn collect_es(
         deprecations: keep(&mut failures, deprecations),
         ..Default::default()
     };
+    facts.deployment = deployment(facts.cluster.as_ref(), facts.nodes.as_deref());
     // Multi-repository get-snapshot exists from 7.14 on; the oldest node decides.
     let oldest = facts
         .nodes
@@ -123,4 +131,41 @@ async fn collect_es(
     facts.snapshots = snapshots;
     failures.extend(snapshot_failures);
     (facts, failures)
+}
+
+/// How the stack is deployed, from what the cluster shows a read-only client: Elastic Cloud's
+/// proxy header first, then ECK's node attribute (both also report `build_type: docker`), then
+/// `GET /` `version.build_type`.
+fn deployment(cluster: Option<&ClusterInfo>, nodes: Option<&[EsNode]>) -> Option<Deployment> {
+    if let Some(id) = cluster.and_then(|c| c.cloud_cluster.as_deref()) {
+        return Some(Deployment {
+            flavor: Flavor::Cloud,
+            evidence: format!("response header X-Found-Handling-Cluster: {id}"),
+        });
+    }
+    if let Some(node) = nodes
+        .into_iter()
+        .flatten()
+        .find(|n| n.k8s_node_name.is_some())
+    {
+        return Some(Deployment {
+            flavor: Flavor::Eck,
+            evidence: format!(
+                "node {} has the attribute k8s_node_name (set by ECK)",
+                node.name
+            ),
+        });
+    }
+    let build_type = cluster?.build_type.as_deref()?;
+    let flavor = match build_type {
+        "deb" => Flavor::Deb,
+        "rpm" => Flavor::Rpm,
+        "docker" => Flavor::Docker,
+        "tar" => Flavor::Tar,
+        _ => return None,
+    };
+    Some(Deployment {
+        flavor,
+        evidence: format!("`GET /` version.build_type {build_type}"),
+    })
 }
