@@ -91,6 +91,9 @@ pub struct Route {
     pub delay_ms: u64,
     /// Cut the body after this many bytes (a connection dropped mid-response).
     pub truncate_at: Option<usize>,
+    /// Extra response headers (a proxy's, such as Elastic Cloud's `X-Found-Handling-Cluster`).
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
     #[serde(skip)]
     pub base: PathBuf,
 }
@@ -241,9 +244,13 @@ fn response(route: &Route, extra_delay: Duration) -> ResponseTemplate {
             "application/json".into()
         }
     });
-    ResponseTemplate::new(route.status)
+    let mut template = ResponseTemplate::new(route.status)
         .set_body_raw(body, &content_type)
-        .set_delay(Duration::from_millis(route.delay_ms) + extra_delay)
+        .set_delay(Duration::from_millis(route.delay_ms) + extra_delay);
+    for (name, value) in &route.headers {
+        template = template.insert_header(name.as_str(), value.as_str());
+    }
+    template
 }
 
 async fn serve(routes: &[Route], fallback: Option<&Route>, extra_delay: Duration) -> MockServer {

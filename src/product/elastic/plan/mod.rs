@@ -54,7 +54,12 @@ pub(crate) fn plan(bundle: &Bundle<Elastic>, derived: &Derived, context: &PlanCo
         es: Curl::recorded(connection, "es"),
         kibana: Kibana::new(bundle, derived, Curl::recorded(connection, "kibana")),
     };
+    let way_back = matches!(
+        derived.rollback.path,
+        Path::StartFromAgain | Path::RestoreKibana | Path::RestoreUnverified | Path::RestoreCluster
+    );
     let mut plan = match derived.rollback.path {
+        _ if way_back && derived.flavor == Flavor::Cloud => cloud_new_deployment(&ctx),
         Path::NothingToRollBack => nothing_to_roll_back(&ctx),
         Path::FromUnknown => from_unknown(&ctx),
         Path::StartFromAgain => start_from_again(&ctx),
@@ -343,6 +348,95 @@ fn restore_cluster(ctx: &Ctx<'_>) -> Plan {
         time(snap)
     ));
     plan.warnings.push("the new cluster gets the snapshot's users, roles, settings, templates, ILM policies and licence (the full restore replaces the cluster state); the file-realm user ripcord_restore stays until you remove it".into());
+    plan
+}
+
+/// Elastic Cloud cannot downgrade a deployment: the way back is a new deployment at `from`,
+/// restored from a snapshot of this one in `found-snapshots` that an Elasticsearch `from` can
+/// restore (taken by `from` or older, before the upgrade).
+fn cloud_new_deployment(ctx: &Ctx<'_>) -> Plan {
+    let restorable_into_from = |s: &&SnapshotChoice| {
+        s.version.as_deref().is_some_and(|v| {
+            crate::version::compare(v, ctx.from).is_ok_and(|o| o != std::cmp::Ordering::Greater)
+        })
+    };
+    let snapshot = ctx
+        .derived
+        .es_rollback_snapshot
+        .as_ref()
+        .filter(restorable_into_from)
+        .or_else(|| {
+            ctx.derived
+                .kibana_snapshot
+                .as_ref()
+                .filter(restorable_into_from)
+        });
+    let deployment = ctx
+        .bundle
+        .facts
+        .cluster
+        .as_ref()
+        .and_then(|c| c.cluster_name.clone())
+        .unwrap_or_else(|| "this deployment".into());
+    let Some(snap) = snapshot else {
+        let mut plan = no_way_back(ctx);
+        plan.warnings.insert(0, format!("Elastic Cloud cannot downgrade a deployment, and no snapshot of {deployment} taken by Elasticsearch {} or older predates the upgrade, so no new deployment at {} can be restored", ctx.from, ctx.from));
+        return plan;
+    };
+    let mut plan = Plan {
+        title: title(ctx, " on Elastic Cloud: a new deployment"),
+        headline: format!(
+            "Rollback possible on Elastic Cloud: a new deployment at {} restored from {}/{} (started {}); a deployment cannot be downgraded",
+            ctx.from,
+            snap.repository,
+            snap.snapshot,
+            time(snap)
+        ),
+        ..Plan::default()
+    };
+    plan.steps.push(Step {
+        title: format!(
+            "Stop every client that writes to {deployment} (Beats, Elastic Agent, Logstash, applications): nothing written from now on is in the snapshot"
+        ),
+        run_on: "every client of the upgraded deployment".into(),
+        commands: vec![],
+        request: None,
+    });
+    plan.steps.push(Step {
+        title: format!(
+            "In the Elastic Cloud console, create a deployment at version {} and under \"Restore snapshot data\" pick {deployment} and its snapshot {} (repository {})",
+            ctx.from, snap.snapshot, snap.repository
+        ),
+        run_on: "Elastic Cloud console".into(),
+        commands: vec![],
+        request: None,
+    });
+    plan.steps.push(Step {
+        title: format!(
+            "Verify: the new deployment's Elasticsearch and Kibana report {} and are healthy (console, or GET /api/status on its Kibana endpoint)",
+            ctx.from
+        ),
+        run_on: "Elastic Cloud console".into(),
+        commands: vec![],
+        request: None,
+    });
+    plan.steps.push(Step {
+        title: "Point every client at the new deployment (its Cloud ID and endpoints are new)"
+            .into(),
+        run_on: "every client".into(),
+        commands: vec![],
+        request: None,
+    });
+    plan.steps.push(Step {
+        title: format!("Once the new deployment is verified, delete the upgraded deployment {deployment} (keep it until you are sure)"),
+        run_on: "Elastic Cloud console".into(),
+        commands: vec![],
+        request: None,
+    });
+    plan.warnings.push(format!(
+        "everything written to Elasticsearch and Kibana after {} (the snapshot's start) is lost",
+        time(snap)
+    ));
     plan
 }
 
