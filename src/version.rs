@@ -97,9 +97,10 @@ pub fn core(v: &str) -> Result<String, VersionError> {
 
 /// Whether a Kibana release line also accepts the next Elasticsearch major.
 ///
-/// Kibana adds this clause only on the last minor branch of a major: 5.6, 6.7/6.8, 7.17,
-/// 8.18 (source: `es_kibana_version_compatability.ts` on those branches). 8.19 is assumed to
-/// keep it (it accepts ES 9.1+; the reference marks this as not directly verified).
+/// Kibana adds this clause only on the last minor branch of a major: 5.6, 6.7/6.8, 7.17, and
+/// the 8.x branch from 8.18 on (`// On 8.18: Accept the next major version of ES.`, elastic/kibana
+/// `es_kibana_version_compatability.ts` @ 0b6f2bb0, which 8.19 was branched from; any 9.x minor).
+/// `main` (9.x) has no such clause.
 pub fn kibana_accepts_next_major(kibana: &Version) -> bool {
     matches!(
         (kibana.major, kibana.minor),
@@ -108,10 +109,14 @@ pub fn kibana_accepts_next_major(kibana: &Version) -> bool {
 }
 
 /// Kibana's `esVersionCompatibleWithKibana(es, kibana)`: same major and ES minor ≥ Kibana
-/// minor (patch ignored), plus the next-major exception of the last minor branches.
+/// minor (patch ignored), plus the next-major exception of the last minor branches. An ES
+/// version that is not valid SemVer is incompatible, as in Kibana's current code ("ES is not
+/// SemVer-compliant"); only an unparsable *Kibana* version is an error.
 pub fn kibana_accepts_es(kibana: &str, es: &str) -> Result<bool, VersionError> {
     let kibana = parse_lenient(kibana)?;
-    let es = parse_lenient(es)?;
+    let Ok(es) = parse_lenient(es) else {
+        return Ok(false);
+    };
     if es.major == kibana.major + 1 && kibana_accepts_next_major(&kibana) {
         return Ok(true);
     }
@@ -186,5 +191,16 @@ mod tests {
         assert!(kibana_accepts_es("5.6.0", "6.8.0").unwrap());
         assert!(!kibana_accepts_es("8.17.3", "9.0.0").unwrap());
         assert!(!kibana_accepts_es("7.17.9", "9.0.0").unwrap());
+        assert!(kibana_accepts_es("8.19.2", "9.0.0").unwrap());
+        assert!(!kibana_accepts_es("9.0.0", "10.0.0").unwrap());
+    }
+
+    #[test]
+    fn an_es_version_that_is_not_semver_is_incompatible() {
+        assert_eq!(
+            kibana_accepts_es("5.1.0", "615c621a8416c444941dc97b142a0122d5c878d0"),
+            Ok(false)
+        );
+        assert!(kibana_accepts_es("not-a-version", "8.0.0").is_err());
     }
 }

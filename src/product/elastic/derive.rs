@@ -39,9 +39,50 @@ pub(crate) struct Derived {
     /// Which way back the facts leave: what the plan does and the verdict's
     /// `nothing_to_roll_back`.
     pub(crate) rollback: RollbackPath,
+    /// Whether `to` was released no earlier than `from` (Elastic's out-of-order rule).
+    pub(crate) release_order: ReleaseOrder,
     /// How the stack is deployed (`--flavor`, else detected, else `unknown`).
     pub(crate) flavor: Flavor,
     pub(crate) flavor_source: String,
+}
+
+/// Elastic: "you can upgrade only to a version with a higher number and a later release date
+/// than the one you run" (9.0.8, released 2025-10-06, cannot go to 9.1.0, released 2025-07-29).
+/// Dates are data beside the rules: `rules/elastic/releases.json`.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub(crate) struct ReleaseOrder {
+    /// The release date of `from` and of `to` (`YYYY-MM-DD`), when the data knows them.
+    pub(crate) from_released: Option<String>,
+    pub(crate) to_released: Option<String>,
+    /// `to` was released on or after `from` (versions shipped together share a date); `None`
+    /// when a date is unknown.
+    pub(crate) in_order: Option<bool>,
+}
+
+/// Elastic release dates, shipped with the rules.
+const RELEASES_JSON: &str = include_str!("../../../rules/elastic/releases.json");
+
+#[derive(serde::Deserialize)]
+struct ReleaseFile {
+    releases: HashMap<String, String>,
+}
+
+fn release_order(upgrade: &UpgradeBasis) -> ReleaseOrder {
+    let Ok(file) = serde_json::from_str::<ReleaseFile>(RELEASES_JSON) else {
+        return ReleaseOrder::default();
+    };
+    let date = |v: Option<&str>| v.and_then(|v| file.releases.get(v).cloned());
+    let from_released = date(upgrade.from.as_deref());
+    let to_released = date(upgrade.to.as_deref());
+    let in_order = match (&from_released, &to_released) {
+        (Some(f), Some(t)) => Some(t >= f),
+        _ => None,
+    };
+    ReleaseOrder {
+        from_released,
+        to_released,
+        in_order,
+    }
 }
 
 /// Which way back the facts leave, judged once for the plan and for rules.
@@ -84,6 +125,9 @@ pub(crate) struct KibanaCompat {
     /// Why it cannot be judged although its inputs are there: a version that does not parse,
     /// and no node that is known to refuse.
     pub(crate) undecided: Option<String>,
+    /// Preflight: the version older nodes were judged at (`to`: Elasticsearch is upgraded
+    /// before Kibana), when any was.
+    pub(crate) judged_at: Option<String>,
 }
 
 /// Whether the Kibana that will run after the rollback is refused by Elasticsearch, so
@@ -123,7 +167,10 @@ pub(crate) struct EsSummary {
     /// Distinct node versions, oldest first.
     pub(crate) versions: Vec<String>,
     pub(crate) min_version: Option<String>,
+    /// One version on every node (and every node reported one).
     pub(crate) uniform: bool,
+    /// Nodes that reported no version.
+    pub(crate) without_version: Vec<String>,
 }
 
 /// A chosen snapshot with what the rules need to judge it.
@@ -136,9 +183,12 @@ pub(crate) struct SnapshotChoice {
     pub(crate) version: Option<String>,
     pub(crate) start_time: Option<Timestamp>,
     pub(crate) age_hours: Option<f64>,
-    /// Its ES version is ≤ every node's, so this cluster can restore it (false when a version
-    /// does not parse; the rule then reports the error itself).
-    pub(crate) restorable: bool,
+    /// This cluster can restore it: its Elasticsearch version is ≤ every node's, and its
+    /// kibana indices were created by a version the nodes read as regular indices (the
+    /// snapshot-compatibility table). `None` when a version does not parse.
+    pub(crate) restorable: Option<bool>,
+    /// Why it cannot be restored here, or could not be judged.
+    pub(crate) restorable_because: Option<String>,
     pub(crate) include_global_state: Option<bool>,
     /// Whether its `feature_states` include `kibana`.
     pub(crate) has_kibana_feature: bool,
@@ -165,6 +215,10 @@ pub(crate) struct MigrationState {
     pub(crate) newer_indices: Vec<String>,
     /// The index the `.kibana` alias points to.
     pub(crate) kibana_alias_index: Option<String>,
+    /// Why Kibana `from` refuses to start on these indices (Kibana's migrator INIT: `.kibana`
+    /// or another saved-object alias points at a newer version's index, or a newer version
+    /// alias exists), or `None`: `_reindex_temp` and unaliased newer indices alone do not stop it.
+    pub(crate) refusal: Option<String>,
 }
 
 /// Derives everything for `mode` from the bundle.
@@ -178,7 +232,8 @@ pub(crate) fn derive(bundle: &Bundle<Elastic>, mode: Mode) -> Derived {
     let es = es_summary(bundle);
     let aliases = version_aliases(bundle.facts.kibana_indices.as_deref().unwrap_or_default());
     let upgrade = upgrade(bundle, mode, &es, &aliases);
-    let kibana_compat = kibana_compat(bundle, upgrade.kibana_version.as_deref());
+    let kibana_compat = kibana_compat(bundle, mode, &upgrade);
+    let upgrade_basis = upgrade.basis.clone();
     let es_rollback = es_rollback(mode, &upgrade, &kibana_compat);
     let migration = migration_state(bundle, &upgrade, aliases);
     let (kibana_snapshot, kibana_snapshot_rejected) = choose_kibana_snapshot(bundle, &upgrade, now);
@@ -220,6 +275,7 @@ pub(crate) fn derive(bundle: &Bundle<Elastic>, mode: Mode) -> Derived {
         kibana_compat,
         es_rollback,
         rollback,
+        release_order: release_order(&upgrade_basis),
         flavor,
         flavor_source,
     }
@@ -433,19 +489,20 @@ fn es_rollback(mode: Mode, upgrade: &Upgrade, compat: &KibanaCompat) -> EsRollba
 }
 
 fn es_summary(bundle: &Bundle<Elastic>) -> EsSummary {
-    let mut versions: Vec<String> = bundle
-        .facts
-        .nodes
-        .iter()
-        .flatten()
-        .map(|n| n.version.clone())
-        .collect();
+    let nodes = bundle.facts.nodes.as_deref().unwrap_or_default();
+    let mut versions: Vec<String> = nodes.iter().filter_map(|n| n.version.clone()).collect();
     versions.sort_by(|a, b| cmp_lenient(a, b));
     versions.dedup();
+    let without_version: Vec<String> = nodes
+        .iter()
+        .filter(|n| n.version.is_none())
+        .map(|n| n.name.clone())
+        .collect();
     EsSummary {
         min_version: versions.first().cloned(),
-        uniform: versions.len() <= 1,
+        uniform: versions.len() <= 1 && without_version.is_empty(),
         versions,
+        without_version,
     }
 }
 
@@ -665,18 +722,73 @@ fn migration_state(
             .iter()
             .find(|i| i.aliases.iter().any(|a| a == ".kibana"))
             .map(|i| i.index.clone()),
+        refusal: refusal(upgrade.from.as_deref(), indices, &version_aliases, &newer),
         version_aliases,
     }
+}
+
+/// Kibana's migrator refuses to start when a saved-object alias (`.kibana`,
+/// `.kibana_task_manager`, …) points at a newer version's index ("The .kibana alias is pointing
+/// to a newer version of Kibana") or a newer version alias exists ("The <alias>_<version> alias
+/// refers to a newer version of Kibana").
+fn refusal(
+    from: Option<&str>,
+    indices: &[KibanaIndex],
+    aliases: &[VersionAlias],
+    newer: &dyn Fn(&str) -> bool,
+) -> Option<String> {
+    let from = from?;
+    let pointing: Vec<String> = indices
+        .iter()
+        .flat_map(|i| {
+            i.aliases
+                .iter()
+                .filter(|a| {
+                    split_version_alias(a).is_none()
+                        && (a.as_str() == ".kibana" || a.starts_with(".kibana_"))
+                })
+                .filter(|_| index_version(&i.index).is_some_and(|v| newer(&v)))
+                .map(move |a| format!("{a} points to {}", i.index))
+        })
+        .collect();
+    let newer_aliases: Vec<&str> = aliases
+        .iter()
+        .filter(|a| newer(&a.version))
+        .map(|a| a.alias.as_str())
+        .collect();
+    if pointing.is_empty() && newer_aliases.is_empty() {
+        return None;
+    }
+    let mut why = Vec::new();
+    if !pointing.is_empty() {
+        why.push(pointing.join(", "));
+    }
+    if !newer_aliases.is_empty() {
+        why.push(format!(
+            "newer version aliases exist ({})",
+            newer_aliases.join(", ")
+        ));
+    }
+    Some(format!(
+        "Kibana {from} refuses to start: {}",
+        why.join("; ")
+    ))
 }
 
 fn has_kibana_feature(s: &Snapshot) -> bool {
     s.feature_states.iter().any(|f| f.feature_name == "kibana")
 }
 
-/// Whether this cluster can restore `s`: a snapshot cannot be restored to an older
-/// Elasticsearch, so its version must be ≤ every node's. One node known to be older decides;
-/// otherwise a version that does not parse leaves it unjudged (`Err`, with the reason).
-fn restorable(s: &Snapshot, bundle: &Bundle<Elastic>) -> Result<bool, String> {
+/// Whether this cluster can restore `s` as regular indices (what the `kibana` feature state
+/// needs), by Elastic's snapshot-compatibility rules (docs-content `snapshot-and-restore.md`):
+/// a snapshot cannot be restored to an older Elasticsearch, so its version must be ≤ every
+/// node's; and an index restores as a regular index only into its own major or the next (7.x
+/// indices go into 9.x only as archive or searchable-snapshot indices; 6.8 ones not into 7.0 or
+/// 7.1). The indices' creation version is read from the feature state's index names
+/// (`.kibana_7.17.0_001`, reused by compatible migrations since 8.6), else the snapshot's own
+/// version. One node known to refuse decides; otherwise a version that does not parse leaves it
+/// unjudged (`Err`, with the reason). `Ok(Err(why))` is "cannot be restored here".
+fn restorable(s: &Snapshot, bundle: &Bundle<Elastic>) -> Result<Result<(), String>, String> {
     let Some(v) = &s.version else {
         return Err(format!(
             "snapshot {}/{} does not say which Elasticsearch version took it",
@@ -685,51 +797,107 @@ fn restorable(s: &Snapshot, bundle: &Bundle<Elastic>) -> Result<bool, String> {
     };
     let nodes = bundle.facts.nodes.as_deref().unwrap_or_default();
     if nodes.is_empty() {
-        return Ok(false);
+        return Ok(Err("no node to restore it to".into()));
     }
+    let snapshot = version::parse_lenient(v)
+        .map_err(|e| format!("Error executing function 'semver_cmp': {e}"))?;
+    let created = s
+        .feature_states
+        .iter()
+        .filter(|f| f.feature_name == "kibana")
+        .flat_map(|f| f.indices.iter())
+        .filter_map(|i| index_version(i))
+        .filter_map(|i| version::parse_lenient(&i).ok())
+        .chain(std::iter::once(snapshot.clone()))
+        .min()
+        .unwrap_or(snapshot.clone());
     let mut unjudged = None;
     for n in nodes {
-        match version::compare(v, &n.version) {
-            Ok(Ordering::Greater) => return Ok(false),
-            Ok(_) => {}
+        let Some(node_version) = &n.version else {
+            unjudged.get_or_insert_with(|| format!("node {} reports no version", n.name));
+            continue;
+        };
+        let node = match version::parse_lenient(node_version) {
+            Ok(node) => node,
             Err(e) => {
                 unjudged
                     .get_or_insert_with(|| format!("Error executing function 'semver_cmp': {e}"));
+                continue;
             }
+        };
+        if snapshot.cmp_precedence(&node) == Ordering::Greater {
+            return Ok(Err(format!(
+                "it was taken by Elasticsearch {v}, newer than node {} ({node_version}): a snapshot cannot be restored to an older version",
+                n.name
+            )));
+        }
+        let too_old = created.major + 1 < node.major
+            || (created.major == 6 && created.minor == 8 && node.major == 7 && node.minor <= 1);
+        if too_old {
+            return Ok(Err(format!(
+                "its kibana indices were created by {}.{}, which Elasticsearch {node_version} restores only as read-only archive or searchable-snapshot indices, not as a feature state",
+                created.major, created.minor
+            )));
         }
     }
-    unjudged.map_or(Ok(true), Err)
+    match unjudged {
+        Some(why) => Err(why),
+        None => Ok(Ok(())),
+    }
 }
 
-/// Whether every node accepts Kibana `kibana`, by Kibana's own rule, node by node.
-fn kibana_compat(bundle: &Bundle<Elastic>, kibana: Option<&str>) -> KibanaCompat {
-    let (Some(kibana), Some(nodes)) = (kibana, bundle.facts.nodes.as_deref()) else {
+/// Whether every node accepts Kibana `kibana`, by Kibana's own rule, node by node
+/// (`nodes_version_compatibility.ts`): a node without a version, or with one that is not valid
+/// SemVer, counts as incompatible. In preflight each node is judged at the version it will run
+/// when Kibana `to` starts — Elasticsearch is upgraded first, so the greater of its version and
+/// `to` — so the gate can pass before the irreversible part.
+fn kibana_compat(bundle: &Bundle<Elastic>, mode: Mode, upgrade: &Upgrade) -> KibanaCompat {
+    let (Some(kibana), Some(nodes)) = (
+        upgrade.kibana_version.as_deref(),
+        bundle.facts.nodes.as_deref(),
+    ) else {
         return KibanaCompat::default();
     };
+    if let Err(e) = version::parse_lenient(kibana) {
+        return KibanaCompat {
+            undecided: Some(format!("Error executing function 'kibana_accepts_es': {e}")),
+            ..KibanaCompat::default()
+        };
+    }
+    let target = match mode {
+        Mode::Preflight => upgrade.to.as_deref(),
+        Mode::Rollback => None,
+    };
     let mut refusing = Vec::new();
-    let mut unjudged = None;
+    let mut judged_at = None;
     for n in nodes {
-        match version::kibana_accepts_es(kibana, &n.version) {
-            Ok(true) => {}
-            Ok(false) => refusing.push(format!("{} (v{})", n.name, n.version)),
-            Err(e) => {
-                unjudged.get_or_insert_with(|| {
-                    format!("Error executing function 'kibana_accepts_es': {e}")
-                });
+        let Some(node_version) = n.version.as_deref() else {
+            refusing.push(format!("{} (no version)", n.name));
+            continue;
+        };
+        let (judged, shown) = match target {
+            Some(to)
+                if cmp_lenient(to, node_version) == Ordering::Greater
+                    && version::parse_lenient(node_version).is_ok() =>
+            {
+                judged_at = Some(to.to_string());
+                (to, format!("v{node_version}, v{to} once upgraded"))
             }
+            _ => (node_version, format!("v{node_version}")),
+        };
+        match version::kibana_accepts_es(kibana, judged) {
+            Ok(true) => {}
+            Ok(false) if version::parse_lenient(judged).is_err() => {
+                refusing.push(format!("{} ({shown}: not a valid version)", n.name));
+            }
+            Ok(false) | Err(_) => refusing.push(format!("{} ({shown})", n.name)),
         }
     }
-    // One node known to refuse decides, whatever the others report.
-    match (refusing.is_empty(), unjudged) {
-        (true, Some(why)) => KibanaCompat {
-            undecided: Some(why),
-            ..KibanaCompat::default()
-        },
-        _ => KibanaCompat {
-            accepted: Some(refusing.is_empty()),
-            refusing_nodes: Some(refusing),
-            undecided: None,
-        },
+    KibanaCompat {
+        accepted: Some(refusing.is_empty()),
+        refusing_nodes: Some(refusing),
+        undecided: None,
+        judged_at,
     }
 }
 
@@ -742,7 +910,14 @@ fn choice(s: &Snapshot, bundle: &Bundle<Elastic>, now: Timestamp) -> SnapshotCho
         version: s.version.clone(),
         start_time: s.start_time,
         age_hours: s.start_time.map(|t| age_hours(now, t)),
-        restorable: restorable(s, bundle) == Ok(true),
+        restorable: match restorable(s, bundle) {
+            Ok(r) => Some(r.is_ok()),
+            Err(_) => None,
+        },
+        restorable_because: match restorable(s, bundle) {
+            Ok(Ok(())) => None,
+            Ok(Err(why)) | Err(why) => Some(why),
+        },
         include_global_state: s.include_global_state,
         has_kibana_feature: has_kibana_feature(s),
     }
@@ -770,7 +945,7 @@ fn choose_kibana_snapshot(
     }
     let best = eligible
         .iter()
-        .find(|s| restorable(s, bundle) == Ok(true))
+        .find(|s| matches!(restorable(s, bundle), Ok(Ok(()))))
         .or_else(|| eligible.first())
         .map(|s| choice(s, bundle, now));
     if let Some(b) = &best {
@@ -779,12 +954,11 @@ fn choose_kibana_snapshot(
             .take_while(|s| s.snapshot != b.snapshot || s.repository != b.repository)
             .take(REJECTED_SHOWN.saturating_sub(rejected.len()))
         {
-            rejected.push(format!(
-                "{}/{}: version {} is newer than a node",
-                s.repository,
-                s.snapshot,
-                s.version.as_deref().unwrap_or("unknown")
-            ));
+            let why = match restorable(s, bundle) {
+                Ok(Err(why)) | Err(why) => why,
+                Ok(Ok(())) => "not restorable here".to_string(),
+            };
+            rejected.push(format!("{}/{}: {why}", s.repository, s.snapshot));
         }
     }
     (best, rejected)

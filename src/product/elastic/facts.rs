@@ -141,7 +141,8 @@ pub(crate) struct ClusterInfo {
 pub(crate) struct EsNode {
     pub(crate) id: String,
     pub(crate) name: String,
-    pub(crate) version: String,
+    /// `None` when the node did not report one: Kibana counts such a node as incompatible.
+    pub(crate) version: Option<String>,
     #[serde(default)]
     pub(crate) roles: Vec<String>,
     pub(crate) ip: Option<String>,

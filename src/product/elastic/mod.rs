@@ -253,6 +253,14 @@ RIPCORD_KIBANA_USERNAME, RIPCORD_KIBANA_PASSWORD Kibana basic auth (default: the
                 "derived.es_rollback",
                 derived.es_rollback.undecided.as_ref(),
             ),
+            (
+                "derived.kibana_snapshot.restorable",
+                derived
+                    .kibana_snapshot
+                    .as_ref()
+                    .filter(|s| s.restorable.is_none())
+                    .and_then(|s| s.restorable_because.as_ref()),
+            ),
         ]
         .into_iter()
         .filter_map(|(path, why)| Some((path, why?.clone())))

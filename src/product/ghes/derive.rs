@@ -97,6 +97,37 @@ pub(crate) struct ReleaseStatus {
     pub(crate) ga: Option<String>,
     pub(crate) end_of_support: Option<String>,
     pub(crate) past_end_of_support: Option<bool>,
+    /// Generally available by now (`false`: a release before its GA date is not supported).
+    pub(crate) released: Option<bool>,
+    /// A patch GitHub documents upgrade problems with (`rules/ghes/known-upgrade-issues.json`).
+    pub(crate) known_issue: Option<KnownIssue>,
+}
+
+/// A documented upgrade problem with early patches of a feature release.
+#[derive(Debug, Clone, Serialize, JsonSchema, serde::Deserialize)]
+pub(crate) struct KnownIssue {
+    pub(crate) series: String,
+    /// The first patch GitHub recommends.
+    pub(crate) fixed_in: String,
+    pub(crate) reason: String,
+    pub(crate) source: String,
+}
+
+/// Known upgrade problems, shipped with the rules (`rules/ghes/known-upgrade-issues.json`).
+const KNOWN_ISSUES_JSON: &str = include_str!("../../../rules/ghes/known-upgrade-issues.json");
+
+#[derive(serde::Deserialize)]
+struct KnownIssuesFile {
+    issues: Vec<KnownIssue>,
+}
+
+/// The known issue `to` falls in: same series, older than the fixed patch.
+fn known_issue(to: &str) -> Option<KnownIssue> {
+    let file: KnownIssuesFile = serde_json::from_str(KNOWN_ISSUES_JSON).ok()?;
+    let series = series(to)?;
+    file.issues.into_iter().find(|i| {
+        i.series == series && version::compare(to, &i.fixed_in).is_ok_and(|o| o == Ordering::Less)
+    })
 }
 
 /// Everything derived for the GHES rules and plans.
@@ -368,10 +399,14 @@ fn release_status(to: Option<&str>, now: Timestamp) -> ReleaseStatus {
         .as_ref()
         .and_then(|s| releases().into_iter().find(|(k, _)| k == s))
         .map(|(_, r)| r);
+    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
     let past = found.as_ref().and_then(|r| {
         let eos: jiff::civil::Date = r.end_of_support.parse().ok()?;
-        let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
         Some(today > eos)
+    });
+    let released = found.as_ref().and_then(|r| {
+        let ga: jiff::civil::Date = r.ga.parse().ok()?;
+        Some(today >= ga)
     });
     ReleaseStatus {
         series,
@@ -379,6 +414,8 @@ fn release_status(to: Option<&str>, now: Timestamp) -> ReleaseStatus {
         ga: found.as_ref().map(|r| r.ga.clone()),
         end_of_support: found.as_ref().map(|r| r.end_of_support.clone()),
         past_end_of_support: past,
+        released,
+        known_issue: to.and_then(known_issue),
     }
 }
 

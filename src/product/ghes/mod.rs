@@ -138,6 +138,7 @@ RIPCORD_GHES_USERNAME                           GHES Management Console user (in
         "upgrade.from",
         "upgrade.to",
         "upgrade.started_at",
+        "upgrade.snapshot_cutoff",
     ];
 
     type Args = GhesArgs;
@@ -238,11 +239,18 @@ RIPCORD_GHES_USERNAME                           GHES Management Console user (in
             ("upgrade.from", u.from.is_some()),
             ("upgrade.to", u.to.is_some()),
             ("upgrade.started_at", u.started_at.is_some()),
+            // What a recorded VM snapshot is judged against: the upgrade start. With none
+            // recorded there is nothing to judge, and saying so comes first.
+            (
+                "upgrade.snapshot_cutoff",
+                u.started_at.is_some() || derived.vm_snapshot.id.is_none(),
+            ),
         ]);
         let mut why_missing = BTreeMap::from([
             ("upgrade.from", u.from_source.clone()),
             ("upgrade.to", u.to_source.clone()),
             ("upgrade.started_at", u.started_at_source.clone()),
+            ("upgrade.snapshot_cutoff", u.started_at_source.clone()),
         ]);
         if bundle.target.ghes.is_none() {
             for g in API_GROUPS {

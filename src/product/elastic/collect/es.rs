@@ -144,10 +144,8 @@ pub(crate) fn parse_nodes(v: &Value) -> Result<Vec<EsNode>, String> {
         .ok_or("no `nodes` object")?;
     let mut out = Vec::new();
     for (id, n) in nodes {
-        let version = n
-            .get("version")
-            .and_then(Value::as_str)
-            .ok_or_else(|| format!("node {id} has no `version`"))?;
+        // A node without a version is kept: Kibana counts it as an incompatible node.
+        let version = n.get("version").and_then(Value::as_str);
         out.push(EsNode {
             id: id.clone(),
             name: n
@@ -155,7 +153,7 @@ pub(crate) fn parse_nodes(v: &Value) -> Result<Vec<EsNode>, String> {
                 .and_then(Value::as_str)
                 .unwrap_or(id)
                 .to_string(),
-            version: version.to_string(),
+            version: version.map(str::to_string),
             roles: n
                 .get("roles")
                 .and_then(Value::as_array)

@@ -108,7 +108,7 @@ async fn collect_es(
         .as_ref()
         .and_then(|n| {
             n.iter()
-                .filter_map(|n| version::parse_lenient(&n.version).ok())
+                .filter_map(|n| version::parse_lenient(n.version.as_deref()?).ok())
                 .min()
         })
         .or_else(|| {

@@ -522,10 +522,13 @@ fn no_way_back(ctx: &Ctx<'_>) -> Plan {
             commands: vec![],
             request: None,
         });
-        plan.warnings.push(format!(
-            "do not start Kibana {}: its saved objects were migrated (or partly migrated) to {} and it refuses to start on them",
-            ctx.from, ctx.to
-        ));
+        plan.warnings.push(match &ctx.derived.migration.refusal {
+            Some(refusal) => format!("do not downgrade: {refusal}"),
+            None => format!(
+                "Kibana {} would still start (no saved-object alias points to a newer index and no newer version alias exists), but without a snapshot nothing protects the saved objects if it does not",
+                ctx.from
+            ),
+        });
     }
     plan.warnings.push("do not delete .kibana* indices by hand: Elastic's guidance is never to delete saved-object indices to fix a failed migration; without a snapshot they are the only copy of your saved objects".into());
     plan.warnings.push(format!("guide: {MIGRATION_FAILURES}"));
@@ -605,6 +608,12 @@ fn common_warnings(ctx: &Ctx<'_>, context: &PlanContext, plan: &mut Plan) {
                 ctx.to, ctx.from
             ),
         });
+    }
+    if ctx.derived.mode == Mode::Preflight && ctx.derived.es_rollback.needed == Some(true) {
+        plan.warnings.push(format!(
+            "during the upgrade window Elasticsearch {} refuses the running Kibana {}: Kibana is unavailable from the first upgraded node until it is upgraded too",
+            ctx.to, ctx.from
+        ));
     }
     if !context.recorded {
         plan.warnings.push("the facts do not record how ripcord authenticated (a bundle from an older ripcord): the curl commands carry no credentials; add -u or an Authorization header if the cluster needs them".into());
