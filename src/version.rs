@@ -113,11 +113,23 @@ pub fn kibana_accepts_next_major(kibana: &Version) -> bool {
 /// version that is not valid SemVer is incompatible, as in Kibana's current code ("ES is not
 /// SemVer-compliant"); only an unparsable *Kibana* version is an error.
 pub fn kibana_accepts_es(kibana: &str, es: &str) -> Result<bool, VersionError> {
+    let accepts_next_major = kibana_accepts_next_major(&parse_lenient(kibana)?);
+    es_compatible_with_kibana(es, kibana, accepts_next_major)
+}
+
+/// `esVersionCompatibleWithKibana` as the code of one Kibana branch has it: `next_major` is
+/// whether that branch carries the next-major clause. Kibana's test files call it with
+/// made-up versions (`1.0.0`, `0.0.0`), so the branch, not the version, decides the clause.
+pub fn es_compatible_with_kibana(
+    es: &str,
+    kibana: &str,
+    next_major: bool,
+) -> Result<bool, VersionError> {
     let kibana = parse_lenient(kibana)?;
     let Ok(es) = parse_lenient(es) else {
         return Ok(false);
     };
-    if es.major == kibana.major + 1 && kibana_accepts_next_major(&kibana) {
+    if es.major == kibana.major + 1 && next_major {
         return Ok(true);
     }
     if es.major != kibana.major {

@@ -128,6 +128,9 @@ pub(crate) struct KibanaCompat {
     /// Preflight: the version older nodes were judged at (`to`: Elasticsearch is upgraded
     /// before Kibana), when any was.
     pub(crate) judged_at: Option<String>,
+    /// Nodes on another release than that Kibana (`esVersionEqualsKibana`: equal after dropping
+    /// pre-release suffixes), judged the same way: Kibana warns about them.
+    pub(crate) different_nodes: Vec<String>,
 }
 
 /// Whether the Kibana that will run after the rollback is refused by Elasticsearch, so
@@ -869,10 +872,12 @@ fn kibana_compat(bundle: &Bundle<Elastic>, mode: Mode, upgrade: &Upgrade) -> Kib
         Mode::Rollback => None,
     };
     let mut refusing = Vec::new();
+    let mut different = Vec::new();
     let mut judged_at = None;
     for n in nodes {
         let Some(node_version) = n.version.as_deref() else {
             refusing.push(format!("{} (no version)", n.name));
+            different.push(format!("{} (no version)", n.name));
             continue;
         };
         let (judged, shown) = match target {
@@ -885,6 +890,9 @@ fn kibana_compat(bundle: &Bundle<Elastic>, mode: Mode, upgrade: &Upgrade) -> Kib
             }
             _ => (node_version, format!("v{node_version}")),
         };
+        if !version::same_release(kibana, judged).unwrap_or(false) {
+            different.push(format!("{} ({shown})", n.name));
+        }
         match version::kibana_accepts_es(kibana, judged) {
             Ok(true) => {}
             Ok(false) if version::parse_lenient(judged).is_err() => {
@@ -898,6 +906,7 @@ fn kibana_compat(bundle: &Bundle<Elastic>, mode: Mode, upgrade: &Upgrade) -> Kib
         refusing_nodes: Some(refusing),
         undecided: None,
         judged_at,
+        different_nodes: different,
     }
 }
 

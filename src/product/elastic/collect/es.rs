@@ -261,7 +261,19 @@ pub(crate) async fn snapshots(
         let ep = snapshot_endpoint(&path);
         let result = get_typed::<WireSnapshots>(c, base, cred, ep)
             .await
-            .and_then(|v| parse_snapshots(v, Some(&repo.name)).map_err(|e| shape_failure(ep, e)));
+            .and_then(|v| parse_snapshots(v, Some(&repo.name)).map_err(|e| shape_failure(ep, e)))
+            .map_err(|mut f| {
+                // A repository that cannot be read (not a permission problem): say how to check it.
+                if f.status.is_some_and(|s| s >= 500) || f.status.is_none() {
+                    f.hint.get_or_insert_with(|| {
+                        format!(
+                            "snapshots in repository {} could not be listed; check the repository with `POST _snapshot/{}/_verify`",
+                            repo.name, repo.name
+                        )
+                    });
+                }
+                f
+            });
         (path, result)
     });
     let mut all = Vec::new();
