@@ -1042,6 +1042,79 @@ fn choose_es_snapshot(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::product::elastic::facts::{EsNode, FeatureState};
+
+    fn cluster(versions: &[&str]) -> Bundle<Elastic> {
+        let mut bundle = Bundle::<Elastic>::new(Timestamp::UNIX_EPOCH);
+        bundle.facts.nodes = Some(
+            versions
+                .iter()
+                .enumerate()
+                .map(|(i, v)| EsNode {
+                    id: format!("n{i}"),
+                    name: format!("es-{i}"),
+                    version: Some((*v).to_string()),
+                    roles: vec![],
+                    ip: None,
+                    publish_address: None,
+                    k8s_node_name: None,
+                })
+                .collect(),
+        );
+        bundle
+    }
+
+    fn snapshot(version: &str, kibana_indices: &[&str]) -> Snapshot {
+        Snapshot {
+            repository: "backups".into(),
+            snapshot: "pre-upgrade".into(),
+            uuid: None,
+            state: "SUCCESS".into(),
+            version: Some(version.into()),
+            include_global_state: Some(true),
+            start_time: None,
+            end_time: None,
+            feature_states: vec![FeatureState {
+                feature_name: "kibana".into(),
+                indices: kibana_indices.iter().map(|i| (*i).to_string()).collect(),
+            }],
+            shards_failed: None,
+        }
+    }
+
+    /// Elastic's snapshot-compatibility table: an index restores as a regular index only into
+    /// its own major or the next; a snapshot never into an older Elasticsearch.
+    #[test]
+    fn snapshot_compatibility_table() {
+        let nine = cluster(&["9.0.3", "9.0.3"]);
+        // Taken by 8.19, but the kibana index was created in 7.17 (reused since 8.6): into 9.x
+        // only as an archive index, never as a feature state.
+        let old = restorable(&snapshot("8.19.2", &[".kibana_7.17.9_001"]), &nine);
+        assert!(
+            old.as_ref()
+                .is_ok_and(|r| r.as_ref().is_err_and(|why| why.contains("created by 7.17"))),
+            "{old:?}"
+        );
+        assert_eq!(
+            restorable(&snapshot("8.19.2", &[".kibana_8.19.2_001"]), &nine),
+            Ok(Ok(()))
+        );
+        // Newer than a node: never.
+        let newer = restorable(&snapshot("9.1.0", &[".kibana_9.1.0_001"]), &nine);
+        assert!(newer.is_ok_and(|r| r.is_err_and(|why| why.contains("newer than node"))));
+        // 7.x indices into 8.x are fine (the previous major).
+        let eight = cluster(&["8.15.3"]);
+        assert_eq!(
+            restorable(&snapshot("7.17.9", &[".kibana_7.17.9_001"]), &eight),
+            Ok(Ok(()))
+        );
+        // 6.8 indices cannot go into 7.0 or 7.1.
+        let seven_one = cluster(&["7.1.1"]);
+        assert!(restorable(&snapshot("6.8.23", &[]), &seven_one).is_ok_and(|r| r.is_err()));
+        // A node whose version does not parse leaves it unjudged, unless another refuses.
+        let odd = cluster(&["9.0.3", "615c621a"]);
+        assert!(restorable(&snapshot("8.19.2", &[".kibana_8.19.2_001"]), &odd).is_err());
+    }
 
     #[test]
     fn splits_version_aliases() {
