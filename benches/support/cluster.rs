@@ -22,17 +22,49 @@ fn now() -> String {
         .now
 }
 
-/// The body of one of the scenario's Elasticsearch routes.
-fn scenario_body(route_path: &str) -> Vec<u8> {
+/// The scenario's `GET _snapshot` body: its registered repositories.
+fn scenario_repositories() -> serde_json::Map<String, serde_json::Value> {
     let manifest = common::manifest(SCENARIO);
     let route = manifest
         .es
         .iter()
         .flat_map(|es| &es.routes)
-        .find(|r| r.path == route_path)
-        .unwrap_or_else(|| panic!("{SCENARIO} has no route {route_path}"));
+        .find(|r| r.path == REPOSITORIES_PATH)
+        .unwrap_or_else(|| panic!("{SCENARIO} has no route {REPOSITORIES_PATH}"));
     let file = route.file.as_ref().expect("route body is a file");
-    std::fs::read(route.base.join(file)).expect("read scenario body")
+    serde_json::from_slice(&std::fs::read(route.base.join(file)).expect("read body"))
+        .expect("a repository listing")
+}
+
+/// The scenario's own snapshots and the repositories that list fine. The scenario is an 8.18
+/// cluster with a broken repository, so its multi-repository listing fails and each
+/// repository has its own route (`/_snapshot/<name>/_all`); a route answering an error marks
+/// its repository broken.
+fn scenario_snapshots() -> (Vec<serde_json::Value>, Vec<String>) {
+    let manifest = common::manifest(SCENARIO);
+    let mut snapshots = Vec::new();
+    let mut healthy = Vec::new();
+    for route in manifest.es.iter().flat_map(|es| &es.routes) {
+        let Some(repo) = route
+            .path
+            .strip_prefix("/_snapshot/")
+            .and_then(|p| p.strip_suffix("/_all"))
+            .filter(|r| *r != "_all")
+        else {
+            continue;
+        };
+        if route.status >= 300 {
+            continue;
+        }
+        let file = route.file.as_ref().expect("route body is a file");
+        let body: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(route.base.join(file)).expect("read body"))
+                .expect("a snapshot listing");
+        snapshots.extend(body["snapshots"].as_array().cloned().unwrap_or_default());
+        healthy.push(repo.to_string());
+    }
+    healthy.sort();
+    (snapshots, healthy)
 }
 
 /// Starts the scenario's servers (Elasticsearch and its Kibana instances, one stopped, one
@@ -47,17 +79,24 @@ pub(crate) async fn start(total: usize, indices: usize) -> common::Running {
         indices,
         now: now().parse().expect("scenario clock is RFC 3339"),
     };
-    let body = listing::build(
-        &scenario_body(LISTING_PATH),
-        &scenario_body(REPOSITORIES_PATH),
-        &spec,
-    );
+    let (own, healthy) = scenario_snapshots();
+    let body = listing::build(&own, &healthy, &spec);
+    // Only the readable repositories are registered, so one listing answers for all of them.
+    let mut repositories = scenario_repositories();
+    repositories.retain(|name, _| healthy.contains(name));
     let servers = common::start(SCENARIO).await;
+    let es = servers.es.as_ref().expect("scenario has Elasticsearch");
     Mock::given(method("GET"))
         .and(path(LISTING_PATH))
         .respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/json"))
         .with_priority(1)
-        .mount(servers.es.as_ref().expect("scenario has Elasticsearch"))
+        .mount(es)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(REPOSITORIES_PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_json(repositories))
+        .with_priority(1)
+        .mount(es)
         .await;
     servers
 }

@@ -1,7 +1,7 @@
 //! A large get-snapshot body (`GET _snapshot/_all/_all`) built around a scenario's own one.
 
 use jiff::{SignedDuration, Timestamp};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::io::Write;
 
 /// The version the scenario's cluster ran before its failed upgrade; every generated
@@ -25,28 +25,23 @@ pub(crate) struct Spec {
     pub(crate) now: Timestamp,
 }
 
-/// The scenario's listing with generated, older snapshots appended until it holds
-/// `spec.total`, in the verbose shape a server that ignores `filter_path` sends. The
-/// scenario's per-repository failures are kept, and generated snapshots only use
-/// repositories that list fine, so the body stays consistent with the scenario's
-/// `GET _snapshot`.
-pub(crate) fn build(scenario_listing: &[u8], repositories: &[u8], spec: &Spec) -> Vec<u8> {
-    let own: Value = serde_json::from_slice(scenario_listing).expect("scenario snapshot listing");
-    let own_snapshots = own["snapshots"].as_array().expect("listing has snapshots");
-    let failures = own.get("failures").cloned().unwrap_or_else(|| json!({}));
-    let repos = healthy_repositories(repositories, &failures);
+/// The scenario's snapshots with generated, older snapshots appended until the listing holds
+/// `spec.total`, in the verbose shape a server that ignores `filter_path` sends. Generated
+/// snapshots only use `repositories` (the ones that list fine), so the body stays consistent
+/// with the `GET _snapshot` served beside it.
+pub(crate) fn build(own_snapshots: &[Value], repositories: &[String], spec: &Spec) -> Vec<u8> {
+    assert!(
+        !repositories.is_empty(),
+        "the scenario has no healthy repository"
+    );
     assert!(
         spec.total >= own_snapshots.len(),
         "asked for {} snapshots, the scenario alone has {}",
         spec.total,
         own_snapshots.len()
     );
-    let generated = generate(spec, spec.total - own_snapshots.len(), &repos);
-    write_listing(
-        own_snapshots.iter().cloned().chain(generated),
-        &failures,
-        spec,
-    )
+    let generated = generate(spec, spec.total - own_snapshots.len(), repositories);
+    write_listing(own_snapshots.iter().cloned().chain(generated), spec)
 }
 
 /// `count` snapshots, newest first, evenly spread over [`SPAN`] ending [`GAP`] before the
@@ -65,8 +60,9 @@ fn generate<'a>(
 }
 
 /// The body, written one snapshot at a time: a `Value` of 200,000 snapshots would cost
-/// several times the body itself.
-fn write_listing(snapshots: impl Iterator<Item = Value>, failures: &Value, spec: &Spec) -> Vec<u8> {
+/// several times the body itself. No `failures` map: since 8.15 a repository that cannot be
+/// read fails the whole listing, and 9.0 removed the field.
+fn write_listing(snapshots: impl Iterator<Item = Value>, spec: &Spec) -> Vec<u8> {
     let mut out = Vec::with_capacity(spec.total * (600 + spec.indices * 20));
     out.extend_from_slice(b"{\"snapshots\":[");
     for (n, snapshot) in snapshots.enumerate() {
@@ -75,26 +71,8 @@ fn write_listing(snapshots: impl Iterator<Item = Value>, failures: &Value, spec:
         }
         serde_json::to_writer(&mut out, &snapshot).expect("write snapshot");
     }
-    write!(
-        out,
-        "],\"failures\":{failures},\"total\":{},\"remaining\":0}}",
-        spec.total
-    )
-    .expect("write listing tail");
+    write!(out, "],\"total\":{},\"remaining\":0}}", spec.total).expect("write listing tail");
     out
-}
-
-/// Repository names from a `GET _snapshot` body that the listing does not report as failed.
-fn healthy_repositories(repositories: &[u8], failures: &Value) -> Vec<String> {
-    let all: Map<String, Value> =
-        serde_json::from_slice(repositories).expect("scenario repository listing");
-    let names: Vec<String> = all
-        .keys()
-        .filter(|name| failures.get(name.as_str()).is_none())
-        .cloned()
-        .collect();
-    assert!(!names.is_empty(), "the scenario has no healthy repository");
-    names
 }
 
 /// One generated snapshot: mostly a successful nightly with the Kibana and security feature

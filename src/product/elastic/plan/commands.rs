@@ -137,6 +137,8 @@ pub(super) struct Kibana<'a> {
     urls: &'a [String],
     hosts: Vec<String>,
     answering: &'a [String],
+    /// Rollback: say which instances still answered at collection (preflight: not yet relevant).
+    rollback: bool,
     curl: Curl,
     /// ECK: the Kibana resource's name and namespace, from its service URL (`NAME-kb-http.NS`).
     eck: Option<(String, String)>,
@@ -152,6 +154,7 @@ impl<'a> Kibana<'a> {
             urls,
             hosts: urls.iter().map(|u| host_port(u)).collect(),
             answering: &derived.kibana_answering,
+            rollback: derived.mode == crate::upgrade::Mode::Rollback,
             unauthenticated: curl.auth.is_empty(),
             curl,
             eck: urls.iter().find_map(|u| eck_resource(u)),
@@ -187,10 +190,10 @@ impl<'a> Kibana<'a> {
 
     /// Stop every instance of `version`, then check each one no longer answers.
     pub(super) fn stop(&self, version: &str) -> Vec<Step> {
-        let running = if self.answering.is_empty() {
-            " (none answered at collection time; make sure)".to_string()
-        } else {
-            format!("; still running: {}", self.answering.join(", "))
+        let running = match (self.rollback, self.answering.is_empty()) {
+            (false, _) => String::new(),
+            (true, true) => " (none answered at collection time; make sure)".to_string(),
+            (true, false) => format!("; still running: {}", self.answering.join(", ")),
         };
         let mut commands = match self.flavor {
             Flavor::Deb | Flavor::Rpm => {
