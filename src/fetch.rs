@@ -36,13 +36,7 @@ pub(crate) async fn get_json_with_headers(
     credentials: &Credentials,
     endpoint: Endpoint<'_>,
 ) -> Result<(Value, reqwest::header::HeaderMap), CollectFailure> {
-    let response = client
-        .get(base, endpoint.path, credentials)
-        .await
-        .map_err(|e| transport_failure(endpoint, &e))?;
-    if !(200..300).contains(&response.status) {
-        return Err(status_failure(endpoint, &response));
-    }
+    let response = get_ok(client, base, credentials, endpoint).await?;
     let value = parse_body(endpoint, response.status, &response.body)?;
     Ok((value, response.headers))
 }
@@ -55,13 +49,7 @@ pub(crate) async fn get_typed<T: serde::de::DeserializeOwned>(
     credentials: &Credentials,
     endpoint: Endpoint<'_>,
 ) -> Result<T, CollectFailure> {
-    let response = client
-        .get(base, endpoint.path, credentials)
-        .await
-        .map_err(|e| transport_failure(endpoint, &e))?;
-    if !(200..300).contains(&response.status) {
-        return Err(status_failure(endpoint, &response));
-    }
+    let response = get_ok(client, base, credentials, endpoint).await?;
     serde_json::from_slice(&response.body).map_err(|e| {
         if e.is_data() {
             shape_failure(endpoint, e)
@@ -73,6 +61,23 @@ pub(crate) async fn get_typed<T: serde::de::DeserializeOwned>(
             }
         }
     })
+}
+
+/// GETs `endpoint`; a transport failure or a non-2xx status is a failure ready for the bundle.
+async fn get_ok(
+    client: &ReadOnlyClient,
+    base: &str,
+    credentials: &Credentials,
+    endpoint: Endpoint<'_>,
+) -> Result<Response, CollectFailure> {
+    let response = client
+        .get(base, endpoint.path, credentials)
+        .await
+        .map_err(|e| transport_failure(endpoint, &e))?;
+    if !(200..300).contains(&response.status) {
+        return Err(status_failure(endpoint, &response));
+    }
+    Ok(response)
 }
 
 /// Parses a body as JSON, naming HTML pages and truncated documents plainly.

@@ -16,6 +16,14 @@ pub(crate) struct GhesTarget {
     pub(crate) ghes: Option<String>,
 }
 
+impl GhesTarget {
+    /// The host of the `--ghes` URL: the primary's name when the Manage API gave none.
+    pub(crate) fn host(&self) -> Option<String> {
+        let url = url::Url::parse(self.ghes.as_deref()?).ok()?;
+        url.host_str().map(str::to_string)
+    }
+}
+
 /// Facts only the operator knows; recorded in the bundle, overridden by flags at evaluation.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]

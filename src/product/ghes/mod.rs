@@ -269,14 +269,8 @@ RIPCORD_GHES_USERNAME                           GHES Management Console user (in
     }
 
     fn target(bundle: &Bundle<Self>, derived: &GhesDerived) -> crate::report::v1::Target {
-        let from_url = bundle
-            .target
-            .ghes
-            .as_deref()
-            .and_then(|u| url::Url::parse(u).ok())
-            .and_then(|u| u.host_str().map(str::to_string));
         crate::report::v1::Target {
-            ghes_primary: derived.primary.clone().or(from_url),
+            ghes_primary: derived.primary.clone().or_else(|| bundle.target.host()),
             ..Default::default()
         }
     }

@@ -28,13 +28,7 @@ struct Primary {
 impl Primary {
     fn of(bundle: &Bundle<Ghes>, d: &GhesDerived) -> Self {
         let up = bundle.facts.as_ref().is_some_and(|f| f.versions.is_some());
-        let from_url = bundle
-            .target
-            .ghes
-            .as_deref()
-            .and_then(|u| url::Url::parse(u).ok())
-            .and_then(|u| u.host_str().map(str::to_string));
-        match d.primary.clone().or(from_url) {
+        match d.primary.clone().or_else(|| bundle.target.host()) {
             Some(host) => Self {
                 host,
                 naming_step: None,
