@@ -137,7 +137,10 @@ fn json_report_has_the_contract_fields() {
     let steps = v["plan"]["steps"].as_array().unwrap();
     let restore = steps
         .iter()
-        .find(|s| s["request"]["path"] == "/_snapshot/backups/pre-upgrade-full-8.17.3/_restore")
+        .find(|s| {
+            s["request"]["path"]
+                == "/_snapshot/backups/pre-upgrade-full-8.17.3/_restore?wait_for_completion=true"
+        })
         .expect("full restore");
     assert_eq!(restore["request"]["method"], "POST");
     assert_eq!(
@@ -166,7 +169,7 @@ fn rollback_plan_restores_the_kibana_feature_state_exactly() {
     );
     assert_eq!(
         steps[1]["request"]["path"],
-        "/_snapshot/backups/pre-upgrade-8.17.3-2026.11.20/_restore"
+        "/_snapshot/backups/pre-upgrade-8.17.3-2026.11.20/_restore?wait_for_completion=true"
     );
     assert_eq!(
         steps[1]["request"]["body"],
@@ -174,7 +177,7 @@ fn rollback_plan_restores_the_kibana_feature_state_exactly() {
     );
     assert_eq!(
         steps[1]["commands"][0],
-        "curl -sS -X POST https://es.example:9200/_snapshot/backups/pre-upgrade-8.17.3-2026.11.20/_restore -H 'Content-Type: application/json' -d '{\"indices\":\"-*\",\"feature_states\":[\"kibana\"]}'"
+        "curl -sS -X POST 'https://es.example:9200/_snapshot/backups/pre-upgrade-8.17.3-2026.11.20/_restore?wait_for_completion=true' -H 'Content-Type: application/json' -d '{\"indices\":\"-*\",\"feature_states\":[\"kibana\"]}'"
     );
     assert_eq!(
         steps[2]["title"],
@@ -579,8 +582,13 @@ async fn ghes_exit_codes_and_plans() {
         !commands.iter().any(|c| c.contains(".hpkg ")),
         "never a hotpatch"
     );
+    // The primary answers: fenced in maintenance mode first, then the replica is promoted.
     assert_eq!(
         v["plan"]["alternatives"][0]["steps"][0]["commands"][0],
+        "ssh -p 122 admin@ghe-primary -- 'ghe-maintenance -s'"
+    );
+    assert_eq!(
+        v["plan"]["alternatives"][0]["steps"][1]["commands"][0],
         "ssh -p 122 admin@ghe-replica-1 -- ghe-repl-promote"
     );
     // 3.13: no -all commands.

@@ -128,6 +128,9 @@ pub(crate) struct KibanaCompat {
     /// Preflight: the version older nodes were judged at (`to`: Elasticsearch is upgraded
     /// before Kibana), when any was.
     pub(crate) judged_at: Option<String>,
+    /// Nodes that reported no version, or one that is not SemVer: Kibana refuses them, but
+    /// what they really run is unknown, so they alone never send Elasticsearch back.
+    pub(crate) invalid_nodes: Vec<String>,
     /// Nodes on another release than that Kibana (`esVersionEqualsKibana`: equal after dropping
     /// pre-release suffixes), judged the same way: Kibana warns about them.
     pub(crate) different_nodes: Vec<String>,
@@ -356,13 +359,37 @@ fn rollback_path(i: RollbackInputs<'_>) -> RollbackPath {
             vec!["the snapshots could not be listed, so no snapshot was verified".into()],
         )
     } else if let Some(s) = i.kibana_snapshot {
-        (
-            Path::RestoreKibana,
-            vec![format!(
-                "snapshot {}/{} holds the kibana feature state and predates the upgrade",
-                s.repository, s.snapshot
-            )],
-        )
+        let name = format!("{}/{}", s.repository, s.snapshot);
+        match s.restorable {
+            Some(true) => (
+                Path::RestoreKibana,
+                vec![format!(
+                    "snapshot {name} holds the kibana feature state and predates the upgrade"
+                )],
+            ),
+            // The only candidate cannot be restored here: no way back, and say why.
+            Some(false) => (
+                Path::NoWayBack,
+                vec![format!(
+                    "snapshot {name} holds the kibana feature state but cannot be restored here: {}",
+                    s.restorable_because.as_deref().unwrap_or("not restorable")
+                )],
+            ),
+            None => (
+                Path::RestoreKibana,
+                vec![
+                    format!(
+                        "snapshot {name} holds the kibana feature state and predates the upgrade"
+                    ),
+                    format!(
+                        "whether this cluster can restore it could not be judged: {}",
+                        s.restorable_because
+                            .as_deref()
+                            .unwrap_or("a version does not parse")
+                    ),
+                ],
+            ),
+        }
     } else {
         (
             Path::NoWayBack,
@@ -469,11 +496,31 @@ fn nothing_migrated(i: &RollbackInputs<'_>) -> Option<Vec<String>> {
 fn es_rollback(mode: Mode, upgrade: &Upgrade, compat: &KibanaCompat) -> EsRollback {
     match mode {
         // The Kibana that will run is `from`: refused by the nodes as they are, ES goes back.
-        Mode::Rollback => EsRollback {
-            needed: compat.accepted.map(|accepted| !accepted),
-            refusing_nodes: compat.refusing_nodes.clone(),
-            undecided: compat.undecided.clone(),
-        },
+        // A node without a valid version refuses Kibana too, but what it runs is unknown: it
+        // alone is a node to fix, not a reason to restore the whole cluster.
+        Mode::Rollback => {
+            let refusing = compat.refusing_nodes.clone().unwrap_or_default();
+            let versioned = refusing
+                .iter()
+                .filter(|n| !compat.invalid_nodes.contains(n))
+                .count();
+            match compat.accepted {
+                Some(false) if versioned == 0 => EsRollback {
+                    needed: None,
+                    refusing_nodes: Some(refusing),
+                    undecided: Some(format!(
+                        "{} report no valid version; fix or remove them before starting Kibana {}",
+                        compat.invalid_nodes.join(", "),
+                        upgrade.from.as_deref().unwrap_or("`from`")
+                    )),
+                },
+                accepted => EsRollback {
+                    needed: accepted.map(|accepted| !accepted),
+                    refusing_nodes: compat.refusing_nodes.clone(),
+                    undecided: compat.undecided.clone(),
+                },
+            }
+        }
         // Predicted: would a cluster upgraded to `to` refuse the Kibana running now?
         Mode::Preflight => match (upgrade.from.as_deref(), upgrade.to.as_deref()) {
             (Some(from), Some(to)) => match version::kibana_accepts_es(from, to) {
@@ -855,11 +902,15 @@ fn restorable(s: &Snapshot, bundle: &Bundle<Elastic>) -> Result<Result<(), Strin
 /// when Kibana `to` starts — Elasticsearch is upgraded first, so the greater of its version and
 /// `to` — so the gate can pass before the irreversible part.
 fn kibana_compat(bundle: &Bundle<Elastic>, mode: Mode, upgrade: &Upgrade) -> KibanaCompat {
-    let (Some(kibana), Some(nodes)) = (
-        upgrade.kibana_version.as_deref(),
-        bundle.facts.nodes.as_deref(),
-    ) else {
+    let Some(kibana) = upgrade.kibana_version.as_deref() else {
         return KibanaCompat::default();
+    };
+    let Some(nodes) = bundle.facts.nodes.as_deref() else {
+        // Not collected: the rules say unknown; the plan must not assume Kibana runs.
+        return KibanaCompat {
+            undecided: Some("the Elasticsearch nodes could not be listed".into()),
+            ..KibanaCompat::default()
+        };
     };
     if let Err(e) = version::parse_lenient(kibana) {
         return KibanaCompat {
@@ -873,11 +924,13 @@ fn kibana_compat(bundle: &Bundle<Elastic>, mode: Mode, upgrade: &Upgrade) -> Kib
     };
     let mut refusing = Vec::new();
     let mut different = Vec::new();
+    let mut invalid = Vec::new();
     let mut judged_at = None;
     for n in nodes {
         let Some(node_version) = n.version.as_deref() else {
             refusing.push(format!("{} (no version)", n.name));
             different.push(format!("{} (no version)", n.name));
+            invalid.push(format!("{} (no version)", n.name));
             continue;
         };
         let (judged, shown) = match target {
@@ -897,6 +950,7 @@ fn kibana_compat(bundle: &Bundle<Elastic>, mode: Mode, upgrade: &Upgrade) -> Kib
             Ok(true) => {}
             Ok(false) if version::parse_lenient(judged).is_err() => {
                 refusing.push(format!("{} ({shown}: not a valid version)", n.name));
+                invalid.push(format!("{} ({shown}: not a valid version)", n.name));
             }
             Ok(false) | Err(_) => refusing.push(format!("{} ({shown})", n.name)),
         }
@@ -906,6 +960,7 @@ fn kibana_compat(bundle: &Bundle<Elastic>, mode: Mode, upgrade: &Upgrade) -> Kib
         refusing_nodes: Some(refusing),
         undecided: None,
         judged_at,
+        invalid_nodes: invalid,
         different_nodes: different,
     }
 }
@@ -1080,6 +1135,53 @@ mod tests {
             }],
             shards_failed: None,
         }
+    }
+
+    fn rollback_to(from: &str) -> Upgrade {
+        Upgrade {
+            basis: UpgradeBasis {
+                from: Some(from.into()),
+                to: Some("8.18.0".into()),
+                from_source: "--from".into(),
+                to_source: "--to".into(),
+                kind: "minor".into(),
+                started_at: None,
+                started_at_source: String::new(),
+            },
+            kibana_version: Some(from.into()),
+        }
+    }
+
+    /// A node without a version makes Kibana refuse (its own rule), but what it runs is
+    /// unknown: the node is to be fixed, not the whole cluster restored. A node with a known
+    /// version that refuses still decides.
+    #[test]
+    fn a_node_without_a_version_alone_never_sends_elasticsearch_back() {
+        let mut bundle = cluster(&["8.18.0", "8.18.0"]);
+        if let Some(nodes) = bundle.facts.nodes.as_mut() {
+            nodes[1].version = None;
+        }
+        let upgrade = rollback_to("8.17.3");
+        let compat = kibana_compat(&bundle, Mode::Rollback, &upgrade);
+        assert_eq!(
+            compat.accepted,
+            Some(false),
+            "Kibana counts it as incompatible"
+        );
+        let back = es_rollback(Mode::Rollback, &upgrade, &compat);
+        assert_eq!(back.needed, None);
+        assert!(
+            back.undecided
+                .is_some_and(|why| why.contains("es-1 (no version)"))
+        );
+
+        let mut bundle = cluster(&["9.0.0", "9.0.0"]);
+        if let Some(nodes) = bundle.facts.nodes.as_mut() {
+            nodes[1].version = None;
+        }
+        let compat = kibana_compat(&bundle, Mode::Rollback, &upgrade);
+        let back = es_rollback(Mode::Rollback, &upgrade, &compat);
+        assert_eq!(back.needed, Some(true), "a 9.0 node refuses Kibana 8.17.3");
     }
 
     /// Elastic's snapshot-compatibility table: an index restores as a regular index only into

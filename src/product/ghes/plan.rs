@@ -131,13 +131,20 @@ pub(crate) fn plan(bundle: &Bundle<Ghes>, d: &GhesDerived) -> Plan {
             ));
         }
     }
-    if d.topology.as_deref() == Some("Cluster") {
-        plan.warnings.push(
-            "this is a cluster: GitHub documents no rollback procedure for clusters (they have their own upgrade guide); the steps above cover standalone and HA instances only".into(),
-        );
-    }
     if let Some(replica) = &d.promotable_replica {
         plan.alternatives.push(promote(replica, from, &primary));
+    }
+    if d.topology.as_deref() == Some("Cluster") {
+        // The standalone/HA procedures above would be wrong here: say so instead.
+        plan.kind = PlanKind::NoWayBack;
+        plan.title = format!("{lead}No documented way back for a GHES cluster from {to} to {from}");
+        plan.headline = "No documented way back: this is a cluster, and GitHub documents no rollback procedure for clusters (they have their own upgrade guide); contact GitHub Support before changing anything".into();
+        plan.steps.clear();
+        plan.alternatives.clear();
+        plan.warnings = vec![
+            "the standalone and high-availability rollback procedures do not apply to a cluster"
+                .into(),
+        ];
     }
     if d.mode == Mode::Preflight {
         plan.headline = crate::plan::if_it_fails(&plan.headline);
@@ -350,9 +357,12 @@ fn feature_steps(d: &GhesDerived, from: &str, primary: &Primary, plan: &mut Plan
             });
         }
         None => {
-            plan.headline = format!(
-                "No recorded way back: a feature release rolls back only by restoring a VM snapshot of the primary taken before the upgrade, and none was recorded (--vm-snapshot){alternative}"
-            );
+            plan.headline = match &d.promotable_replica {
+                Some(replica) => format!(
+                    "Rollback possible by promoting replica {replica} (still on {from}): no VM snapshot of the primary was recorded (--vm-snapshot), the only other way back from a feature release"
+                ),
+                None => "No recorded way back: a feature release rolls back only by restoring a VM snapshot of the primary taken before the upgrade, and none was recorded (--vm-snapshot)".to_string(),
+            };
             if d.promotable_replica.is_none() {
                 plan.kind = PlanKind::NoWayBack;
             }
@@ -425,12 +435,23 @@ fn feature_steps(d: &GhesDerived, from: &str, primary: &Primary, plan: &mut Plan
         });
     }
     plan.steps.push(verify(d, from, primary));
+    plan.steps.push(leave_maintenance(primary));
     match (&d.vm_snapshot.id, d.vm_snapshot.taken_at) {
         (Some(_), Some(t)) => plan.warnings.push(format!(
             "everything written to GHES after {t} (the VM snapshot) is lost"
         )),
         (Some(_), None) => plan.warnings.push("no VM snapshot time recorded: everything after the snapshot is lost; record it with --vm-snapshot-taken-at".into()),
         (None, _) => plan.warnings.push("record the VM snapshot before an upgrade with --vm-snapshot ID --vm-snapshot-taken-at TIME, so the plan names it".into()),
+    }
+}
+
+/// The instance comes back in maintenance mode (the upgrade, or the snapshot taken in it).
+fn leave_maintenance(primary: &Primary) -> Step {
+    Step {
+        title: "Once verified, take the instance out of maintenance mode".into(),
+        run_on: primary.host.clone(),
+        commands: vec![ssh(&primary.host, "ghe-maintenance -u")],
+        request: None,
     }
 }
 
@@ -443,7 +464,11 @@ fn verify(d: &GhesDerived, from: &str, primary: &Primary) -> Step {
         commands.push(format!("{}   # expect OK", ssh(&r, "ghe-repl-status")));
     }
     Step {
-        title: format!("Verify: every node reports {from}, replication OK"),
+        title: if d.replicas.is_empty() {
+            format!("Verify: the instance reports {from}")
+        } else {
+            format!("Verify: every node reports {from}, replication OK")
+        },
         run_on: "this shell".into(),
         commands,
         request: None,
@@ -451,9 +476,32 @@ fn verify(d: &GhesDerived, from: &str, primary: &Primary) -> Step {
 }
 
 fn promote(replica: &str, from: &str, primary: &Primary) -> Plan {
+    let (fence_title, fence) = if primary.up {
+        (
+            format!(
+                "Put the primary {} in maintenance mode first, so nothing writes to it (or power it off)",
+                primary.host
+            ),
+            vec![ssh(&primary.host, "ghe-maintenance -s")],
+        )
+    } else {
+        (
+            format!(
+                "Make sure the primary {} stays down (power it off) so it cannot come back as a second primary",
+                primary.host
+            ),
+            vec![],
+        )
+    };
     Plan {
         title: format!("Alternative: promote replica {replica} (still on {from}) to primary"),
         steps: vec![
+            Step {
+                title: fence_title,
+                run_on: primary.host.clone(),
+                commands: fence,
+                request: None,
+            },
             Step {
                 title: format!("Promote {replica}"),
                 run_on: replica.to_string(),

@@ -23,6 +23,9 @@ const RESTORE_USER: &str = "ripcord_restore";
 pub(super) struct Curl {
     auth: String,
     tls: String,
+    /// A shell test every command must pass first (`[ "$NEW_ES_OK" = yes ] && `): writes to
+    /// the new cluster run only once its URL is confirmed not to be the upgraded one.
+    guard: &'static str,
 }
 
 impl Curl {
@@ -48,7 +51,11 @@ impl Curl {
         if connection.insecure {
             tls.push_str(" -k");
         }
-        Self { auth, tls }
+        Self {
+            auth,
+            tls,
+            guard: "",
+        }
     }
 
     /// The new cluster: the file-realm restore user and the CA the operator names.
@@ -56,12 +63,13 @@ impl Curl {
         Self {
             auth: format!(" -u \"{RESTORE_USER}:$NEW_ES_PASSWORD\""),
             tls: " ${NEW_ES_CA:+--cacert \"$NEW_ES_CA\"}".into(),
+            guard: "[ \"$NEW_ES_OK\" = yes ] && ",
         }
     }
 
     /// `curl -sS` with authentication and TLS options.
     pub(super) fn get(&self) -> String {
-        format!("curl -sS{}{}", self.auth, self.tls)
+        format!("{}curl -sS{}{}", self.guard, self.auth, self.tls)
     }
 
     fn with_body(&self, method: &str, base: &str, path: &str, body: &serde_json::Value) -> String {
@@ -144,6 +152,9 @@ pub(super) struct Kibana<'a> {
     eck: Option<(String, String)>,
     /// Whether the collection reached Kibana without credentials.
     unauthenticated: bool,
+    /// The major the instances run now (`to`'s), to warn that deb/rpm repositories are per
+    /// major when going back across one.
+    current_major: Option<u64>,
 }
 
 impl<'a> Kibana<'a> {
@@ -158,6 +169,12 @@ impl<'a> Kibana<'a> {
             unauthenticated: curl.auth.is_empty(),
             curl,
             eck: urls.iter().find_map(|u| eck_resource(u)),
+            current_major: derived
+                .upgrade
+                .to
+                .as_deref()
+                .and_then(|v| version::parse_lenient(v).ok())
+                .map(|v| v.major),
         }
     }
 
@@ -230,6 +247,22 @@ impl<'a> Kibana<'a> {
 
     /// Install (or select) `version` and start every instance.
     pub(super) fn start(&self, version: &str) -> Step {
+        let mut step = self.start_commands(version);
+        let major = version::parse_lenient(version).ok().map(|v| v.major);
+        if matches!(self.flavor, Flavor::Deb | Flavor::Rpm | Flavor::Unknown)
+            && major.is_some()
+            && self.current_major.is_some()
+            && major != self.current_major
+        {
+            step.title.push_str(&format!(
+                " (Elastic's deb/rpm repositories are per major: add the {}.x repository first)",
+                major.unwrap_or_default()
+            ));
+        }
+        step
+    }
+
+    fn start_commands(&self, version: &str) -> Step {
         let (title, commands) = match self.flavor {
             Flavor::Deb => (
                 format!("Install Kibana {version} and start every instance"),
@@ -283,7 +316,7 @@ impl<'a> Kibana<'a> {
         }
     }
 
-    /// Every instance reports `version` and is available (8.x `level`, 7.x legacy `state`).
+    /// Every instance reports `version` and is available (8.x+ `level`, 7.x legacy `state`).
     pub(super) fn verify(&self, version: &str) -> Step {
         let legacy = version::parse_lenient(version).is_ok_and(|v| v.major < 8);
         let (field, expect) = if legacy {
@@ -306,7 +339,7 @@ impl<'a> Kibana<'a> {
                 .collect()
         };
         let auth_note = if self.unauthenticated && !legacy {
-            " (Kibana 8.x hides the version from an unauthenticated request: set the credentials the collection would have used, e.g. RIPCORD_KIBANA_API_KEY, and add them to curl)"
+            " (Kibana 8 and later hide the version from an unauthenticated request: add credentials to curl, e.g. -H \"Authorization: ApiKey $RIPCORD_KIBANA_API_KEY\")"
         } else {
             ""
         };
@@ -327,9 +360,10 @@ impl<'a> Kibana<'a> {
     /// Restart the instances of `version` (a failed migration is retried at start).
     pub(super) fn restart(&self, version: &str) -> Step {
         let commands = match self.flavor {
-            Flavor::Deb | Flavor::Rpm | Flavor::Unknown | Flavor::Cloud => {
+            Flavor::Deb | Flavor::Rpm | Flavor::Unknown => {
                 vec!["sudo systemctl restart kibana.service   # on each Kibana host".into()]
             }
+            Flavor::Cloud => vec![],
             Flavor::Docker => vec![format!(
                 "docker ps -q --filter ancestor=docker.elastic.co/kibana/kibana:{version} | xargs -r docker restart"
             )],
@@ -350,8 +384,8 @@ impl<'a> Kibana<'a> {
         }
     }
 
-    /// Where the migration error is logged, per flavour.
-    pub(super) fn find_migration_error(&self) -> Step {
+    /// Where the migration error of Kibana `version` is logged, per flavour.
+    pub(super) fn find_migration_error(&self, version: &str) -> Step {
         let pattern = "'saved object migrations|FATAL'";
         let commands = match self.flavor {
             Flavor::Deb | Flavor::Rpm | Flavor::Unknown | Flavor::Cloud => vec![
@@ -361,7 +395,7 @@ impl<'a> Kibana<'a> {
                 format!("sudo grep -E {pattern} /var/log/kibana/kibana.log | tail -n 20"),
             ],
             Flavor::Docker => vec![format!(
-                "docker ps -aq --filter ancestor=docker.elastic.co/kibana/kibana | xargs -r -n1 docker logs 2>&1 | grep -E {pattern} | tail -n 20"
+                "docker ps -aq --filter ancestor=docker.elastic.co/kibana/kibana:{version} | xargs -r -n1 docker logs 2>&1 | grep -E {pattern} | tail -n 20"
             )],
             Flavor::Tar => vec![],
             Flavor::Eck => vec![format!(
@@ -376,22 +410,21 @@ impl<'a> Kibana<'a> {
         }
     }
 
-    /// Point every instance at the new cluster.
-    pub(super) fn repoint(&self, new: &NewCluster) -> Step {
+    /// Point every instance at the new cluster: the line to set, printed from this shell (where
+    /// `NEW_ES_URL` is set), or ECK's `elasticsearchRef`.
+    pub(super) fn repoint(&self) -> Step {
         let commands = match self.flavor {
-            Flavor::Deb | Flavor::Rpm | Flavor::Unknown | Flavor::Cloud => vec![
-                "sudo sed -i \"s#^elasticsearch.hosts:.*#elasticsearch.hosts: [\\\"$NEW_ES_URL\\\"]#\" /etc/kibana/kibana.yml   # on each Kibana host".into(),
-            ],
-            Flavor::Docker | Flavor::Tar => vec![],
             Flavor::Eck => vec![
                 "read -r -p 'Name of the new Elasticsearch resource: ' NEW_ES_NAME".into(),
                 "kubectl patch kibana \"$KB_NAME\" -n \"$KB_NS\" --type merge -p \"{\\\"spec\\\":{\\\"elasticsearchRef\\\":{\\\"name\\\":\\\"$NEW_ES_NAME\\\"}}}\"".into(),
             ],
+            _ => vec![
+                "printf 'elasticsearch.hosts: [\"%s\"]\\n' \"$NEW_ES_URL\"   # the line to set in kibana.yml on each Kibana host".into(),
+            ],
         };
-        let _ = new;
         Step {
-            title: "Point every Kibana instance at the new cluster (elasticsearch.hosts; if its CA differs, elasticsearch.ssl.certificateAuthorities too)".into(),
-            run_on: self.run_on(),
+            title: "Point every Kibana instance at the new cluster: set elasticsearch.hosts in kibana.yml (and elasticsearch.ssl.certificateAuthorities if its CA differs)".into(),
+            run_on: "this shell, then each Kibana host's kibana.yml".into(),
             commands,
             request: None,
         }
@@ -402,14 +435,17 @@ impl<'a> Kibana<'a> {
 pub(super) struct NewCluster {
     flavor: Flavor,
     version: String,
+    /// The upgraded cluster's UUID, which the new one must not have.
+    old_uuid: Option<String>,
     pub(super) curl: Curl,
 }
 
 impl NewCluster {
-    pub(super) fn new(flavor: Flavor, version: &str) -> Self {
+    pub(super) fn new(flavor: Flavor, version: &str, old_uuid: Option<String>) -> Self {
         Self {
             flavor,
             version: version.to_string(),
+            old_uuid,
             curl: Curl::new_cluster(),
         }
     }
@@ -486,21 +522,34 @@ impl NewCluster {
     }
 
     pub(super) fn variables_step(&self) -> Step {
+        let v = &self.version;
+        let unguarded = Curl {
+            guard: "",
+            ..self.curl.clone()
+        };
+        // Every write below is gated on NEW_ES_OK: a URL that reaches the upgraded cluster (or
+        // anything but an Elasticsearch of the old version) must never get the deletes.
+        let not_old = match &self.old_uuid {
+            Some(uuid) => format!(
+                "case \"$NEW_ES_INFO\" in *'\"cluster_uuid\":\"{uuid}\"'*) echo 'STOP: that is the upgraded cluster, not a new one';; *) NEW_ES_OK=yes; echo \"new cluster confirmed: $NEW_ES_INFO\";; esac"
+            ),
+            None => "NEW_ES_OK=yes; echo \"new cluster confirmed: $NEW_ES_INFO\"".to_string(),
+        };
         Step {
-            title: "Set the new cluster's URL, its CA and the restore user's password for the commands below".into(),
-            run_on: "this shell".into(),
+            title: format!(
+                "Set the new cluster's URL, its CA and the restore user's password, and confirm the URL reaches a new Elasticsearch {v} (every write below runs only if it does)"
+            ),
+            run_on: "this shell (bash)".into(),
             commands: vec![
                 format!(
-                    "read -r -p 'URL of the new Elasticsearch {} cluster (e.g. https://new-es-1:9200): ' NEW_ES_URL",
-                    self.version
+                    "read -r -p 'URL of the new Elasticsearch {v} cluster (e.g. https://new-es-1:9200): ' NEW_ES_URL && NEW_ES_URL=${{NEW_ES_URL%/}}"
                 ),
                 "read -r -p 'PEM CA certificate of the new cluster (empty if publicly trusted): ' NEW_ES_CA".into(),
                 format!("read -r -s -p 'Password of {RESTORE_USER}: ' NEW_ES_PASSWORD; echo"),
                 format!(
-                    "{} {}   # expect {}",
-                    self.curl.get(),
-                    url_arg(NEW_ES_URL, "/?filter_path=version.number"),
-                    self.version
+                    "NEW_ES_OK=no; NEW_ES_INFO=$({} {}); case \"$NEW_ES_INFO\" in *'\"number\":\"{v}\"'*) {not_old};; *) echo \"STOP: not an Elasticsearch {v} cluster: $NEW_ES_INFO\";; esac",
+                    unguarded.get(),
+                    url_arg(NEW_ES_URL, "/?filter_path=version.number,cluster_uuid"),
                 ),
             ],
             request: None,
@@ -522,7 +571,7 @@ impl NewCluster {
         let monitoring_off = json!({"persistent": {"xpack.monitoring.collection.enabled": false}});
         let destructive = json!({"persistent": {"action.destructive_requires_name": false}});
         let restore_path = format!(
-            "/_snapshot/{}/{}/_restore",
+            "/_snapshot/{}/{}/_restore?wait_for_completion=true",
             crate::http::encode_segment(repository),
             crate::http::encode_segment(snapshot)
         );

@@ -163,6 +163,13 @@ fn start_from_again(ctx: &Ctx<'_>) -> Plan {
 fn restore_kibana(ctx: &Ctx<'_>) -> Plan {
     let snap = ctx.derived.kibana_snapshot.as_ref();
     let headline = match snap {
+        Some(s) if s.restorable.is_none() => format!(
+            "Rollback may be possible: restore the kibana feature state from {}/{} (started {}), then start Kibana {} (whether this cluster can restore it could not be judged)",
+            s.repository,
+            s.snapshot,
+            time(s),
+            ctx.from
+        ),
         Some(s) => format!(
             "Rollback possible: restore the kibana feature state from {}/{} (started {}), then start Kibana {}",
             s.repository,
@@ -212,7 +219,7 @@ fn restore_body() -> serde_json::Value {
 
 fn restore_feature_step(ctx: &Ctx<'_>, snap: &SnapshotChoice, base: &str, curl: &Curl) -> Step {
     let path = format!(
-        "/_snapshot/{}/{}/_restore",
+        "/_snapshot/{}/{}/_restore?wait_for_completion=true",
         crate::http::encode_segment(&snap.repository),
         crate::http::encode_segment(&snap.snapshot)
     );
@@ -256,7 +263,7 @@ fn pick_and_restore_step(ctx: &Ctx<'_>) -> Step {
             format!(
                 "{} -X POST {} -H 'Content-Type: application/json' -d {}",
                 ctx.es.get(),
-                commands::url_with_vars(base, "/_snapshot/${RESTORE_REPOSITORY}/${RESTORE_SNAPSHOT}/_restore"),
+                commands::url_with_vars(base, "/_snapshot/${RESTORE_REPOSITORY}/${RESTORE_SNAPSHOT}/_restore?wait_for_completion=true"),
                 crate::plan::shell_quote(&body.to_string())
             ),
             format!(
@@ -267,7 +274,7 @@ fn pick_and_restore_step(ctx: &Ctx<'_>) -> Step {
         ],
         request: Some(Request {
             method: "POST".into(),
-            path: "/_snapshot/${RESTORE_REPOSITORY}/${RESTORE_SNAPSHOT}/_restore".into(),
+            path: "/_snapshot/${RESTORE_REPOSITORY}/${RESTORE_SNAPSHOT}/_restore?wait_for_completion=true".into(),
             body,
         }),
     }
@@ -280,7 +287,15 @@ fn restore_cluster(ctx: &Ctx<'_>) -> Plan {
         return no_way_back(ctx);
     };
     let version = snap.version.clone().unwrap_or_else(|| ctx.from.to_string());
-    let new = NewCluster::new(ctx.kibana.flavor, &version);
+    let new = NewCluster::new(
+        ctx.kibana.flavor,
+        &version,
+        ctx.bundle
+            .facts
+            .cluster
+            .as_ref()
+            .and_then(|c| c.cluster_uuid.clone()),
+    );
     let mut plan = Plan {
         title: title(ctx, &format!(", and Elasticsearch back to {version}")),
         headline: format!(
@@ -300,11 +315,11 @@ fn restore_cluster(ctx: &Ctx<'_>) -> Plan {
     plan.steps.extend(ctx.kibana.stop(ctx.to));
     plan.steps.push(Step {
         title: format!(
-            "Stop every client that writes to {} (Beats, Elastic Agent, Logstash, applications): nothing written from now on is in the snapshot",
+            "Stop every client that writes to {} (Beats, Elastic Agent, Logstash, applications): nothing written from now on is in the snapshot; and stop snapshot lifecycle management there, so retention cannot delete the snapshot during the restore",
             ctx.es_url
         ),
-        run_on: "every client of the upgraded cluster".into(),
-        commands: vec![],
+        run_on: cluster_label(ctx, &ctx.es_url),
+        commands: vec![format!("{} -X POST {}", ctx.es.get(), url_arg(&ctx.es_url, "/_slm/stop"))],
         request: None,
     });
     plan.steps.push(new.install_step());
@@ -333,7 +348,7 @@ fn restore_cluster(ctx: &Ctx<'_>) -> Plan {
             &new.curl,
         ));
     }
-    plan.steps.push(ctx.kibana.repoint(&new));
+    plan.steps.push(ctx.kibana.repoint());
     plan.steps.push(ctx.kibana.start(ctx.from));
     plan.steps.push(ctx.kibana.verify(ctx.from));
     plan.steps.push(Step {
@@ -348,6 +363,11 @@ fn restore_cluster(ctx: &Ctx<'_>) -> Plan {
         time(snap)
     ));
     plan.warnings.push("the new cluster gets the snapshot's users, roles, settings, templates, ILM policies and licence (the full restore replaces the cluster state); the file-realm user ripcord_restore stays until you remove it".into());
+    plan.warnings.push(format!(
+        "the snapshot {}/{} was chosen for its global state; ripcord does not list its indices: check it holds every index you need (GET _snapshot/{}/{}) before deleting anything on the new cluster",
+        snap.repository, snap.snapshot, snap.repository, snap.snapshot
+    ));
+    plan.warnings.push("the new nodes need the repository's access: its credentials in their keystore (s3, gcs, azure) or its path in path.repo and mounted (fs)".into());
     plan
 }
 
@@ -402,10 +422,21 @@ fn cloud_new_deployment(ctx: &Ctx<'_>) -> Plan {
         commands: vec![],
         request: None,
     });
+    let how = if snap.repository == "found-snapshots" {
+        format!(
+            "under \"Restore snapshot data\" pick {deployment} and its snapshot {}",
+            snap.snapshot
+        )
+    } else {
+        format!(
+            "then register repository {} there, read-only, and restore {} from it with the cluster state (the console offers found-snapshots only)",
+            snap.repository, snap.snapshot
+        )
+    };
     plan.steps.push(Step {
         title: format!(
-            "In the Elastic Cloud console, create a deployment at version {} and under \"Restore snapshot data\" pick {deployment} and its snapshot {} (repository {})",
-            ctx.from, snap.snapshot, snap.repository
+            "In the Elastic Cloud console, create a deployment at version {}, {how}",
+            ctx.from
         ),
         run_on: "Elastic Cloud console".into(),
         commands: vec![],
@@ -492,9 +523,17 @@ fn register_repository_step(ctx: &Ctx<'_>, new: &NewCluster, name: &str) -> Step
 fn no_way_back(ctx: &Ctx<'_>) -> Plan {
     let es_too = ctx.derived.es_rollback.needed == Some(true);
     let why = if es_too {
-        "Elasticsearch would have to go back too, and no full snapshot taken before the upgrade exists"
+        "Elasticsearch would have to go back too, and no full snapshot taken before the upgrade exists".to_string()
     } else {
-        "no snapshot with the kibana feature state predates the upgrade"
+        // derive's reason: none predates the upgrade, or the one that does cannot be restored.
+        ctx.derived
+            .rollback
+            .basis
+            .last()
+            .cloned()
+            .unwrap_or_else(|| {
+                "no snapshot with the kibana feature state predates the upgrade".into()
+            })
     };
     let mut plan = Plan {
         kind: PlanKind::NoWayBack,
@@ -515,7 +554,7 @@ fn no_way_back(ctx: &Ctx<'_>) -> Plan {
         plan.steps
             .push(snapshot_now_step(ctx, "before changing anything"));
         plan.steps.push(ctx.kibana.restart(ctx.to));
-        plan.steps.push(ctx.kibana.find_migration_error());
+        plan.steps.push(ctx.kibana.find_migration_error(ctx.to));
         plan.steps.push(Step {
             title: "Resolve the error with Elastic's guide \"Resolve migration failures\" (the error names the cause: mappings, corrupt saved objects, routing allocation, disk)".into(),
             run_on: "-".into(),
@@ -529,6 +568,9 @@ fn no_way_back(ctx: &Ctx<'_>) -> Plan {
                 ctx.from
             ),
         });
+    }
+    if ctx.kibana.flavor == Flavor::Cloud {
+        plan.warnings.push("Elastic Cloud cannot downgrade a deployment: a way back is only a new deployment restored from a snapshot taken before the upgrade".into());
     }
     plan.warnings.push("do not delete .kibana* indices by hand: Elastic's guidance is never to delete saved-object indices to fix a failed migration; without a snapshot they are the only copy of your saved objects".into());
     plan.warnings.push(format!("guide: {MIGRATION_FAILURES}"));
@@ -614,6 +656,20 @@ fn common_warnings(ctx: &Ctx<'_>, context: &PlanContext, plan: &mut Plan) {
             "during the upgrade window Elasticsearch {} refuses the running Kibana {}: Kibana is unavailable from the first upgraded node until it is upgraded too",
             ctx.to, ctx.from
         ));
+    }
+    let all_commands = || {
+        plan.steps
+            .iter()
+            .chain(plan.alternatives.iter().flat_map(|a| a.steps.iter()))
+            .flat_map(|s| s.commands.iter())
+    };
+    if all_commands().any(|c| c.starts_with("read ") || c.contains("; read ")) {
+        plan.warnings.push("the commands are written for bash (read -p, read -s): paste them into bash, not sh or zsh".into());
+    }
+    if all_commands()
+        .any(|c| c.contains("/_restore") || c.contains("-X PUT") || c.contains("/_slm/stop"))
+    {
+        plan.warnings.push("the restore and snapshot requests write: run them with credentials that may (a superuser, or manage plus restore rights on the system indices), not ripcord's read-only ones".into());
     }
     if !context.recorded {
         plan.warnings.push("the facts do not record how ripcord authenticated (a bundle from an older ripcord): the curl commands carry no credentials; add -u or an Authorization header if the cluster needs them".into());
