@@ -155,6 +155,8 @@ pub(super) struct Kibana<'a> {
     /// The major the instances run now (`to`'s), to warn that deb/rpm repositories are per
     /// major when going back across one.
     current_major: Option<u64>,
+    /// The version the instances run now (`to`).
+    current_version: Option<String>,
 }
 
 impl<'a> Kibana<'a> {
@@ -169,6 +171,7 @@ impl<'a> Kibana<'a> {
             unauthenticated: curl.auth.is_empty(),
             curl,
             eck: urls.iter().find_map(|u| eck_resource(u)),
+            current_version: derived.upgrade.to.clone(),
             current_major: derived
                 .upgrade
                 .to
@@ -207,7 +210,9 @@ impl<'a> Kibana<'a> {
 
     /// Stop every instance of `version`, then check each one no longer answers.
     pub(super) fn stop(&self, version: &str) -> Vec<Step> {
-        let running = match (self.rollback, self.answering.is_empty()) {
+        // What answered at collection is about the failed version only.
+        let collected = self.rollback && self.current_version.as_deref() == Some(version);
+        let running = match (collected, self.answering.is_empty()) {
             (false, _) => String::new(),
             (true, true) => " (none answered at collection time; make sure)".to_string(),
             (true, false) => format!("; still running: {}", self.answering.join(", ")),
@@ -338,6 +343,10 @@ impl<'a> Kibana<'a> {
                 })
                 .collect()
         };
+        let mut commands = commands;
+        if self.flavor == Flavor::Eck {
+            commands.push("kubectl annotate kibana \"$KB_NAME\" -n \"$KB_NS\" eck.k8s.elastic.co/disable-downgrade-validation-   # once verified: ECK guards downgrades again".into());
+        }
         let auth_note = if self.unauthenticated && !legacy {
             " (Kibana 8 and later hide the version from an unauthenticated request: add credentials to curl, e.g. -H \"Authorization: ApiKey $RIPCORD_KIBANA_API_KEY\")"
         } else {
