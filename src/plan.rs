@@ -44,6 +44,18 @@ pub(crate) struct Step {
     pub(crate) request: Option<Request>,
 }
 
+impl Step {
+    /// A step the engineer does by hand (a console, a config file): no command to paste.
+    pub(crate) fn by_hand(title: impl Into<String>, run_on: impl Into<String>) -> Self {
+        Self {
+            title: title.into(),
+            run_on: run_on.into(),
+            commands: Vec::new(),
+            request: None,
+        }
+    }
+}
+
 /// An HTTP request a step makes (shown, never sent by ripcord).
 #[derive(Debug, Clone)]
 pub(crate) struct Request {

@@ -36,15 +36,7 @@ pub fn assert_valid(file: &str, instance: &Value, what: &str) {
         &std::fs::read_to_string(committed_path(file)).expect("committed schema"),
     )
     .expect("schema is JSON");
-    let location = format!("https://ripcord.invalid/schema/{file}");
-    let mut compiler = boon::Compiler::new();
-    compiler
-        .add_resource(&location, schema)
-        .expect("schema resource");
-    let mut schemas = boon::Schemas::new();
-    let index = compiler
-        .compile(&location, &mut schemas)
-        .unwrap_or_else(|e| panic!("{file} is not a valid JSON Schema: {e}"));
+    let (schemas, index) = compile(schema, &format!("schema/{file}"));
     if let Err(e) = schemas.validate(instance, index) {
         panic!("{what} is not valid against {file}: {e:#}");
     }
@@ -123,7 +115,12 @@ fn compile_ghes_schema(path: &std::path::Path) -> (boon::Schemas, boon::SchemaIn
         &std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
     )
     .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
-    let location = format!("https://ripcord.invalid/{}", repo_relative(path).display());
+    compile(schema, &repo_relative(path).display().to_string())
+}
+
+/// Compiles a schema with boon, named `name` (its path in the repository) in messages.
+fn compile(schema: Value, name: &str) -> (boon::Schemas, boon::SchemaIndex) {
+    let location = format!("https://ripcord.invalid/{name}");
     let mut compiler = boon::Compiler::new();
     compiler
         .add_resource(&location, schema)
@@ -131,7 +128,7 @@ fn compile_ghes_schema(path: &std::path::Path) -> (boon::Schemas, boon::SchemaIn
     let mut schemas = boon::Schemas::new();
     let index = compiler
         .compile(&location, &mut schemas)
-        .unwrap_or_else(|e| panic!("{} is not a valid JSON Schema: {e}", path.display()));
+        .unwrap_or_else(|e| panic!("{name} is not a valid JSON Schema: {e}"));
     (schemas, index)
 }
 

@@ -508,12 +508,10 @@ fn promote(replica: &str, from: &str, primary: &Primary) -> Plan {
                 commands: vec![ssh(replica, "ghe-repl-promote")],
                 request: None,
             },
-            Step {
-                title: format!("Point DNS (TTL 60 s to 5 min) or the load balancer at {replica}"),
-                run_on: "DNS / load balancer".into(),
-                commands: vec![],
-                request: None,
-            },
+            Step::by_hand(
+                format!("Point DNS (TTL 60 s to 5 min) or the load balancer at {replica}"),
+                "DNS / load balancer",
+            ),
             Step {
                 title: format!(
                     "Build a new replica (for example {}, reinstalled on {from}) and run ghe-repl-setup {replica}, then ghe-repl-start, on it",

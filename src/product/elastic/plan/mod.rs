@@ -351,12 +351,10 @@ fn restore_cluster(ctx: &Ctx<'_>) -> Plan {
     plan.steps.push(ctx.kibana.repoint());
     plan.steps.push(ctx.kibana.start(ctx.from));
     plan.steps.push(ctx.kibana.verify(ctx.from));
-    plan.steps.push(Step {
-        title: "Point every other client (Beats, Elastic Agent, Logstash, applications) at the new cluster ($NEW_ES_URL)".into(),
-        run_on: "every client".into(),
-        commands: vec![],
-        request: None,
-    });
+    plan.steps.push(Step::by_hand(
+        "Point every other client (Beats, Elastic Agent, Logstash, applications) at the new cluster ($NEW_ES_URL)",
+        "every client",
+    ));
     plan.steps.push(new.retire_step(&ctx.es_url));
     plan.warnings.push(format!(
         "everything written to Elasticsearch and Kibana after {} (the full snapshot's start) is lost",
@@ -458,12 +456,10 @@ fn cloud_new_deployment(ctx: &Ctx<'_>) -> Plan {
         commands: vec![],
         request: None,
     });
-    plan.steps.push(Step {
-        title: format!("Once the new deployment is verified, delete the upgraded deployment {deployment} (keep it until you are sure)"),
-        run_on: "Elastic Cloud console".into(),
-        commands: vec![],
-        request: None,
-    });
+    plan.steps.push(Step::by_hand(
+        format!("Once the new deployment is verified, delete the upgraded deployment {deployment} (keep it until you are sure)"),
+        "Elastic Cloud console",
+    ));
     plan.warnings.push(format!(
         "everything written to Elasticsearch and Kibana after {} (the snapshot's start) is lost",
         time(snap)
@@ -555,12 +551,10 @@ fn no_way_back(ctx: &Ctx<'_>) -> Plan {
             .push(snapshot_now_step(ctx, "before changing anything"));
         plan.steps.push(ctx.kibana.restart(ctx.to));
         plan.steps.push(ctx.kibana.find_migration_error(ctx.to));
-        plan.steps.push(Step {
-            title: "Resolve the error with Elastic's guide \"Resolve migration failures\" (the error names the cause: mappings, corrupt saved objects, routing allocation, disk)".into(),
-            run_on: "-".into(),
-            commands: vec![],
-            request: None,
-        });
+        plan.steps.push(Step::by_hand(
+            "Resolve the error with Elastic's guide \"Resolve migration failures\" (the error names the cause: mappings, corrupt saved objects, routing allocation, disk)",
+            "-",
+        ));
         plan.warnings.push(match &ctx.derived.migration.refusal {
             Some(refusal) => format!("do not downgrade: {refusal}"),
             None => format!(
