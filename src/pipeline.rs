@@ -263,7 +263,13 @@ async fn gather<P: Product>(
                 output::progress::collecting(connection.no_progress || connection.verbose);
             let mut bundle = P::collect(&client, args, operator, now).await;
             let recorded = bundle.connection.get_or_insert_with(Default::default);
-            recorded.ca_cert = connection.ca_cert.as_ref().map(|p| p.display().to_string());
+            // Absolute, so the plan's `--cacert` works from wherever the bundle is evaluated.
+            recorded.ca_cert = connection.ca_cert.as_ref().map(|p| {
+                std::path::absolute(p)
+                    .unwrap_or_else(|_| p.clone())
+                    .display()
+                    .to_string()
+            });
             recorded.insecure = connection.insecure;
             Ok(bundle)
         }

@@ -177,7 +177,7 @@ fn rollback_plan_restores_the_kibana_feature_state_exactly() {
     );
     assert_eq!(
         steps[1]["commands"][0],
-        "curl -sS -X POST 'https://es.example:9200/_snapshot/backups/pre-upgrade-8.17.3-2026.11.20/_restore?wait_for_completion=true' -H 'Content-Type: application/json' -d '{\"indices\":\"-*\",\"feature_states\":[\"kibana\"]}'"
+        "[ \"$KIBANA_STOPPED\" = yes ] && curl -sS -X POST 'https://es.example:9200/_snapshot/backups/pre-upgrade-8.17.3-2026.11.20/_restore?wait_for_completion=true' -H 'Content-Type: application/json' -d '{\"indices\":\"-*\",\"feature_states\":[\"kibana\"]}'"
     );
     assert_eq!(
         steps[2]["title"],

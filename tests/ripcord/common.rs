@@ -325,7 +325,8 @@ pub fn closed_port_url() -> String {
 impl Running {
     /// Replaces this run's loopback URLs with stable names, so a bundle can be committed.
     pub fn normalize(&self, text: &str) -> String {
-        let mut out = text.to_string();
+        // Paths recorded absolute (`--ca-cert`) become relative to the package root again.
+        let mut out = text.replace(concat!(env!("CARGO_MANIFEST_DIR"), "/"), "");
         if let Some(g) = &self.ghes {
             out = out.replace(&g.uri(), "https://ghe.example.com:8443");
             // The primary's name from the URL, where the Manage API gave none.

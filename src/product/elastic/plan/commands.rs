@@ -126,10 +126,11 @@ pub(super) fn url_with_vars(base: &str, path: &str) -> String {
 
 /// The check that an instance is really stopped: only "connection refused" (curl exit 7)
 /// counts; a TLS error, a 401 or a timeout means something still answers or cannot be told.
+/// A failed check clears `KIBANA_STOPPED`, which gates the restore.
 pub(super) fn stopped_check(url: &str) -> String {
     let status = format!("{}/api/status", url.trim_end_matches('/'));
     format!(
-        "curl -s -o /dev/null --max-time 5 {}; rc=$?; if [ \"$rc\" -eq 7 ]; then echo {}; else echo {}\"$rc\"{}; fi",
+        "curl -s -o /dev/null --max-time 5 {}; rc=$?; if [ \"$rc\" -eq 7 ]; then echo {}; else KIBANA_STOPPED=no; echo {}\"$rc\"{}; fi",
         shell_quote(&status),
         shell_quote(&format!("stopped: {url}")),
         shell_quote(&format!(
@@ -235,6 +236,12 @@ impl<'a> Kibana<'a> {
                 "sudo systemctl stop kibana.service   # deb/rpm, on each host; docker: docker stop the Kibana containers; ECK: set the Kibana resource's spec.count to 0".into(),
             ],
         };
+        if !self.urls.is_empty() {
+            commands.push(
+                "KIBANA_STOPPED=yes   # each check below clears it if its instance still answers"
+                    .into(),
+            );
+        }
         commands.extend(self.urls.iter().map(|u| stopped_check(u)));
         let how = match self.flavor {
             Flavor::Tar => {
@@ -248,6 +255,16 @@ impl<'a> Kibana<'a> {
             commands,
             request: None,
         }]
+    }
+
+    /// The test a restore must pass: every checked instance was stopped (none to check when no
+    /// `--kibana` was given).
+    pub(super) fn stopped_gate(&self) -> &'static str {
+        if self.urls.is_empty() {
+            ""
+        } else {
+            "[ \"$KIBANA_STOPPED\" = yes ] && "
+        }
     }
 
     /// Install (or select) `version` and start every instance.

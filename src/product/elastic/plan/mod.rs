@@ -233,7 +233,11 @@ fn restore_feature_step(ctx: &Ctx<'_>, snap: &SnapshotChoice, base: &str, curl: 
         ),
         run_on: cluster_label(ctx, base),
         commands: vec![
-            curl.post(base, &path, &body),
+            format!(
+                "{}{}",
+                ctx.kibana.stopped_gate(),
+                curl.post(base, &path, &body)
+            ),
             format!(
                 "{} {}   # waits until the restored indices are allocated (yellow)",
                 curl.get(),
@@ -261,7 +265,8 @@ fn pick_and_restore_step(ctx: &Ctx<'_>) -> Step {
             "read -r -p 'Repository of the chosen snapshot: ' RESTORE_REPOSITORY".into(),
             "read -r -p 'Name of the chosen snapshot: ' RESTORE_SNAPSHOT".into(),
             format!(
-                "{} -X POST {} -H 'Content-Type: application/json' -d {}",
+                "{}{} -X POST {} -H 'Content-Type: application/json' -d {}",
+                ctx.kibana.stopped_gate(),
                 ctx.es.get(),
                 commands::url_with_vars(base, "/_snapshot/${RESTORE_REPOSITORY}/${RESTORE_SNAPSHOT}/_restore?wait_for_completion=true"),
                 crate::plan::shell_quote(&body.to_string())
