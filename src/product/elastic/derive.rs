@@ -67,11 +67,16 @@ struct ReleaseFile {
     releases: HashMap<String, String>,
 }
 
+/// The release dates, parsed once (a test keeps the embedded file valid).
+static RELEASE_DATES: std::sync::LazyLock<HashMap<String, String>> =
+    std::sync::LazyLock::new(|| {
+        serde_json::from_str::<ReleaseFile>(RELEASES_JSON)
+            .map(|f| f.releases)
+            .unwrap_or_default()
+    });
+
 fn release_order(upgrade: &UpgradeBasis) -> ReleaseOrder {
-    let Ok(file) = serde_json::from_str::<ReleaseFile>(RELEASES_JSON) else {
-        return ReleaseOrder::default();
-    };
-    let date = |v: Option<&str>| v.and_then(|v| file.releases.get(v).cloned());
+    let date = |v: Option<&str>| v.and_then(|v| RELEASE_DATES.get(v).cloned());
     let from_released = date(upgrade.from.as_deref());
     let to_released = date(upgrade.to.as_deref());
     let in_order = match (&from_released, &to_released) {
@@ -966,6 +971,11 @@ fn kibana_compat(bundle: &Bundle<Elastic>, mode: Mode, upgrade: &Upgrade) -> Kib
 }
 
 fn choice(s: &Snapshot, bundle: &Bundle<Elastic>, now: Timestamp) -> SnapshotChoice {
+    let (restorable, restorable_because) = match restorable(s, bundle) {
+        Ok(Ok(())) => (Some(true), None),
+        Ok(Err(why)) => (Some(false), Some(why)),
+        Err(why) => (None, Some(why)),
+    };
     SnapshotChoice {
         repository: s.repository.clone(),
         snapshot: s.snapshot.clone(),
@@ -974,14 +984,8 @@ fn choice(s: &Snapshot, bundle: &Bundle<Elastic>, now: Timestamp) -> SnapshotCho
         version: s.version.clone(),
         start_time: s.start_time,
         age_hours: s.start_time.map(|t| age_hours(now, t)),
-        restorable: match restorable(s, bundle) {
-            Ok(r) => Some(r.is_ok()),
-            Err(_) => None,
-        },
-        restorable_because: match restorable(s, bundle) {
-            Ok(Ok(())) => None,
-            Ok(Err(why)) | Err(why) => Some(why),
-        },
+        restorable,
+        restorable_because,
         include_global_state: s.include_global_state,
         has_kibana_feature: has_kibana_feature(s),
     }
@@ -1186,6 +1190,15 @@ mod tests {
 
     /// Elastic's snapshot-compatibility table: an index restores as a regular index only into
     /// its own major or the next; a snapshot never into an older Elasticsearch.
+    #[test]
+    fn the_release_dates_ship_and_parse() {
+        assert!(RELEASE_DATES.len() > 100);
+        assert_eq!(
+            RELEASE_DATES.get("9.1.0").map(String::as_str),
+            Some("2025-07-29")
+        );
+    }
+
     #[test]
     fn snapshot_compatibility_table() {
         let nine = cluster(&["9.0.3", "9.0.3"]);

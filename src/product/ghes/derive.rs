@@ -29,14 +29,19 @@ struct ReleaseFile {
     releases: BTreeMap<String, Release>,
 }
 
-/// Every known feature release (`3.14` → dates), oldest first.
-pub(crate) fn releases() -> Vec<(String, Release)> {
+/// Every known feature release (`3.14` → dates), oldest first, parsed once.
+static RELEASES: std::sync::LazyLock<Vec<(String, Release)>> = std::sync::LazyLock::new(|| {
     let file: ReleaseFile = serde_json::from_str(RELEASES_JSON).unwrap_or(ReleaseFile {
         releases: BTreeMap::new(),
     });
     let mut list: Vec<(String, Release)> = file.releases.into_iter().collect();
     list.sort_by_key(|(series, _)| series_key(series));
     list
+});
+
+/// Every known feature release (`3.14` → dates), oldest first.
+pub(crate) fn releases() -> &'static [(String, Release)] {
+    &RELEASES
 }
 
 fn series_key(series: &str) -> (u64, u64) {
@@ -122,12 +127,21 @@ struct KnownIssuesFile {
 }
 
 /// The known issue `to` falls in: same series, older than the fixed patch.
+static KNOWN_ISSUES: std::sync::LazyLock<Vec<KnownIssue>> = std::sync::LazyLock::new(|| {
+    serde_json::from_str::<KnownIssuesFile>(KNOWN_ISSUES_JSON)
+        .map(|f| f.issues)
+        .unwrap_or_default()
+});
+
 fn known_issue(to: &str) -> Option<KnownIssue> {
-    let file: KnownIssuesFile = serde_json::from_str(KNOWN_ISSUES_JSON).ok()?;
     let series = series(to)?;
-    file.issues.into_iter().find(|i| {
-        i.series == series && version::compare(to, &i.fixed_in).is_ok_and(|o| o == Ordering::Less)
-    })
+    KNOWN_ISSUES
+        .iter()
+        .find(|i| {
+            i.series == series
+                && version::compare(to, &i.fixed_in).is_ok_and(|o| o == Ordering::Less)
+        })
+        .cloned()
 }
 
 /// Everything derived for the GHES rules and plans.
@@ -397,7 +411,7 @@ fn release_status(to: Option<&str>, now: Timestamp) -> ReleaseStatus {
     let series = to.and_then(series);
     let found = series
         .as_ref()
-        .and_then(|s| releases().into_iter().find(|(k, _)| k == s))
+        .and_then(|s| releases().iter().find(|(k, _)| k == s))
         .map(|(_, r)| r);
     let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
     let past = found.as_ref().and_then(|r| {
