@@ -850,10 +850,10 @@ fn restorable(s: &Snapshot, bundle: &Bundle<Elastic>) -> Result<Result<(), Strin
             s.repository, s.snapshot
         ));
     };
-    let nodes = bundle.facts.nodes.as_deref().unwrap_or_default();
-    if nodes.is_empty() {
-        return Ok(Err("no node to restore it to".into()));
-    }
+    // Nodes not listed: not "cannot be restored", but unjudged.
+    let Some(nodes) = bundle.facts.nodes.as_deref().filter(|n| !n.is_empty()) else {
+        return Err("the Elasticsearch nodes could not be listed".into());
+    };
     let snapshot = version::parse_lenient(v)
         .map_err(|e| format!("Error executing function 'semver_cmp': {e}"))?;
     let created = s

@@ -132,7 +132,30 @@ pub(crate) fn plan(bundle: &Bundle<Ghes>, d: &GhesDerived) -> Plan {
         }
     }
     if let Some(replica) = &d.promotable_replica {
-        plan.alternatives.push(promote(replica, from, &primary));
+        let promotion = promote(replica, from, &primary);
+        if d.upgrade.kind == "feature" && d.vm_snapshot.id.is_none() {
+            // No VM snapshot recorded: promoting the replica is the way back the facts show;
+            // searching the platform for an unrecorded snapshot is the alternative.
+            let search = Plan {
+                title: "Alternative: restore a VM snapshot of the primary taken before the upgrade, if the platform holds one".into(),
+                steps: std::mem::take(&mut plan.steps),
+                warnings: std::mem::take(&mut plan.warnings),
+                ..Plan::default()
+            };
+            plan.title = format!(
+                "{lead}{roll} GHES from {to} back to {from} (feature release: promote replica {replica})"
+            );
+            plan.steps = primary
+                .naming_step
+                .clone()
+                .into_iter()
+                .chain(promotion.steps)
+                .collect();
+            plan.warnings = promotion.warnings;
+            plan.alternatives.push(search);
+        } else {
+            plan.alternatives.push(promotion);
+        }
     }
     if d.topology.as_deref() == Some("Cluster") {
         // The standalone/HA procedures above would be wrong here: say so instead.
@@ -289,6 +312,7 @@ fn patch_steps(d: &GhesDerived, from: &str, to: &str, primary: &Primary, plan: &
     plan.steps
         .extend(replication_step(d, primary, "start", true));
     plan.steps.push(verify(d, from, primary));
+    plan.steps.push(leave_maintenance(primary));
     plan.warnings.push(
         "rolling back a patch release does not touch the data partition (patch releases run no migrations)".into(),
     );

@@ -304,12 +304,7 @@ fn restore_cluster(ctx: &Ctx<'_>) -> Plan {
     let mut plan = Plan {
         title: title(ctx, &format!(", and Elasticsearch back to {version}")),
         headline: format!(
-            "{}Rollback possible, Elasticsearch too: restore {}/{} (started {}) into a new Elasticsearch {version} cluster, then start Kibana {}",
-            if ctx.derived.mode == Mode::Preflight {
-                "If this upgrade fails: "
-            } else {
-                ""
-            },
+            "Rollback possible, Elasticsearch too: restore {}/{} (started {}) into a new Elasticsearch {version} cluster, then start Kibana {}",
             snap.repository,
             snap.snapshot,
             time(snap),
