@@ -16,8 +16,11 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
             output::print_report(&report, format)?;
             Ok(report.exit_code)
         }
-        Done::Bundle { collected, output } => {
-            output::write_bundle(&output, &collected)?;
+        Done::Bundle {
+            collected,
+            destination,
+        } => {
+            output::write_bundle(destination, &collected)?;
             Ok(0)
         }
     }

@@ -185,9 +185,13 @@ pub(crate) struct CommonArgs {
 /// Options of `collect`.
 #[derive(Debug, Args, Clone)]
 pub(crate) struct CollectArgs {
-    /// Where to write the facts bundle (`-` for stdout).
+    /// Where to write the facts bundle (`-` for stdout). Written whole or not at all (through
+    /// a temporary file in the same folder); an existing file is kept unless --force.
     #[arg(long, short, value_name = "FILE")]
     pub(crate) output: PathBuf,
+    /// Replace the --output file if it exists.
+    #[arg(long)]
+    pub(crate) force: bool,
     #[command(flatten)]
     pub(crate) connection: ConnectionArgs,
     /// Pin the clock (RFC 3339); for tests and reproducible bundles.
@@ -198,9 +202,15 @@ pub(crate) struct CollectArgs {
 /// How to talk to the services.
 #[derive(Debug, Args, Clone)]
 pub(crate) struct ConnectionArgs {
-    /// Per-request timeout in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    /// Per-request timeout in seconds (1-3600), connecting and reading the whole answer.
+    #[arg(long, value_name = "SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub(crate) timeout: u64,
+    /// Deadline of the whole collection in seconds (1-86400): what was collected by then is
+    /// judged, the rest is `unknown`.
+    #[arg(long, value_name = "SECS", default_value_t = 120,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub(crate) deadline: u64,
     /// Trust this CA (PEM), e.g. Elasticsearch's http_ca.crt.
     #[arg(long, value_name = "PEM")]
     pub(crate) ca_cert: Option<PathBuf>,

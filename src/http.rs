@@ -63,6 +63,9 @@ impl Credentials {
 #[derive(Debug, Clone)]
 pub(crate) struct ClientOptions {
     pub timeout: Duration,
+    /// The whole run's budget, from the client's creation: a request that would end after it
+    /// is cut short (or not sent), so what was collected by then is judged.
+    pub deadline: Duration,
     pub ca_cert: Option<std::path::PathBuf>,
     pub insecure: bool,
     pub verbose: bool,
@@ -73,6 +76,7 @@ impl Default for ClientOptions {
     fn default() -> Self {
         Self {
             timeout: Duration::from_secs(10),
+            deadline: Duration::from_secs(120),
             ca_cert: None,
             insecure: false,
             verbose: false,
@@ -91,13 +95,12 @@ pub enum ClientError {
         #[source]
         source: std::io::Error,
     },
-    #[error("CA certificate {path} is not valid PEM")]
-    #[diagnostic(code(ripcord::http::ca_cert))]
-    CaCertParse {
-        path: String,
-        #[source]
-        source: reqwest::Error,
-    },
+    #[error("--ca-cert {path} {why}")]
+    #[diagnostic(
+        code(ripcord::http::ca_cert),
+        help("pass the CA certificate in PEM (-----BEGIN CERTIFICATE-----), e.g. Elasticsearch's config/certs/http_ca.crt")
+    )]
+    CaCertInvalid { path: String, why: String },
     #[error("cannot build the HTTP client")]
     #[diagnostic(code(ripcord::http::client))]
     Build(#[source] reqwest::Error),
@@ -108,6 +111,8 @@ pub enum ClientError {
 pub(crate) enum RequestError {
     #[error("timed out after {0} s")]
     Timeout(u64),
+    #[error("the run's deadline ({0} s, --deadline) was reached before this answer")]
+    Deadline(u64),
     #[error("connection refused")]
     Refused,
     #[error("connection failed: {0}")]
@@ -133,6 +138,8 @@ pub(crate) struct Response {
 pub(crate) struct ReadOnlyClient {
     inner: reqwest::Client,
     options: ClientOptions,
+    /// When the run's deadline falls.
+    deadline: Instant,
     log: Arc<Mutex<Vec<RequestRecord>>>,
 }
 
@@ -149,18 +156,7 @@ impl ReadOnlyClient {
             .connect_timeout(options.timeout)
             .redirect(reqwest::redirect::Policy::none());
         if let Some(path) = &options.ca_cert {
-            let shown = path.display().to_string();
-            let pem = std::fs::read(path).map_err(|source| ClientError::CaCertRead {
-                path: shown.clone(),
-                source,
-            })?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|source| {
-                ClientError::CaCertParse {
-                    path: shown,
-                    source,
-                }
-            })?;
-            builder = builder.tls_certs_merge(certs);
+            builder = builder.tls_certs_merge(read_ca_certs(path)?);
         }
         if options.insecure {
             builder = builder.tls_danger_accept_invalid_certs(true);
@@ -168,6 +164,7 @@ impl ReadOnlyClient {
         let inner = builder.build().map_err(ClientError::Build)?;
         Ok(Self {
             inner,
+            deadline: Instant::now() + options.deadline,
             options,
             log: Arc::default(),
         })
@@ -201,7 +198,13 @@ impl ReadOnlyClient {
             request = request.header(AUTHORIZATION, value);
         }
         let started = Instant::now();
-        let result = self.read(request).await;
+        let left = self.deadline.saturating_duration_since(started);
+        let result = if left.is_zero() {
+            Err(RequestError::Deadline(self.options.deadline.as_secs()))
+        } else {
+            self.read(request.timeout(self.options.timeout.min(left)))
+                .await
+        };
         let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let shown_url = strip_userinfo(url);
         let (status, error) = match &result {
@@ -249,6 +252,9 @@ impl ReadOnlyClient {
 
     fn classify(&self, error: &reqwest::Error) -> RequestError {
         if error.is_timeout() {
+            if Instant::now() >= self.deadline {
+                return RequestError::Deadline(self.options.deadline.as_secs());
+            }
             return RequestError::Timeout(self.options.timeout.as_secs());
         }
         let chain = error_chain(error);
@@ -260,6 +266,51 @@ impl ReadOnlyClient {
         }
         RequestError::Other(chain)
     }
+}
+
+/// Largest CA file read: a bundle of a few hundred certificates is well under it.
+const MAX_CA_BYTES: u64 = 1024 * 1024;
+
+/// The certificates of a `--ca-cert` file, each checked to be an X.509 certificate a TLS
+/// client can trust. Anything else (text, random bytes, an empty file, a private key, a FIFO)
+/// is refused here by name, not later as a TLS failure on every request.
+fn read_ca_certs(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, ClientError> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject as _;
+    let shown = path.display().to_string();
+    let invalid = |why: String| ClientError::CaCertInvalid {
+        path: shown.clone(),
+        why,
+    };
+    let pem = crate::facts::files::read_regular(path, MAX_CA_BYTES).map_err(|e| match e {
+        crate::facts::files::ReadError::Io(source) => ClientError::CaCertRead {
+            path: shown.clone(),
+            source,
+        },
+        other => invalid(other.to_string()),
+    })?;
+    let mut certs = Vec::new();
+    let mut store = rustls::RootCertStore::empty();
+    for (i, der) in CertificateDer::pem_slice_iter(&pem).enumerate() {
+        let der = der.map_err(|e| invalid(format!("is not valid PEM: {e}")))?;
+        store
+            .add(der.clone())
+            .map_err(|e| invalid(format!("certificate {} is not a valid X.509 certificate: {e}", i + 1)))?;
+        let cert = reqwest::Certificate::from_der(&der)
+            .map_err(|e| invalid(format!("certificate {} cannot be used: {e}", i + 1)))?;
+        certs.push(cert);
+    }
+    if certs.is_empty() {
+        let text = String::from_utf8_lossy(&pem);
+        return Err(invalid(if text.contains("PRIVATE KEY-----") {
+            "holds a private key, not a certificate".to_string()
+        } else if pem.is_empty() {
+            "is empty".to_string()
+        } else {
+            "holds no PEM certificate".to_string()
+        }));
+    }
+    Ok(certs)
 }
 
 /// The error and its sources in one line; reqwest's top-level message alone says too little.
@@ -308,9 +359,13 @@ pub(crate) fn env_secret(name: &str) -> Option<SecretString> {
     env_text(name).map(SecretString::from)
 }
 
-/// A non-empty environment variable.
+/// A non-empty environment variable, its trailing line break dropped (see
+/// [`crate::secrets::clean`]; a value that still cannot be a header stopped the run before).
 pub(crate) fn env_text(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
+    std::env::var(name)
+        .ok()
+        .map(|v| crate::secrets::clean(&v).to_string())
+        .filter(|v| !v.is_empty())
 }
 
 /// Joins a base URL (with or without trailing slash or path prefix) and an absolute path.

@@ -17,9 +17,13 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    // Unwrapped lines keep `file:line:column` greppable in CI logs.
+    // Unwrapped lines keep `file:line:column` greppable in CI logs; no colour, because every
+    // control character of the rendered error is escaped (it quotes bundles and rule files).
     let _ = miette::set_hook(Box::new(|_| {
-        Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
+        Box::new(miette::MietteHandlerOpts::new()
+                .wrap_lines(false)
+                .color(false)
+                .build())
     }));
     // Rule expressions are parsed and evaluated by recursion; a roomy stack keeps a long (but
     // allowed) expression from overflowing it. The memory is only reserved, not used.
@@ -29,7 +33,7 @@ fn main() -> ExitCode {
     match worker.map(std::thread::JoinHandle::join) {
         Ok(Ok(Ok(code))) => ExitCode::from(code),
         Ok(Ok(Err(error))) => {
-            eprintln!("{:?}", miette::Report::new(error));
+            ripcord::output::diagnostics::error(error);
             ExitCode::from(2)
         }
         Ok(Err(_)) => ExitCode::from(101),

@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::facts::Connection;
 use crate::facts::{Bundle, bundle};
 use crate::http::{ClientOptions, ReadOnlyClient};
+use crate::output::file::Destination;
 use crate::product::{CommandKind, LiveSource, OperatorFacts as _, PlanContext, Product};
 use crate::report::{self, v1};
 use crate::ruleset::RuleSet;
@@ -68,7 +69,8 @@ pub enum Done {
     },
     Bundle {
         collected: Collected,
-        output: std::path::PathBuf,
+        /// Checked (and a temporary file made there) before collecting.
+        destination: Destination,
     },
 }
 
@@ -97,13 +99,15 @@ pub(crate) async fn execute(command: &Command) -> Result<Done, Error> {
         Command::Collect { product } => {
             let args: CollectArgs = parse(&product.matches)?;
             let now = args.now.unwrap_or_else(jiff::Timestamp::now);
+            // Before collecting: a collection must not end in "cannot write".
+            let destination = Destination::prepare(&args.output, args.force)?;
             let collected = product
                 .product
                 .collect(&product.matches, &args.connection, now)
                 .await?;
             Ok(Done::Bundle {
                 collected,
-                output: args.output,
+                destination,
             })
         }
         Command::Rules { .. } => Err(Error::usage(
@@ -231,15 +235,24 @@ fn missing_to<P: Product>() -> Error {
     )
 }
 
-/// The read-only client for the connection flags, warning loudly about `--insecure`.
+/// The read-only client for the connection flags, warning loudly about `--insecure`. The
+/// credential variables are checked here, before anything is sent: one that cannot travel in
+/// a header must stop the run, not be dropped.
 fn client(connection: &ConnectionArgs) -> Result<ReadOnlyClient, Error> {
+    crate::secrets::check_environment().map_err(|bad| {
+        Error::usage(
+            format!("{} {}", bad.variable, bad.why),
+            Some("set it to the credential alone (a trailing line break is dropped for you)"),
+        )
+    })?;
     if connection.insecure {
         output::diagnostics::warn(
             "--insecure: TLS certificates are NOT verified; anyone on the path can read the credentials. Prefer --ca-cert.",
         );
     }
     Ok(ReadOnlyClient::new(ClientOptions {
-        timeout: std::time::Duration::from_secs(connection.timeout.max(1)),
+        timeout: std::time::Duration::from_secs(connection.timeout),
+        deadline: std::time::Duration::from_secs(connection.deadline),
         ca_cert: connection.ca_cert.clone(),
         insecure: connection.insecure,
         verbose: connection.verbose,

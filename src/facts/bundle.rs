@@ -261,6 +261,12 @@ pub enum BundleError {
         #[source]
         source: std::io::Error,
     },
+    #[error("facts bundle {path} {why}")]
+    #[diagnostic(
+        code(ripcord::bundle::refused),
+        help("a bundle is a regular JSON file written by `ripcord collect` (or `-` for standard input)")
+    )]
+    Refused { path: String, why: String },
     #[error(transparent)]
     #[diagnostic(transparent)]
     Invalid(Box<InvalidBundle>),
@@ -305,46 +311,78 @@ pub struct InvalidBundle {
 /// byte, but the text of a 200,000-snapshot bundle (over 100 MB) is never in memory at once.
 const STREAM_ABOVE_BYTES: u64 = 32 * 1024 * 1024;
 
+/// Largest bundle read: a cluster with 270,000 snapshots writes about 125 MB.
+pub(crate) const MAX_BUNDLE_BYTES: u64 = 512 * 1024 * 1024;
+
 /// Reads and validates a bundle of product `P`.
 ///
-/// A large file is parsed as it is read (see [`STREAM_ABOVE_BYTES`]); a smaller one, a pipe
-/// (`--facts /dev/stdin`, readable once) and a bundle whose keys put `product` after the facts
-/// are read whole first. Only a bundle that does not parse is parsed again, tracking field
-/// paths, to show where.
+/// Only a regular file of at most [`MAX_BUNDLE_BYTES`] is read, or standard input (`-` or
+/// `/dev/stdin`, read up to the same limit): a FIFO named on the command line would block
+/// forever and `/dev/zero` would never end. A large file is parsed as it is read (see
+/// [`STREAM_ABOVE_BYTES`]); a smaller one, standard input and a bundle whose keys put `product`
+/// after the facts are read whole first. Only a bundle that does not parse is parsed again,
+/// tracking field paths, to show where.
 pub(crate) fn read<P: Product>(path: &Path) -> Result<Bundle<P>, BundleError> {
     read_above::<P>(path, STREAM_ABOVE_BYTES)
 }
 
+/// Whether `path` names standard input.
+fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-" || path == Path::new("/dev/stdin")
+}
+
 /// [`read`], streaming files larger than `stream_above` bytes.
 fn read_above<P: Product>(path: &Path, stream_above: u64) -> Result<Bundle<P>, BundleError> {
+    use super::files::{ReadError, open_regular};
     let shown = path.display().to_string();
     let read_error = |source| BundleError::Read {
         path: shown.clone(),
         source,
     };
-    let mut file = std::fs::File::open(path).map_err(read_error)?;
-    let large = file
-        .metadata()
-        .is_ok_and(|m| m.is_file() && m.len() > stream_above);
-    let bundle = if large {
-        let reader = std::io::BufReader::with_capacity(1 << 20, file);
-        match serde_json::from_reader::<_, Bundle<P>>(reader) {
-            Ok(bundle) => bundle,
-            Err(first) => {
-                let bytes = std::fs::read(path).map_err(read_error)?;
-                if !is_product_not_yet(&first) {
-                    return Err(diagnose::<P>(&bytes, first, &shown, false));
-                }
-                in_any_order::<P>(&bytes, &shown)?
-            }
-        }
-    } else {
+    let refused = |e: ReadError| match e {
+        ReadError::Io(source) => read_error(source),
+        other => BundleError::Refused {
+            path: shown.clone(),
+            why: other.to_string(),
+        },
+    };
+    let bundle = if is_stdin(path) {
         let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut file, &mut bytes).map_err(read_error)?;
-        match serde_json::from_slice::<Bundle<P>>(&bytes) {
-            Ok(bundle) => bundle,
-            Err(first) if is_product_not_yet(&first) => in_any_order::<P>(&bytes, &shown)?,
-            Err(first) => return Err(diagnose::<P>(&bytes, first, &shown, false)),
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(std::io::stdin().lock(), MAX_BUNDLE_BYTES + 1),
+            &mut bytes,
+        )
+        .map_err(read_error)?;
+        if bytes.len() as u64 > MAX_BUNDLE_BYTES {
+            return Err(refused(ReadError::TooLarge {
+                size: bytes.len() as u64,
+                limit: MAX_BUNDLE_BYTES,
+            }));
+        }
+        from_bytes::<P>(&bytes, &shown)?
+    } else {
+        let (file, size) = open_regular(path, MAX_BUNDLE_BYTES).map_err(refused)?;
+        if size > stream_above {
+            let reader = std::io::BufReader::with_capacity(1 << 20, file);
+            match serde_json::from_reader::<_, Bundle<P>>(reader) {
+                Ok(bundle) => bundle,
+                Err(first) => {
+                    let bytes = super::files::read_regular(path, MAX_BUNDLE_BYTES)
+                        .map_err(refused)?;
+                    if !is_product_not_yet(&first) {
+                        return Err(diagnose::<P>(&bytes, first, &shown, false));
+                    }
+                    in_any_order::<P>(&bytes, &shown)?
+                }
+            }
+        } else {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(
+                &mut std::io::Read::take(file, MAX_BUNDLE_BYTES + 1),
+                &mut bytes,
+            )
+            .map_err(read_error)?;
+            from_bytes::<P>(&bytes, &shown)?
         }
     };
     if bundle.schema != FACTS_SCHEMA {
@@ -354,6 +392,15 @@ fn read_above<P: Product>(path: &Path, stream_above: u64) -> Result<Bundle<P>, B
         });
     }
     Ok(bundle)
+}
+
+/// A bundle from bytes in memory (keys in any order).
+fn from_bytes<P: Product>(bytes: &[u8], shown: &str) -> Result<Bundle<P>, BundleError> {
+    match serde_json::from_slice::<Bundle<P>>(bytes) {
+        Ok(bundle) => Ok(bundle),
+        Err(first) if is_product_not_yet(&first) => in_any_order::<P>(bytes, shown),
+        Err(first) => Err(diagnose::<P>(bytes, first, shown, false)),
+    }
 }
 
 fn is_product_not_yet(e: &serde_json::Error) -> bool {

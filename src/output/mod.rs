@@ -1,20 +1,22 @@
 //! Renderers and the terminal: the only code that writes to stdout or stderr (besides
 //! `main`). Reports render from the `ripcord.report/v1` contract types.
 
-pub(crate) mod diagnostics;
+pub mod diagnostics;
+pub mod file;
 mod json;
 mod junit;
 mod markdown;
 pub(crate) mod progress;
 pub(crate) mod rules;
 mod table;
+pub(crate) mod text;
 
 use crate::error::Error;
-use crate::facts::bundle::BundleError;
 use crate::pipeline::Collected;
 use crate::report::v1::{CollectionFailure, Outcome, Report, Request, Verdict};
+use crate::secrets::Redactor;
+use file::Destination;
 use std::io::Write;
-use std::path::Path;
 
 /// Output format of a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -26,14 +28,17 @@ pub enum Format {
     Junit,
 }
 
-/// Renders `report` in `format`.
+/// Renders `report` in `format`, made safe to show first (see [`text`]): secrets redacted,
+/// control characters escaped, long server strings cut.
 pub(crate) fn render(report: &Report, format: Format) -> String {
-    match format {
-        Format::Table => table::render(report),
-        Format::Json => json::render(report),
-        Format::Markdown => markdown::render(report),
-        Format::Junit => junit::render(report),
-    }
+    let redactor = Redactor::from_env();
+    let text = match format {
+        Format::Json => json::render(&text::for_json(report, &redactor)),
+        Format::Table => table::render(&text::for_display(report, &redactor)),
+        Format::Markdown => markdown::render(&text::for_display(report, &redactor)),
+        Format::Junit => junit::render(&text::for_display(report, &redactor)),
+    };
+    redactor.redact(&text).into_owned()
 }
 
 /// Writes the rendered report to stdout.
@@ -41,27 +46,24 @@ pub(crate) fn print_report(report: &Report, format: Format) -> Result<(), Error>
     Ok(write_stdout(&render(report, format))?)
 }
 
-/// Writes a collected bundle to `output` (`-`: stdout) and says so on stderr.
-pub(crate) fn write_bundle(output: &Path, collected: &Collected) -> Result<(), Error> {
-    if output.as_os_str() == "-" {
-        write_stdout(&collected.text)?;
-        return Ok(());
+/// Writes a collected bundle to its destination (checked before collecting) and says so on
+/// stderr. Secrets a server echoed into the facts are redacted like everywhere else.
+pub(crate) fn write_bundle(destination: Destination, collected: &Collected) -> Result<(), Error> {
+    let shown = destination.path().map(|p| p.display().to_string());
+    let text = Redactor::from_env().redact(&collected.text).into_owned();
+    destination.write(&text)?;
+    if let Some(path) = shown {
+        diagnostics::note(&format!(
+            "wrote {path} ({} requests, {} could not be collected)",
+            collected.requests, collected.failures
+        ));
     }
-    std::fs::write(output, &collected.text).map_err(|source| BundleError::Write {
-        path: output.display().to_string(),
-        source,
-    })?;
-    diagnostics::note(&format!(
-        "wrote {} ({} requests, {} could not be collected)",
-        output.display(),
-        collected.requests,
-        collected.failures
-    ));
     Ok(())
 }
 
-/// Writes text to stdout; a closed pipe (`| head`) is not an error.
+/// Writes text to stdout, secrets redacted; a closed pipe (`| head`) is not an error.
 fn write_stdout(text: &str) -> std::io::Result<()> {
+    let text = Redactor::from_env().redact(text).into_owned();
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),

@@ -159,13 +159,46 @@ pub(crate) fn find(name: &str) -> Option<&'static dyn crate::pipeline::Entry> {
     REGISTRY.iter().copied().find(|p| p.name() == name)
 }
 
-/// An http(s) URL, or a usage error showing `example`.
-pub(crate) fn check_url(url: &str, example: &str) -> Result<(), Usage> {
-    match url::Url::parse(url) {
-        Ok(u) if u.scheme() == "http" || u.scheme() == "https" => Ok(()),
-        _ => Err(Usage::new(
-            format!("not an http(s) URL: {url:?}"),
+/// An http(s) URL to a service's root, or a usage error showing `example`.
+///
+/// Refused: user info (`https://user:pass@host`: credentials come from the environment only,
+/// and reqwest would send them as a second `Authorization` header), a query or a fragment
+/// (every request would silently go to `/`). Credentials from `RIPCORD_<service>_*` (first
+/// of `services` that has any) about to travel over plain `http://` are warned about.
+pub(crate) fn check_url(url: &str, example: &str, services: &[&str]) -> Result<(), Usage> {
+    let refuse = |why: &str| {
+        Err(Usage::new(
+            format!("{why}: {:?}", crate::http::strip_userinfo(url)),
             Some(&format!("e.g. {example}")),
-        )),
+        ))
+    };
+    let parsed = match url::Url::parse(url) {
+        Ok(u) if u.scheme() == "http" || u.scheme() == "https" => u,
+        _ => return refuse("not an http(s) URL"),
+    };
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(Usage::new(
+            format!(
+                "credentials in a URL are refused: {:?}",
+                crate::http::strip_userinfo(url)
+            ),
+            Some("remove `user:password@` and set the RIPCORD_* variables instead (see --help)"),
+        ));
     }
+    if parsed.query().is_some() {
+        return refuse("a service URL takes no `?query`");
+    }
+    if parsed.fragment().is_some() {
+        return refuse("a service URL takes no `#fragment`");
+    }
+    if parsed.scheme() == "http"
+        && let Some(variable) = services
+            .iter()
+            .find_map(|s| crate::secrets::configured(s))
+    {
+        crate::output::diagnostics::warn(&format!(
+            "{variable} will be sent over plain http:// to {url}: anyone on the path can read it; prefer https://"
+        ));
+    }
+    Ok(())
 }

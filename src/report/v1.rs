@@ -4,13 +4,13 @@
 //! drift).
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Schema tag of the JSON report.
 pub const REPORT_SCHEMA: &str = "ripcord.report/v1";
 
 /// The whole report.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[schemars(title = "ripcord report v1")]
 pub struct Report {
     /// Always `ripcord.report/v1`.
@@ -37,7 +37,7 @@ pub struct Report {
 }
 
 /// The system judged. Fields that do not apply to a product are left out.
-#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Target {
     /// Elastic: how the stack is deployed (`deb`, `rpm`, `docker`, `tar`, `eck`, `cloud` or
     /// `unknown`); the plan's commands speak it.
@@ -60,7 +60,7 @@ pub struct Target {
 }
 
 /// The upgrade under judgement and where each value came from.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Upgrade {
     pub from: Option<String>,
     pub to: Option<String>,
@@ -73,7 +73,7 @@ pub struct Upgrade {
 }
 
 /// The overall answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Ready,
@@ -85,7 +85,7 @@ pub enum Verdict {
 }
 
 /// Counts per outcome.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
 pub struct Summary {
     pub pass: usize,
     pub fail: usize,
@@ -95,7 +95,7 @@ pub struct Summary {
 }
 
 /// How much a failing rule matters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Blocker,
@@ -104,7 +104,7 @@ pub enum Severity {
 }
 
 /// What happened to one rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Pass,
@@ -118,7 +118,7 @@ pub enum Outcome {
 }
 
 /// One rule's result.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
     /// The stable rule id.
     pub rule: String,
@@ -134,7 +134,7 @@ pub struct Finding {
 }
 
 /// A plan: what to do, in order, and what it costs.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Plan {
     pub title: String,
     /// The plan in one sentence, the line to read first: which way back exists (or that none
@@ -153,7 +153,7 @@ pub struct Plan {
 }
 
 /// One step of a plan.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Step {
     pub title: String,
     /// Where to run it: host, node, cluster.
@@ -166,7 +166,7 @@ pub struct Step {
 }
 
 /// An HTTP request a step makes.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Request {
     pub method: String,
     pub path: String,
@@ -174,7 +174,7 @@ pub struct Request {
 }
 
 /// Where the facts came from.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Source {
     /// `live`, `facts` (a bundle) or `flags` (operator facts only).
     pub kind: String,
@@ -203,7 +203,7 @@ struct Endpoints {
 }
 
 /// Something that could not be collected, and what to do about it.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct CollectionFailure {
     /// The fact group it leaves unknown, e.g. `es.snapshots`.
     pub group: String,

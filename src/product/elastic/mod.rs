@@ -153,8 +153,11 @@ RIPCORD_KIBANA_USERNAME, RIPCORD_KIBANA_PASSWORD Kibana basic auth (default: the
                 Some("e.g. --es https://es:9200 --kibana https://kb-1:5601"),
             ));
         }
-        for url in args.es.iter().chain(args.kibana.iter()) {
-            crate::product::check_url(url, "https://es:9200")?;
+        if let Some(url) = &args.es {
+            crate::product::check_url(url, "https://es:9200", &["ES"])?;
+        }
+        for url in &args.kibana {
+            crate::product::check_url(url, "https://kb-1:5601", &["KIBANA", "ES"])?;
         }
         Ok(LiveSource::Live)
     }

@@ -179,7 +179,7 @@ RIPCORD_GHES_USERNAME                           GHES Management Console user (in
     fn live_source(args: &GhesArgs) -> Result<LiveSource, Usage> {
         match &args.ghes {
             Some(url) => {
-                crate::product::check_url(url, "https://ghe.example.com:8443")?;
+                crate::product::check_url(url, "https://ghe.example.com:8443", &["GHES"])?;
                 Ok(LiveSource::Live)
             }
             None => Ok(LiveSource::Flags),

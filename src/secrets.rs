@@ -1,0 +1,214 @@
+//! Credentials from the environment, checked before use, and the redaction every byte that
+//! leaves the process goes through.
+//!
+//! ripcord reads credentials from `RIPCORD_*_API_KEY`, `RIPCORD_*_USERNAME` and
+//! `RIPCORD_*_PASSWORD` only, never from flags or URLs. A proxy that reflects the
+//! `Authorization` header into an error page, or a server that echoes a password back, must not
+//! put it in a report, a bundle or a log line, so [`Redactor`] knows every configured secret in
+//! every form it can come back in (raw, as the `Basic` base64 pair, JSON-, Markdown-, XML- and
+//! percent-escaped) and `output` applies it at the one place text leaves the process.
+
+use base64::Engine as _;
+use std::borrow::Cow;
+
+/// What replaces a secret.
+pub(crate) const REDACTED: &str = "[redacted]";
+
+/// Suffixes of the variables that hold secrets.
+const SECRET_SUFFIXES: &[&str] = &["_API_KEY", "_PASSWORD", "_TOKEN"];
+
+/// Every `RIPCORD_*` credential variable set (non-empty), with its value cleaned.
+fn credential_variables() -> Vec<(String, String)> {
+    std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .filter(|(k, _)| k.starts_with("RIPCORD_") && is_credential(k))
+        .map(|(k, v)| (k, clean(&v).to_string()))
+        .filter(|(_, v)| !v.is_empty())
+        .collect()
+}
+
+fn is_credential(name: &str) -> bool {
+    is_secret(name) || name.ends_with("_USERNAME")
+}
+
+fn is_secret(name: &str) -> bool {
+    SECRET_SUFFIXES.iter().any(|s| name.ends_with(s))
+}
+
+/// A credential as read: one trailing line ending dropped (`$(cat key-file)` from a file saved
+/// on Windows, a Kubernetes secret written with `echo`), nothing else changed.
+pub(crate) fn clean(raw: &str) -> &str {
+    raw.trim_end_matches(['\n', '\r'])
+}
+
+/// Why a credential variable cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BadCredential {
+    pub(crate) variable: String,
+    pub(crate) why: &'static str,
+}
+
+/// Checks every `RIPCORD_*` credential variable before anything is sent: a value that cannot
+/// travel in an HTTP header would otherwise be dropped and the requests sent unauthenticated.
+pub(crate) fn check_environment() -> Result<(), BadCredential> {
+    for (variable, value) in credential_variables() {
+        let why = if value.chars().any(char::is_control) {
+            Some("holds a control character (a line break inside it?)")
+        } else if is_secret(&variable) && variable.ends_with("_API_KEY") && !value.is_ascii() {
+            Some("is not ASCII (an API key is the base64 form Elasticsearch prints)")
+        } else if variable.ends_with("_USERNAME") && value.contains(':') {
+            Some("holds a colon, which HTTP basic authentication cannot carry in a user name")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return Err(BadCredential { variable, why });
+        }
+    }
+    Ok(())
+}
+
+/// The first secret variable set for `service` (`RIPCORD_<service>_API_KEY`, `_PASSWORD`,
+/// `_TOKEN`), by name.
+pub(crate) fn configured(service: &str) -> Option<String> {
+    let prefix = format!("RIPCORD_{service}_");
+    credential_variables()
+        .into_iter()
+        .map(|(k, _)| k)
+        .find(|k| k.starts_with(&prefix) && is_secret(k))
+}
+
+/// Removes every configured secret from text.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Redactor {
+    /// Longest first, so a secret that contains another is replaced whole.
+    needles: Vec<String>,
+}
+
+impl Redactor {
+    /// The secrets of the current environment, in every form they may come back in.
+    pub(crate) fn from_env() -> Self {
+        let variables = credential_variables();
+        let users: Vec<&str> = variables
+            .iter()
+            .filter(|(k, _)| k.ends_with("_USERNAME"))
+            .map(|(_, v)| v.as_str())
+            // GHES's root site administrator authenticates as `api_key`.
+            .chain(["api_key"])
+            .collect();
+        let mut raw: Vec<String> = Vec::new();
+        for (name, value) in variables.iter().filter(|(k, _)| is_secret(k)) {
+            raw.push(value.clone());
+            if name.ends_with("_PASSWORD") {
+                for user in &users {
+                    raw.push(basic(user, value));
+                }
+            }
+            if name.ends_with("_API_KEY")
+                && let Some(decoded) = decoded_api_key(value)
+            {
+                raw.push(decoded);
+            }
+        }
+        Self::of(raw)
+    }
+
+    /// A redactor for these secrets (and their escaped forms).
+    pub(crate) fn of(secrets: impl IntoIterator<Item = String>) -> Self {
+        let mut needles: Vec<String> = secrets
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .flat_map(|s| forms(&s))
+            .collect();
+        needles.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        needles.dedup();
+        Self { needles }
+    }
+
+    /// `text` with every secret replaced by [`REDACTED`].
+    pub(crate) fn redact<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        let mut out = Cow::Borrowed(text);
+        for needle in &self.needles {
+            if out.contains(needle.as_str()) {
+                out = Cow::Owned(out.replace(needle.as_str(), REDACTED));
+            }
+        }
+        out
+    }
+}
+
+/// The base64 `user:password` of an HTTP basic `Authorization` header.
+fn basic(user: &str, password: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+}
+
+/// The `id:api_key` pair an Elasticsearch API key's encoded form stands for.
+fn decoded_api_key(encoded: &str) -> Option<String> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    (text.contains(':') && !text.chars().any(char::is_control)).then_some(text)
+}
+
+/// A secret as it appears raw and after each escaping ripcord's outputs apply.
+fn forms(secret: &str) -> Vec<String> {
+    let json = serde_json::to_string(secret).unwrap_or_default();
+    let json = json
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(secret)
+        .to_string();
+    let xml = secret
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;");
+    let percent: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    let markdown = crate::output::text::markdown_inline(secret);
+    let visible = crate::output::text::visible(secret);
+    vec![
+        secret.to_string(),
+        json,
+        xml,
+        percent.clone(),
+        percent.replace('+', "%20"),
+        markdown,
+        visible,
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_form_is_redacted() {
+        let r = Redactor::of(["p\"a<s&s".to_string(), basic("elastic", "hunter2")]);
+        for text in [
+            "x p\"a<s&s y",
+            "x p\\\"a<s&s y",
+            "x p&quot;a&lt;s&amp;s y",
+            "Basic ZWxhc3RpYzpodW50ZXIy",
+        ] {
+            let out = r.redact(text);
+            assert!(out.contains(REDACTED), "{text} -> {out}");
+            assert!(!out.contains("a<s") && !out.contains("ZWxhc3RpYzpodW50ZXIy"));
+        }
+        assert_eq!(r.redact("nothing here"), "nothing here");
+    }
+
+    #[test]
+    fn line_endings_are_cleaned_only_at_the_end() {
+        assert_eq!(clean("key\r\n"), "key");
+        assert_eq!(clean("ke\ny"), "ke\ny");
+    }
+
+    #[test]
+    fn api_keys_decode_to_their_pair() {
+        let encoded = base64::engine::general_purpose::STANDARD.encode("id1:secret2");
+        assert_eq!(decoded_api_key(&encoded).as_deref(), Some("id1:secret2"));
+        assert_eq!(decoded_api_key("not base64!"), None);
+    }
+}
