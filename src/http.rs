@@ -98,7 +98,9 @@ pub enum ClientError {
     #[error("--ca-cert {path} {why}")]
     #[diagnostic(
         code(ripcord::http::ca_cert),
-        help("pass the CA certificate in PEM (-----BEGIN CERTIFICATE-----), e.g. Elasticsearch's config/certs/http_ca.crt")
+        help(
+            "pass the CA certificate in PEM (-----BEGIN CERTIFICATE-----), e.g. Elasticsearch's config/certs/http_ca.crt"
+        )
     )]
     CaCertInvalid { path: String, why: String },
     #[error("cannot build the HTTP client")]
@@ -293,9 +295,12 @@ fn read_ca_certs(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, Cl
     let mut store = rustls::RootCertStore::empty();
     for (i, der) in CertificateDer::pem_slice_iter(&pem).enumerate() {
         let der = der.map_err(|e| invalid(format!("is not valid PEM: {e}")))?;
-        store
-            .add(der.clone())
-            .map_err(|e| invalid(format!("certificate {} is not a valid X.509 certificate: {e}", i + 1)))?;
+        store.add(der.clone()).map_err(|e| {
+            invalid(format!(
+                "certificate {} is not a valid X.509 certificate: {e}",
+                i + 1
+            ))
+        })?;
         let cert = reqwest::Certificate::from_der(&der)
             .map_err(|e| invalid(format!("certificate {} cannot be used: {e}", i + 1)))?;
         certs.push(cert);

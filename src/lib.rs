@@ -20,7 +20,7 @@ mod plan;
 mod product;
 pub mod report;
 mod ruleset;
-mod secrets;
 pub mod schema;
+mod secrets;
 mod upgrade;
 pub mod version;

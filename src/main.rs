@@ -20,10 +20,12 @@ fn main() -> ExitCode {
     // Unwrapped lines keep `file:line:column` greppable in CI logs; no colour, because every
     // control character of the rendered error is escaped (it quotes bundles and rule files).
     let _ = miette::set_hook(Box::new(|_| {
-        Box::new(miette::MietteHandlerOpts::new()
+        Box::new(
+            miette::MietteHandlerOpts::new()
                 .wrap_lines(false)
                 .color(false)
-                .build())
+                .build(),
+        )
     }));
     // Rule expressions are parsed and evaluated by recursion; a roomy stack keeps a long (but
     // allowed) expression from overflowing it. The memory is only reserved, not used.

@@ -264,7 +264,9 @@ pub enum BundleError {
     #[error("facts bundle {path} {why}")]
     #[diagnostic(
         code(ripcord::bundle::refused),
-        help("a bundle is a regular JSON file written by `ripcord collect` (or `-` for standard input)")
+        help(
+            "a bundle is a regular JSON file written by `ripcord collect` (or `-` for standard input)"
+        )
     )]
     Refused { path: String, why: String },
     #[error(transparent)]
@@ -367,8 +369,8 @@ fn read_above<P: Product>(path: &Path, stream_above: u64) -> Result<Bundle<P>, B
             match serde_json::from_reader::<_, Bundle<P>>(reader) {
                 Ok(bundle) => bundle,
                 Err(first) => {
-                    let bytes = super::files::read_regular(path, MAX_BUNDLE_BYTES)
-                        .map_err(refused)?;
+                    let bytes =
+                        super::files::read_regular(path, MAX_BUNDLE_BYTES).map_err(refused)?;
                     if !is_product_not_yet(&first) {
                         return Err(diagnose::<P>(&bytes, first, &shown, false));
                     }

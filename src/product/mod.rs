@@ -192,9 +192,7 @@ pub(crate) fn check_url(url: &str, example: &str, services: &[&str]) -> Result<(
         return refuse("a service URL takes no `#fragment`");
     }
     if parsed.scheme() == "http"
-        && let Some(variable) = services
-            .iter()
-            .find_map(|s| crate::secrets::configured(s))
+        && let Some(variable) = services.iter().find_map(|s| crate::secrets::configured(s))
     {
         crate::output::diagnostics::warn(&format!(
             "{variable} will be sent over plain http:// to {url}: anyone on the path can read it; prefer https://"
