@@ -5,7 +5,7 @@
 //! way in the report.
 
 use crate::facts::CollectFailure;
-use crate::http::{Credentials, ReadOnlyClient, RequestError, Response};
+use crate::http::{BodyTo, Credentials, ReadOnlyClient, RequestError, Response};
 use serde_json::Value;
 
 /// What a fact group needs, used to turn a 403 into the missing privilege.
@@ -17,6 +17,32 @@ pub(crate) struct Endpoint<'a> {
     pub(crate) privilege: &'a str,
     /// Which credentials to check when the answer is 401.
     pub(crate) credentials_hint: &'a str,
+}
+
+impl Endpoint<'_> {
+    /// The most this endpoint's answer may be, sized to what the vendor can really return
+    /// with ripcord's `filter_path`s, with a wide margin: a server that sends more is cut off
+    /// ("answer too large"). Per fact group, so every request of a group shares one cap.
+    pub(crate) fn max_bytes(&self) -> usize {
+        const KIB: usize = 1024;
+        const MIB: usize = 1024 * KIB;
+        match self.group {
+            // `GET /` and `_cluster/health`: under 1 KiB.
+            "es.cluster" | "es.health" => 64 * KIB,
+            // One entry per node, ~300 bytes filtered: 16 MiB is over 50,000 nodes.
+            "es.nodes" => 16 * MIB,
+            // Every snapshot of every repository, verbose: ~600 bytes each filtered (a server
+            // that ignores `filter_path` adds the index names); 270,000 snapshots ≈ 160 MB.
+            "es.snapshots" => 512 * MIB,
+            // One item per deprecated setting per index: tens of thousands of indices.
+            "es.deprecations" => 64 * MIB,
+            // Repository settings, `.kibana*` aliases and settings, the Kibana status (every
+            // plugin's): kilobytes to a few hundred.
+            "es.repositories" | "es.kibana_indices" | "kibana.status" => 4 * MIB,
+            // The feature list and the Manage API's small documents.
+            _ => MIB,
+        }
+    }
 }
 
 /// GETs `endpoint` and parses the body as JSON; a failure is ready for the bundle.
@@ -43,35 +69,91 @@ pub(crate) async fn get_json_with_headers(
 
 /// GETs `endpoint` and deserializes the body straight into `T`, never building a generic JSON
 /// tree: a listing of tens of thousands of snapshots stays small in memory.
-pub(crate) async fn get_typed<T: serde::de::DeserializeOwned>(
+pub(crate) async fn get_typed<T: serde::de::DeserializeOwned + Send + 'static>(
     client: &ReadOnlyClient,
     base: &str,
     credentials: &Credentials,
     endpoint: Endpoint<'_>,
 ) -> Result<T, CollectFailure> {
-    let response = get_ok(client, base, credentials, endpoint).await?;
-    serde_json::from_slice(&response.body).map_err(|e| {
-        if e.is_data() {
-            shape_failure(endpoint, e)
-        } else {
-            // Syntax or EOF: let the generic parser name HTML pages and truncation.
-            match parse_body(endpoint, response.status, &response.body) {
-                Err(f) => f,
-                Ok(_) => shape_failure(endpoint, e),
-            }
-        }
-    })
+    get_streamed(client, base, credentials, endpoint)
+        .await
+        .map(|(value, _)| value)
 }
 
-/// GETs `endpoint`; a transport failure or a non-2xx status is a failure ready for the bundle.
+/// GETs `endpoint` and parses the body as it arrives into `T` (see [`crate::body`]), within
+/// the endpoint's byte cap; with the response headers.
+pub(crate) async fn get_streamed<T: serde::de::DeserializeOwned + Send + 'static>(
+    client: &ReadOnlyClient,
+    base: &str,
+    credentials: &Credentials,
+    endpoint: Endpoint<'_>,
+) -> Result<(T, reqwest::header::HeaderMap), CollectFailure> {
+    let (chunks, receiver) = crate::body::channel();
+    let parser = tokio::task::spawn_blocking(move || crate::body::parse::<T>(receiver));
+    let to = BodyTo::Stream {
+        max_bytes: endpoint.max_bytes(),
+        chunks,
+    };
+    let response = client.get(base, endpoint.path, credentials, to).await;
+    // The HTTP side is done (the sender is dropped): the parser has its end of input.
+    let parsed = parser.await;
+    let response = response.map_err(|e| transport_failure(endpoint, &e))?;
+    if !(200..300).contains(&response.status) {
+        return Err(status_failure(endpoint, &response));
+    }
+    match parsed {
+        Ok(Ok(value)) => Ok((value, response.headers)),
+        Ok(Err(e)) => Err(stream_failure(endpoint, response.status, &e)),
+        Err(_) => Err(shape_failure(endpoint, "the parser stopped")),
+    }
+}
+
+/// The failure of a body that did not parse as it arrived: an HTML page, text that is not
+/// JSON, a document cut short, or JSON of another shape.
+fn stream_failure(
+    endpoint: Endpoint<'_>,
+    status: u16,
+    e: &crate::body::StreamError,
+) -> CollectFailure {
+    let text = String::from_utf8_lossy(&e.prefix);
+    let trimmed = text.trim_start();
+    let (reason, hint) = if e.error.is_data() {
+        return shape_failure(endpoint, &e.error);
+    } else if trimmed.starts_with('<') {
+        (
+            format!(
+                "HTTP {status} answered with an HTML page, not JSON ({})",
+                snippet(trimmed)
+            ),
+            Some(
+                "check the URL points straight at the service, not at a proxy or login page"
+                    .to_string(),
+            ),
+        )
+    } else if e.error.is_eof() {
+        (
+            format!("truncated JSON after {} bytes: {}", e.read, e.error),
+            Some("the connection was cut mid-response; retry, or raise --timeout".to_string()),
+        )
+    } else {
+        (format!("not JSON: {} ({})", e.error, snippet(&text)), None)
+    };
+    failure(endpoint, Some(status), reason, hint)
+}
+
+/// GETs `endpoint` into memory (within its byte cap); a transport failure or a non-2xx status
+/// is a failure ready for the bundle.
 async fn get_ok(
     client: &ReadOnlyClient,
     base: &str,
     credentials: &Credentials,
     endpoint: Endpoint<'_>,
 ) -> Result<Response, CollectFailure> {
+    let to = BodyTo::Buffer {
+        max_bytes: endpoint.max_bytes(),
+    };
     let response = client
-        .get(base, endpoint.path, credentials)
+        .get(base, endpoint.path, credentials, to)
         .await
         .map_err(|e| transport_failure(endpoint, &e))?;
     if !(200..300).contains(&response.status) {
@@ -106,7 +188,7 @@ pub(crate) fn parse_body(
                 Some("the connection was cut mid-response; retry, or raise --timeout".to_string()),
             )
         } else {
-            (format!("invalid JSON: {e}"), None)
+            (format!("not JSON: {e}"), None)
         };
         failure(endpoint, Some(status), reason, hint)
     })
@@ -154,13 +236,20 @@ pub(crate) fn status_failure(endpoint: Endpoint<'_>, response: &Response) -> Col
     let status = response.status;
     let text = String::from_utf8_lossy(&response.body);
     let html = text.trim_start().starts_with('<');
-    let reason = match &detail {
-        Some(d) => format!("HTTP {status}: {d}"),
-        None if html => format!(
+    let location = response
+        .headers
+        .get(reqwest::header::LOCATION)
+        .map(|l| String::from_utf8_lossy(l.as_bytes()).into_owned());
+    let reason = match (&detail, location) {
+        (_, Some(to)) if (300..400).contains(&status) => {
+            format!("HTTP {status}: redirects to {to} (not followed)")
+        }
+        (Some(d), _) => format!("HTTP {status}: {d}"),
+        (None, _) if html => format!(
             "HTTP {status} answered with an HTML page, not JSON ({})",
             snippet(text.trim_start())
         ),
-        None => format!("HTTP {status}: {}", snippet(&text)),
+        (None, _) => format!("HTTP {status}: {}", snippet(&text)),
     };
     let hint = match status {
         _ if html && detail.is_none() => Some("a proxy, load balancer or login page answered instead of the service: check the URL and the proxy".to_string()),
@@ -170,6 +259,7 @@ pub(crate) fn status_failure(endpoint: Endpoint<'_>, response: &Response) -> Col
             None => format!("the user lacks the {} privilege", endpoint.privilege),
         }),
         404 => Some("not found: check the URL and the service version".to_string()),
+        300..=399 => Some("ripcord never follows redirects: give the URL the service answers on itself (not a login page or proxy)".to_string()),
         _ => None,
     };
     failure(endpoint, Some(status), reason, hint)

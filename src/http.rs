@@ -5,6 +5,10 @@
 //! It also owns what every request needs: credentials (held as `SecretString`, exposed only
 //! while building a sensitive header), TLS trust, per-request timeout, a response size cap,
 //! the request log that goes into the bundle, and `-v` logging (URL and status, never headers).
+#![allow(
+    clippy::disallowed_types,
+    reason = "the one module that holds reqwest's client and requests (clippy.toml)"
+)]
 
 use crate::facts::{AuthMethod, AuthUsed, RequestRecord};
 use base64::Engine as _;
@@ -13,8 +17,9 @@ use secrecy::{ExposeSecret, SecretString};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Largest response body we read; a bigger one is cut off and reported, not buffered.
-pub(crate) const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
+/// Largest error body read (a 4xx/5xx answer is read for its reason only): Elasticsearch's
+/// longest error bodies, with a stack trace, are a few kilobytes.
+pub(crate) const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
 
 /// How to authenticate to one service.
 #[derive(Clone, Default)]
@@ -69,7 +74,6 @@ pub(crate) struct ClientOptions {
     pub ca_cert: Option<std::path::PathBuf>,
     pub insecure: bool,
     pub verbose: bool,
-    pub max_body_bytes: usize,
 }
 
 impl Default for ClientOptions {
@@ -80,7 +84,6 @@ impl Default for ClientOptions {
             ca_cert: None,
             insecure: false,
             verbose: false,
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
 }
@@ -119,13 +122,14 @@ pub(crate) enum RequestError {
     Refused,
     #[error("connection failed: {0}")]
     Connect(String),
-    #[error("response larger than {0} bytes")]
+    #[error("answer too large: over {0} bytes, more than this endpoint can really return")]
     TooLarge(usize),
     #[error("{0}")]
     Other(String),
 }
 
-/// A response as read: status and (capped) body.
+/// A response as read: status, headers and the buffered body (a 2xx body sent to a
+/// [`BodyTo::Stream`] is not buffered: `body` is empty).
 #[derive(Debug, Clone)]
 pub(crate) struct Response {
     pub status: u16,
@@ -133,6 +137,31 @@ pub(crate) struct Response {
     /// The response headers (a proxy's, such as Elastic Cloud's `X-Found-Handling-Cluster`,
     /// tell what serves the cluster).
     pub headers: reqwest::header::HeaderMap,
+}
+
+/// Where a response body goes, and how much of it may come.
+///
+/// Every body is bounded twice: by `max_bytes`, sized per endpoint to what the vendor can
+/// really return (a server that sends more is cut off, "answer too large"), and, as it is
+/// never held whole, by what its consumer keeps. An error body (not 2xx) is always buffered,
+/// up to [`MAX_ERROR_BODY_BYTES`], for its reason.
+pub(crate) enum BodyTo {
+    /// Held in memory, up to `max_bytes`.
+    Buffer { max_bytes: usize },
+    /// A 2xx body goes chunk by chunk to a parser reading the other end, so a large listing is
+    /// never in memory as text; the sender is dropped at the end (or when the cap is hit).
+    Stream {
+        max_bytes: usize,
+        chunks: tokio::sync::mpsc::Sender<bytes::Bytes>,
+    },
+}
+
+impl BodyTo {
+    fn max_bytes(&self) -> usize {
+        match self {
+            Self::Buffer { max_bytes } | Self::Stream { max_bytes, .. } => *max_bytes,
+        }
+    }
 }
 
 /// A GET/HEAD-only HTTP client. See the module docs.
@@ -172,15 +201,16 @@ impl ReadOnlyClient {
         })
     }
 
-    /// `GET base + path` with the given credentials.
+    /// `GET base + path` with the given credentials; the body goes where `body` says.
     pub(crate) async fn get(
         &self,
         base: &str,
         path_and_query: &str,
         credentials: &Credentials,
+        body: BodyTo,
     ) -> Result<Response, RequestError> {
         let url = join_url(base, path_and_query);
-        self.send("GET", self.inner.get(&url), &url, credentials)
+        self.send("GET", self.inner.get(&url), &url, credentials, body)
             .await
     }
 
@@ -195,6 +225,7 @@ impl ReadOnlyClient {
         mut request: reqwest::RequestBuilder,
         url: &str,
         credentials: &Credentials,
+        body: BodyTo,
     ) -> Result<Response, RequestError> {
         if let Some(value) = credentials.header() {
             request = request.header(AUTHORIZATION, value);
@@ -204,7 +235,7 @@ impl ReadOnlyClient {
         let result = if left.is_zero() {
             Err(RequestError::Deadline(self.options.deadline.as_secs()))
         } else {
-            self.read(request.timeout(self.options.timeout.min(left)))
+            self.read(request.timeout(self.options.timeout.min(left)), body)
                 .await
         };
         let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -233,17 +264,46 @@ impl ReadOnlyClient {
         result
     }
 
-    async fn read(&self, request: reqwest::RequestBuilder) -> Result<Response, RequestError> {
+    async fn read(
+        &self,
+        request: reqwest::RequestBuilder,
+        to: BodyTo,
+    ) -> Result<Response, RequestError> {
         let mut response = request.send().await.map_err(|e| self.classify(&e))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let cap = self.options.max_body_bytes;
+        let ok = (200..300).contains(&status);
+        let cap = if ok {
+            to.max_bytes()
+        } else {
+            MAX_ERROR_BODY_BYTES
+        };
+        let stream = match to {
+            BodyTo::Stream { chunks, .. } if ok => Some(chunks),
+            _ => None,
+        };
         let mut body = Vec::new();
+        let mut read = 0usize;
         while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(&e))? {
-            if body.len() + chunk.len() > cap {
+            read = read.saturating_add(chunk.len());
+            if read > cap {
+                if !ok {
+                    // Enough of an error page to say what it is; the rest is not read.
+                    let room = cap.saturating_sub(body.len());
+                    body.extend_from_slice(&chunk[..room.min(chunk.len())]);
+                    break;
+                }
                 return Err(RequestError::TooLarge(cap));
             }
-            body.extend_from_slice(&chunk);
+            match &stream {
+                // The parser stopped reading (it failed, or the document ended): so do we.
+                Some(tx) => {
+                    if tx.send(chunk).await.is_err() {
+                        break;
+                    }
+                }
+                None => body.extend_from_slice(&chunk),
+            }
         }
         Ok(Response {
             status,
@@ -433,13 +493,14 @@ mod tests {
             )
             .mount(&s)
             .await;
-        let c = ReadOnlyClient::new(ClientOptions {
-            max_body_bytes: 1024,
-            ..ClientOptions::default()
-        })
-        .expect("client");
+        let c = ReadOnlyClient::new(ClientOptions::default()).expect("client");
         let e = c
-            .get(&s.uri(), "/_nodes", &Credentials::None)
+            .get(
+                &s.uri(),
+                "/_nodes",
+                &Credentials::None,
+                BodyTo::Buffer { max_bytes: 1024 },
+            )
             .await
             .expect_err("too large");
         assert_eq!(e, RequestError::TooLarge(1024));

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+mod body;
 pub mod cli;
 mod engine;
 pub mod error;

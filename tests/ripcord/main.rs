@@ -9,6 +9,7 @@ mod cli;
 mod collectors;
 mod common;
 mod compat;
+mod hostile;
 mod pasteable;
 mod rules_matrix;
 mod rules_meta;

@@ -38,7 +38,10 @@ pub(crate) async fn status(
     let mut failure_endpoint = STATUS;
     let shown = format!("{} {}", instance.url.trim_end_matches('/'), STATUS.path);
     failure_endpoint.path = &shown;
-    let response = match client.get(url, STATUS.path, cred).await {
+    let to = crate::http::BodyTo::Buffer {
+        max_bytes: STATUS.max_bytes(),
+    };
+    let response = match client.get(url, STATUS.path, cred, to).await {
         Ok(r) => r,
         Err(RequestError::Refused) => {
             instance.state = "stopped".into();
