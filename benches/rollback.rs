@@ -43,7 +43,8 @@ mod common;
 #[path = "../tests/ripcord/hostile/server.rs"]
 #[allow(
     dead_code,
-    reason = "the tests' hostile server; the bench uses some of its answers"
+    unreachable_pub,
+    reason = "the tests' hostile server, `pub` for the test binary; the bench uses some of it"
 )]
 mod hostile;
 mod support;

@@ -20,6 +20,17 @@ pub(crate) struct Endpoint<'a> {
 }
 
 impl Endpoint<'_> {
+    /// The most JSON values an answer read as a generic tree may hold (see
+    /// [`crate::bounded`]): a few per entry the vendor lists, for as many entries as the byte
+    /// cap allows real answers to have.
+    pub(crate) fn max_values(&self) -> usize {
+        match self.group {
+            "es.deprecations" => 1_000_000,
+            "es.nodes" => 500_000,
+            _ => 100_000,
+        }
+    }
+
     /// The most this endpoint's answer may be, sized to what the vendor can really return
     /// with ripcord's `filter_path`s, with a wide margin: a server that sends more is cut off
     /// ("answer too large"). Per fact group, so every request of a group shares one cap.
@@ -52,7 +63,9 @@ pub(crate) async fn get_json(
     credentials: &Credentials,
     endpoint: Endpoint<'_>,
 ) -> Result<Value, CollectFailure> {
-    get_typed(client, base, credentials, endpoint).await
+    get_json_with_headers(client, base, credentials, endpoint)
+        .await
+        .map(|(value, _)| value)
 }
 
 /// [`get_json`], with the response headers.
@@ -63,6 +76,9 @@ pub(crate) async fn get_json_with_headers(
     endpoint: Endpoint<'_>,
 ) -> Result<(Value, reqwest::header::HeaderMap), CollectFailure> {
     let response = get_ok(client, base, credentials, endpoint).await?;
+    // Counted before a tree is built: each value of one costs ~80 bytes, `[0,0,…]` 2 bytes.
+    crate::bounded::check_values(&response.body, endpoint.max_values())
+        .map_err(|why| failure(endpoint, Some(response.status), why, None))?;
     let value = parse_body(endpoint, response.status, &response.body)?;
     Ok((value, response.headers))
 }

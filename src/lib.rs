@@ -9,6 +9,7 @@
 
 pub mod app;
 mod body;
+mod bounded;
 pub mod cli;
 mod engine;
 pub mod error;

@@ -256,7 +256,6 @@ fn client(connection: &ConnectionArgs) -> Result<ReadOnlyClient, Error> {
         ca_cert: connection.ca_cert.clone(),
         insecure: connection.insecure,
         verbose: connection.verbose,
-        ..ClientOptions::default()
     })?)
 }
 

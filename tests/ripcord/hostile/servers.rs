@@ -115,7 +115,6 @@ fn a_mix_of_hostile_answers_yields_a_report_naming_each_endpoint() {
         ],
         &[],
     );
-    eprintln!("hostile mix: {:?}, exit {}", run.wall, run.output.code);
     assert_eq!(es.not_get(), 0, "ripcord sent something other than GET");
     assert_eq!(run.output.code, 3, "stderr: {}", run.output.stderr);
     let r = report(&run.output.stdout);
@@ -178,7 +177,6 @@ fn stalled_endpoints_end_at_the_deadline() {
         ],
         &[],
     );
-    eprintln!("every endpoint stalled, --deadline 3: {:?}", run.wall);
     assert!(run.wall < Duration::from_secs(15), "took {:?}", run.wall);
     assert_eq!(run.output.code, 3, "stderr: {}", run.output.stderr);
     let r = report(&run.output.stdout);

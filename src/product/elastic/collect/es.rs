@@ -334,6 +334,11 @@ fn sorted(mut snaps: Vec<Snapshot>) -> Vec<Snapshot> {
     snaps
 }
 
+/// The most snapshots one listing may hold: past the 270,000 of the largest deployment
+/// ripcord is measured on, and few enough that a server streaming snapshots without end is cut
+/// off with memory to spare (each costs a few hundred bytes parsed).
+const MAX_SNAPSHOTS: usize = 300_000;
+
 /// Snapshots of a get-snapshot body, and `(repository, reason)` for each failed repository.
 pub(crate) type ParsedSnapshots = (Vec<Snapshot>, Vec<(String, String)>);
 
@@ -341,6 +346,11 @@ pub(crate) type ParsedSnapshots = (Vec<Snapshot>, Vec<(String, String)>);
 /// per-snapshot `indices` list, are skipped without being kept.
 #[derive(Debug, serde::Deserialize)]
 pub(crate) struct WireSnapshots {
+    /// Bounded: see [`MAX_SNAPSHOTS`].
+    #[serde(
+        default,
+        deserialize_with = "crate::bounded::option_vec::<_, _, MAX_SNAPSHOTS>"
+    )]
     snapshots: Option<Vec<WireSnapshot>>,
     /// The short-lived 8.0-dev `responses[]` form, tolerated.
     responses: Option<Vec<WireRepoSnapshots>>,
