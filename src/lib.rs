@@ -23,3 +23,4 @@ mod ruleset;
 pub mod schema;
 mod upgrade;
 pub mod version;
+mod wire;
