@@ -1,103 +1,11 @@
-//! Limits on how much a parsed answer may hold, whatever its byte size: a count of JSON values
-//! checked before a generic tree is built, and a bounded list for typed listings.
+//! A limit on how many entries a parsed listing may hold, whatever its byte size.
 //!
-//! Bytes alone do not bound memory: `[0,0,0,…]` is two bytes per value, and each value of a
-//! generic JSON tree costs some eighty bytes; a snapshot of thirty bytes of JSON becomes a few
-//! hundred bytes of struct. So the documents ripcord reads as trees are first counted, and the
-//! listings it reads typed stop at a number of entries no real cluster reaches.
+//! Bytes alone do not bound memory: a snapshot of thirty bytes of JSON becomes a few hundred
+//! bytes of struct, so a server streaming minimal entries without end would fill memory long
+//! before the byte cap. Listings stop at a number of entries no real cluster reaches.
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use std::fmt;
-
-/// Counts the JSON values of `body` (every scalar, array and object, keys excluded), stopping
-/// with an error as soon as there are more than `limit`. Nothing is kept.
-pub(crate) fn check_values(body: &[u8], limit: usize) -> Result<(), String> {
-    let mut count = 0usize;
-    let mut de = serde_json::Deserializer::from_slice(body);
-    match (Counter {
-        count: &mut count,
-        limit,
-    })
-    .deserialize(&mut de)
-    {
-        Ok(()) => Ok(()),
-        Err(e) if count > limit => Err(format!(
-            "answer too large: more than {limit} JSON values ({e})"
-        )),
-        // Not JSON: the real parse that follows names it.
-        Err(_) => Ok(()),
-    }
-}
-
-struct Counter<'a> {
-    count: &'a mut usize,
-    limit: usize,
-}
-
-impl Counter<'_> {
-    fn one<E: de::Error>(&mut self) -> Result<(), E> {
-        *self.count += 1;
-        if *self.count > self.limit {
-            return Err(E::custom("value limit reached"));
-        }
-        Ok(())
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for Counter<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Counter<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_bool<E: de::Error>(mut self, _: bool) -> Result<(), E> {
-        self.one()
-    }
-    fn visit_i64<E: de::Error>(mut self, _: i64) -> Result<(), E> {
-        self.one()
-    }
-    fn visit_u64<E: de::Error>(mut self, _: u64) -> Result<(), E> {
-        self.one()
-    }
-    fn visit_f64<E: de::Error>(mut self, _: f64) -> Result<(), E> {
-        self.one()
-    }
-    fn visit_str<E: de::Error>(mut self, _: &str) -> Result<(), E> {
-        self.one()
-    }
-    fn visit_unit<E: de::Error>(mut self) -> Result<(), E> {
-        self.one()
-    }
-    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
-        self.one()?;
-        while seq
-            .next_element_seed(Counter {
-                count: &mut *self.count,
-                limit: self.limit,
-            })?
-            .is_some()
-        {}
-        Ok(())
-    }
-    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
-        self.one()?;
-        while map.next_key::<IgnoredAny>()?.is_some() {
-            map.next_value_seed(Counter {
-                count: &mut *self.count,
-                limit: self.limit,
-            })?;
-        }
-        Ok(())
-    }
-}
 
 /// A list of at most `N` entries: one entry more is an error ("more than N entries"), raised
 /// while parsing, before the list grows further. For `#[serde(deserialize_with)]`.
@@ -140,17 +48,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn counts_values_and_stops_at_the_limit() {
-        assert!(check_values(br#"{"a":[1,2,{"b":null}]}"#, 6).is_ok());
-        let e = check_values(br#"{"a":[1,2,{"b":null}]}"#, 5).expect_err("over");
-        assert!(e.contains("more than 5 JSON values"), "{e}");
-        assert!(
-            check_values(b"<html>", 5).is_ok(),
-            "not JSON is for the parser to name"
-        );
-    }
 
     #[test]
     fn bounded_lists_refuse_one_more() {

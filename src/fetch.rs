@@ -6,7 +6,7 @@
 
 use crate::facts::CollectFailure;
 use crate::http::{BodyTo, Credentials, ReadOnlyClient, RequestError, Response};
-use serde_json::Value;
+use crate::wire::{FromJson, Present, Skip, Text, wire_object};
 
 /// What a fact group needs, used to turn a 403 into the missing privilege.
 #[derive(Debug, Clone, Copy)]
@@ -20,17 +20,6 @@ pub(crate) struct Endpoint<'a> {
 }
 
 impl Endpoint<'_> {
-    /// The most JSON values an answer read as a generic tree may hold (see
-    /// [`crate::bounded`]): a few per entry the vendor lists, for as many entries as the byte
-    /// cap allows real answers to have.
-    pub(crate) fn max_values(&self) -> usize {
-        match self.group {
-            "es.deprecations" => 1_000_000,
-            "es.nodes" => 500_000,
-            _ => 100_000,
-        }
-    }
-
     /// The most this endpoint's answer may be, sized to what the vendor can really return
     /// with ripcord's `filter_path`s, with a wide margin: a server that sends more is cut off
     /// ("answer too large"). Per fact group, so every request of a group shares one cap.
@@ -54,33 +43,6 @@ impl Endpoint<'_> {
             _ => MIB,
         }
     }
-}
-
-/// GETs `endpoint` and parses the body as JSON; a failure is ready for the bundle.
-pub(crate) async fn get_json(
-    client: &ReadOnlyClient,
-    base: &str,
-    credentials: &Credentials,
-    endpoint: Endpoint<'_>,
-) -> Result<Value, CollectFailure> {
-    get_json_with_headers(client, base, credentials, endpoint)
-        .await
-        .map(|(value, _)| value)
-}
-
-/// [`get_json`], with the response headers.
-pub(crate) async fn get_json_with_headers(
-    client: &ReadOnlyClient,
-    base: &str,
-    credentials: &Credentials,
-    endpoint: Endpoint<'_>,
-) -> Result<(Value, reqwest::header::HeaderMap), CollectFailure> {
-    let response = get_ok(client, base, credentials, endpoint).await?;
-    // Counted before a tree is built: each value of one costs ~80 bytes, `[0,0,…]` 2 bytes.
-    crate::bounded::check_values(&response.body, endpoint.max_values())
-        .map_err(|why| failure(endpoint, Some(response.status), why, None))?;
-    let value = parse_body(endpoint, response.status, &response.body)?;
-    Ok((value, response.headers))
 }
 
 /// GETs `endpoint` and deserializes the body straight into `T`, never building a generic JSON
@@ -157,57 +119,55 @@ fn stream_failure(
     failure(endpoint, Some(status), reason, hint)
 }
 
-/// GETs `endpoint` into memory (within its byte cap); a transport failure or a non-2xx status
-/// is a failure ready for the bundle.
-async fn get_ok(
-    client: &ReadOnlyClient,
-    base: &str,
-    credentials: &Credentials,
-    endpoint: Endpoint<'_>,
-) -> Result<Response, CollectFailure> {
-    let to = BodyTo::Buffer {
-        max_bytes: endpoint.max_bytes(),
-    };
-    let response = client
-        .get(base, endpoint.path, credentials, to)
-        .await
-        .map_err(|e| transport_failure(endpoint, &e))?;
-    if !(200..300).contains(&response.status) {
-        return Err(status_failure(endpoint, &response));
-    }
-    Ok(response)
-}
-
-/// Parses a body as JSON, naming HTML pages and truncated documents plainly.
-pub(crate) fn parse_body(
+/// Deserializes a body straight into `T`, naming HTML pages and truncated documents plainly;
+/// a body that is JSON but not of `T`'s shape is a shape failure.
+pub(crate) fn parse_typed<T: serde::de::DeserializeOwned>(
     endpoint: Endpoint<'_>,
     status: u16,
     body: &[u8],
-) -> Result<Value, CollectFailure> {
+) -> Result<T, CollectFailure> {
     serde_json::from_slice(body).map_err(|e| {
-        let text = String::from_utf8_lossy(body);
-        let trimmed = text.trim_start();
-        let (reason, hint) = if trimmed.starts_with('<') {
-            (
-                format!(
-                    "HTTP {status} answered with an HTML page, not JSON ({})",
-                    snippet(trimmed)
-                ),
-                Some(
-                    "check the URL points straight at the service, not at a proxy or login page"
-                        .to_string(),
-                ),
-            )
-        } else if e.is_eof() {
-            (
-                format!("truncated JSON after {} bytes: {e}", body.len()),
-                Some("the connection was cut mid-response; retry, or raise --timeout".to_string()),
-            )
-        } else {
-            (format!("not JSON: {e}"), None)
-        };
-        failure(endpoint, Some(status), reason, hint)
+        if e.is_data() {
+            return shape_failure(endpoint, e);
+        }
+        // Syntax or EOF: name it as a generic JSON parser would, without building a tree
+        // (`Skip` accepts and rejects exactly what `serde_json::Value` does).
+        match serde_json::from_slice::<Skip>(body) {
+            Err(syntax) => syntax_failure(endpoint, status, body, &syntax),
+            Ok(_) => shape_failure(endpoint, e),
+        }
     })
+}
+
+/// A failure for a body that is not JSON at all.
+fn syntax_failure(
+    endpoint: Endpoint<'_>,
+    status: u16,
+    body: &[u8],
+    e: &serde_json::Error,
+) -> CollectFailure {
+    let text = String::from_utf8_lossy(body);
+    let trimmed = text.trim_start();
+    let (reason, hint) = if trimmed.starts_with('<') {
+        (
+            format!(
+                "HTTP {status} answered with an HTML page, not JSON ({})",
+                snippet(trimmed)
+            ),
+            Some(
+                "check the URL points straight at the service, not at a proxy or login page"
+                    .to_string(),
+            ),
+        )
+    } else if e.is_eof() {
+        (
+            format!("truncated JSON after {} bytes: {e}", body.len()),
+            Some("the connection was cut mid-response; retry, or raise --timeout".to_string()),
+        )
+    } else {
+        (format!("invalid JSON: {e}"), None)
+    };
+    failure(endpoint, Some(status), reason, hint)
 }
 
 /// Builds a failure for a body that parsed but did not have the documented shape.
@@ -292,14 +252,63 @@ fn granted_by(reason: &str) -> Option<String> {
 
 /// `error.type: error.reason` of an Elasticsearch error body, if it is one.
 pub(crate) fn error_detail(body: &[u8]) -> Option<String> {
-    let value: Value = serde_json::from_slice(body).ok()?;
-    let error = value.get("error")?;
-    if let Some(text) = error.as_str() {
-        return Some(text.to_string());
+    let body: WireErrorBody = serde_json::from_slice(body).ok()?;
+    if !body.error.present {
+        return None;
     }
-    let kind = error.get("type").and_then(Value::as_str).unwrap_or("error");
-    let reason = error.get("reason").and_then(Value::as_str).unwrap_or("");
-    Some(format!("{kind}: {reason}"))
+    match body.error.value {
+        WireError::Text(text) => Some(text),
+        WireError::Fields(fields) => Some(format!(
+            "{}: {}",
+            fields.kind.0.as_deref().unwrap_or("error"),
+            fields.reason.0.as_deref().unwrap_or("")
+        )),
+    }
+}
+
+wire_object! {
+    /// An Elasticsearch error body (`{"error": {"type", "reason", …}, "status"}`), or the
+    /// older and proxy form with `error` a plain string.
+    struct WireErrorBody {
+        error: Present<WireError>,
+    }
+}
+
+/// `error`: a string, or an object read for `type` and `reason` (any other kind reads as an
+/// object without them).
+#[derive(Debug, Clone, PartialEq)]
+enum WireError {
+    Text(String),
+    Fields(WireErrorFields),
+}
+
+impl Default for WireError {
+    fn default() -> Self {
+        WireError::Fields(WireErrorFields::default())
+    }
+}
+
+impl FromJson for WireError {
+    fn from_text(text: &str) -> Self {
+        WireError::Text(text.to_string())
+    }
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        WireErrorFields::from_map(map).map(WireError::Fields)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for WireError {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire::deserialize_any(deserializer)
+    }
+}
+
+wire_object! {
+    /// The `type` and `reason` of an Elasticsearch error object.
+    struct WireErrorFields {
+        kind("type"): Text,
+        reason: Text,
+    }
 }
 
 fn failure(
@@ -332,5 +341,57 @@ fn snippet(text: &str) -> String {
         "empty body".to_string()
     } else {
         format!("{cut:?}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EP: Endpoint<'static> = Endpoint {
+        group: "es.health",
+        path: "/_cluster/health?x=1",
+        privilege: "monitor (cluster)",
+        credentials_hint: "RIPCORD_ES_API_KEY",
+    };
+
+    #[test]
+    fn error_bodies_object_or_string() {
+        let detail = |b: &str| error_detail(b.as_bytes());
+        assert_eq!(
+            detail(r#"{"error": {"type": "security_exception", "reason": "no"}, "status": 403}"#)
+                .as_deref(),
+            Some("security_exception: no")
+        );
+        assert_eq!(detail(r#"{"error": "plain"}"#).as_deref(), Some("plain"));
+        assert_eq!(detail(r#"{"error": null}"#).as_deref(), Some("error: "));
+        assert_eq!(detail(r#"{"status": 500}"#), None);
+        assert_eq!(detail(r#"[{"error": "x"}]"#), None);
+        assert_eq!(detail("<html>"), None);
+    }
+
+    #[test]
+    fn bodies_that_are_not_json_are_named() {
+        let reason = |b: &str| {
+            parse_typed::<Skip>(EP, 200, b.as_bytes())
+                .map(|_| ())
+                .map_err(|f| f.reason)
+        };
+        assert_eq!(reason("{}"), Ok(()));
+        assert!(
+            reason("<html><body>502</body></html>")
+                .is_err_and(|r| r.starts_with("HTTP 200 answered with an HTML page"))
+        );
+        assert!(reason("[0,0,").is_err_and(|r| r.starts_with("truncated JSON after 5 bytes")));
+        assert!(reason("{} x").is_err_and(|r| r.starts_with("invalid JSON")));
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code, reason = "only its shape matters")]
+        struct Strict {
+            status: String,
+        }
+        assert!(parse_typed::<Strict>(EP, 200, b"{}").is_err_and(|f| {
+            f.reason
+                .starts_with("unexpected response shape: missing field")
+        }));
     }
 }

@@ -26,3 +26,4 @@ pub mod schema;
 mod secrets;
 mod upgrade;
 pub mod version;
+mod wire;

@@ -5,13 +5,14 @@
 //! repository) and the repository list.
 
 use crate::facts::CollectFailure;
-use crate::fetch::{Endpoint, get_json, get_json_with_headers, get_typed, shape_failure};
+use crate::fetch::{Endpoint, get_streamed, get_typed, shape_failure};
 use crate::http::{Credentials, ReadOnlyClient};
 use crate::product::elastic::facts::{
     ClusterHealth, ClusterInfo, Deprecation, EsNode, FeatureState, KibanaIndex, Repository,
     Snapshot, SystemFeature, SystemFeatures,
 };
-use serde_json::Value;
+use crate::wire::{FromJson, Int, Keep, List, Object, Present, RawObject, Text, wire_object};
+use indexmap::IndexMap;
 use std::collections::{BTreeMap, BTreeSet};
 
 const ES_CREDENTIALS: &str = "RIPCORD_ES_API_KEY, or RIPCORD_ES_USERNAME and RIPCORD_ES_PASSWORD";
@@ -95,6 +96,25 @@ mod endpoints {
     };
 }
 
+wire_object! {
+    /// The root endpoint's body (`GET /`, the "info" API).
+    struct WireRoot {
+        /// Present (whatever its value) on anything that is Elasticsearch.
+        version: Present<WireRootVersion>,
+        /// Present (whatever its value) on anything that is Elasticsearch.
+        cluster_name: Present<Text>,
+        cluster_uuid: Text,
+    }
+}
+
+wire_object! {
+    /// `version` of the root endpoint's body (`GET /`).
+    struct WireRootVersion {
+        number: Text,
+        build_type: Text,
+    }
+}
+
 /// `GET /`.
 pub(crate) async fn cluster(
     c: &ReadOnlyClient,
@@ -102,22 +122,18 @@ pub(crate) async fn cluster(
     cred: &Credentials,
 ) -> Result<ClusterInfo, CollectFailure> {
     let ep = endpoints::ROOT;
-    let (v, headers) = get_json_with_headers(c, base, cred, ep).await?;
-    let version = v
-        .pointer("/version/number")
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    if v.get("version").is_none() && v.get("cluster_name").is_none() {
+    let (v, headers) = get_streamed::<WireRoot>(c, base, cred, ep).await?;
+    if !v.version.present && !v.cluster_name.present {
         return Err(shape_failure(
             ep,
             "no `version` or `cluster_name`: is this Elasticsearch?",
         ));
     }
     Ok(ClusterInfo {
-        cluster_name: str_at(&v, "/cluster_name"),
-        cluster_uuid: str_at(&v, "/cluster_uuid"),
-        version,
-        build_type: str_at(&v, "/version/build_type"),
+        cluster_name: v.cluster_name.value.0,
+        cluster_uuid: v.cluster_uuid.0,
+        version: v.version.value.number.0,
+        build_type: v.version.value.build_type.0,
         cloud_cluster: headers
             .get("x-found-handling-cluster")
             .and_then(|h| h.to_str().ok())
@@ -132,41 +148,62 @@ pub(crate) async fn nodes(
     cred: &Credentials,
 ) -> Result<Vec<EsNode>, CollectFailure> {
     let ep = endpoints::NODES;
-    let v = get_json(c, base, cred, ep).await?;
-    parse_nodes(&v).map_err(|e| shape_failure(ep, e))
+    let v = get_typed::<WireNodes>(c, base, cred, ep).await?;
+    parse_nodes(v).map_err(|e| shape_failure(ep, e))
+}
+
+wire_object! {
+    /// The nodes info body (`GET _nodes`, `NodesInfoResponse`), as filtered by
+    /// [`endpoints::NODES`]: node id → node.
+    pub(crate) struct WireNodes {
+        nodes: Object<WireNode>,
+    }
+}
+
+wire_object! {
+    /// One node of the nodes info body (`GET _nodes`).
+    pub(crate) struct WireNode {
+        name: Text,
+        version: Text,
+        roles: List<Text>,
+        ip: Text,
+        http: WireNodeHttp,
+        attributes: WireNodeAttributes,
+    }
+}
+
+wire_object! {
+    /// `http` of a node of the nodes info body (`GET _nodes`).
+    pub(crate) struct WireNodeHttp {
+        publish_address: Text,
+    }
+}
+
+wire_object! {
+    /// `attributes` of a node of the nodes info body (`GET _nodes`).
+    pub(crate) struct WireNodeAttributes {
+        k8s_node_name: Text,
+    }
 }
 
 /// Parses a `_nodes` body.
-pub(crate) fn parse_nodes(v: &Value) -> Result<Vec<EsNode>, String> {
-    let nodes = v
-        .get("nodes")
-        .and_then(Value::as_object)
-        .ok_or("no `nodes` object")?;
+pub(crate) fn parse_nodes(v: WireNodes) -> Result<Vec<EsNode>, String> {
+    let nodes = v.nodes.0.ok_or("no `nodes` object")?;
     let mut out = Vec::new();
     for (id, n) in nodes {
         // A node without a version is kept: Kibana counts it as an incompatible node.
-        let version = n.get("version").and_then(Value::as_str);
         out.push(EsNode {
-            id: id.clone(),
-            name: n
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or(id)
-                .to_string(),
-            version: version.map(str::to_string),
+            name: n.name.0.unwrap_or_else(|| id.clone()),
+            id,
+            version: n.version.0,
             roles: n
-                .get("roles")
-                .and_then(Value::as_array)
-                .map(|r| {
-                    r.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
+                .roles
+                .0
+                .map(|r| r.into_iter().filter_map(|t| t.0).collect())
                 .unwrap_or_default(),
-            ip: str_at(n, "/ip"),
-            publish_address: str_at(n, "/http/publish_address"),
-            k8s_node_name: str_at(n, "/attributes/k8s_node_name"),
+            ip: n.ip.0,
+            publish_address: n.http.publish_address.0,
+            k8s_node_name: n.attributes.k8s_node_name.0,
         });
     }
     out.sort_by(|a, b| a.id.cmp(&b.id));
@@ -180,15 +217,26 @@ pub(crate) async fn health(
     cred: &Credentials,
 ) -> Result<ClusterHealth, CollectFailure> {
     let ep = endpoints::HEALTH;
-    let v = get_json(c, base, cred, ep).await?;
-    let status = str_at(&v, "/status").ok_or_else(|| shape_failure(ep, "no `status`"))?;
+    let v = get_typed::<WireHealth>(c, base, cred, ep).await?;
+    let status = v.status.0.ok_or_else(|| shape_failure(ep, "no `status`"))?;
     Ok(ClusterHealth {
         status,
-        number_of_nodes: v.get("number_of_nodes").and_then(Value::as_i64),
-        unassigned_shards: v.get("unassigned_shards").and_then(Value::as_i64),
-        relocating_shards: v.get("relocating_shards").and_then(Value::as_i64),
-        initializing_shards: v.get("initializing_shards").and_then(Value::as_i64),
+        number_of_nodes: v.number_of_nodes.0,
+        unassigned_shards: v.unassigned_shards.0,
+        relocating_shards: v.relocating_shards.0,
+        initializing_shards: v.initializing_shards.0,
     })
+}
+
+wire_object! {
+    /// The cluster health body (`GET _cluster/health`, `ClusterHealthResponse`).
+    struct WireHealth {
+        status: Text,
+        number_of_nodes: Int,
+        unassigned_shards: Int,
+        relocating_shards: Int,
+        initializing_shards: Int,
+    }
 }
 
 /// `GET _snapshot`: the registered repositories, by name.
@@ -198,22 +246,28 @@ pub(crate) async fn repositories(
     cred: &Credentials,
 ) -> Result<Vec<Repository>, CollectFailure> {
     let ep = endpoints::REPOSITORIES;
-    let v = get_json(c, base, cred, ep).await?;
-    let map = v
-        .as_object()
-        .ok_or_else(|| shape_failure(ep, "not an object keyed by repository"))?;
+    let v = get_typed::<Object<WireRepository>>(c, base, cred, ep).await?;
+    let map =
+        v.0.ok_or_else(|| shape_failure(ep, "not an object keyed by repository"))?;
+    // In the body's order, as the repositories were listed.
     Ok(map
-        .iter()
+        .into_iter()
         .map(|(name, r)| Repository {
-            name: name.clone(),
-            kind: str_at(r, "/type"),
-            settings: r
-                .get("settings")
-                .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_default(),
+            name,
+            kind: r.kind.0,
+            settings: r.settings.0,
         })
         .collect())
+}
+
+wire_object! {
+    /// One repository of the get-repository body (`GET _snapshot`, `GetRepositoriesResponse`:
+    /// repository name → repository).
+    struct WireRepository {
+        kind("type"): Text,
+        /// Kept as JSON: the settings are a fact (see [`Repository::settings`]).
+        settings: RawObject,
+    }
 }
 
 /// Every snapshot of every repository, verbose, without index lists.
@@ -355,7 +409,79 @@ pub(crate) struct WireSnapshots {
     /// The short-lived 8.0-dev `responses[]` form, tolerated.
     responses: Option<Vec<WireRepoSnapshots>>,
     #[serde(default)]
-    failures: BTreeMap<String, Value>,
+    failures: BTreeMap<String, WireRepoFailure>,
+}
+
+/// A failed repository of the get-snapshot body (`failures`, repository → error): an error
+/// object (`type`, `reason`, …) or, from some versions and proxies, a plain string.
+#[derive(Debug)]
+enum WireRepoFailure {
+    Fields(WireRepoFailureFields),
+    Text(String),
+    /// Neither: only its JSON kind (or the scalar itself) is kept, to name it.
+    Other(String),
+}
+
+impl Default for WireRepoFailure {
+    fn default() -> Self {
+        WireRepoFailure::Other("null".into())
+    }
+}
+
+impl FromJson for WireRepoFailure {
+    fn from_text(text: &str) -> Self {
+        WireRepoFailure::Text(text.to_string())
+    }
+    fn from_u64(n: u64) -> Self {
+        WireRepoFailure::Other(n.to_string())
+    }
+    fn from_i64(n: i64) -> Self {
+        WireRepoFailure::Other(n.to_string())
+    }
+    fn from_f64(n: f64) -> Self {
+        WireRepoFailure::Other(
+            serde_json::Number::from_f64(n).map_or_else(|| "null".into(), |n| n.to_string()),
+        )
+    }
+    fn from_bool(b: bool) -> Self {
+        WireRepoFailure::Other(b.to_string())
+    }
+    fn from_seq<'de, A: serde::de::SeqAccess<'de>>(seq: A) -> Result<Self, A::Error> {
+        crate::wire::skip_seq(seq)?;
+        Ok(WireRepoFailure::Other("an array".into()))
+    }
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        WireRepoFailureFields::from_map(map).map(WireRepoFailure::Fields)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for WireRepoFailure {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire::deserialize_any(deserializer)
+    }
+}
+
+impl WireRepoFailure {
+    /// The reason, else the type, else the text; else what the value was.
+    fn reason(self) -> String {
+        match self {
+            WireRepoFailure::Fields(f) => f
+                .reason
+                .0
+                .or(f.kind.0)
+                .unwrap_or_else(|| "an object without `reason` or `type`".into()),
+            WireRepoFailure::Text(text) => text,
+            WireRepoFailure::Other(what) => what,
+        }
+    }
+}
+
+wire_object! {
+    /// The error object of a failed repository in the get-snapshot body (`failures`).
+    struct WireRepoFailureFields {
+        kind("type"): Text,
+        reason: Text,
+    }
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -420,13 +546,7 @@ pub(crate) fn parse_snapshots(
     let failures = body
         .failures
         .into_iter()
-        .map(|(repo, err)| {
-            let reason = str_at(&err, "/reason")
-                .or_else(|| str_at(&err, "/type"))
-                .or_else(|| err.as_str().map(str::to_string))
-                .unwrap_or_else(|| err.to_string());
-            (repo, reason)
-        })
+        .map(|(repo, err)| (repo, err.reason()))
         .collect();
     Ok((out, failures))
 }
@@ -491,9 +611,9 @@ pub(crate) async fn kibana_indices(
     cred: &Credentials,
 ) -> Result<(Vec<KibanaIndex>, Option<CollectFailure>), CollectFailure> {
     let (by_index, by_alias, created) = tokio::join!(
-        get_json(c, base, cred, endpoints::KIBANA_INDEX_ALIASES),
-        get_json(c, base, cred, endpoints::KIBANA_ALIASES),
-        get_json(c, base, cred, endpoints::KIBANA_CREATION),
+        get_typed::<AliasBody>(c, base, cred, endpoints::KIBANA_INDEX_ALIASES),
+        get_typed::<AliasBody>(c, base, cred, endpoints::KIBANA_ALIASES),
+        get_typed::<SettingsBody>(c, base, cred, endpoints::KIBANA_CREATION),
     );
     let mut indices: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut first_error = None;
@@ -516,10 +636,12 @@ pub(crate) async fn kibana_indices(
     }
     let (created, created_failure) = match created {
         Ok(v) => (Some(v), None),
-        Err(first) => match get_json(c, base, cred, endpoints::KIBANA_SETTINGS).await {
-            Ok(v) => (Some(v), None),
-            Err(_) => (None, Some(first)),
-        },
+        Err(first) => {
+            match get_typed::<SettingsBody>(c, base, cred, endpoints::KIBANA_SETTINGS).await {
+                Ok(v) => (Some(v), None),
+                Err(_) => (None, Some(first)),
+            }
+        }
     };
     let indices = indices
         .into_iter()
@@ -535,31 +657,92 @@ pub(crate) async fn kibana_indices(
     Ok((indices, created_failure))
 }
 
+/// The get-alias body (`GET <index>/_alias`, `GET _alias/<alias>`): index → its aliases.
+pub(crate) type AliasBody = Object<WireIndexAliases>;
+
+wire_object! {
+    /// One index of the get-alias body (`GET _alias`): `{aliases: {alias: {…}}}`, the alias
+    /// definitions skipped.
+    pub(crate) struct WireIndexAliases {
+        aliases: Object<crate::wire::Skip>,
+    }
+}
+
 /// Parses an `index → {aliases: {alias: {}}}` body into `indices`.
-pub(crate) fn merge_aliases(v: &Value, indices: &mut BTreeMap<String, BTreeSet<String>>) {
-    let Some(map) = v.as_object() else { return };
+pub(crate) fn merge_aliases(v: &AliasBody, indices: &mut BTreeMap<String, BTreeSet<String>>) {
+    let Some(map) = &v.0 else { return };
     for (index, body) in map {
         if !index.starts_with(".kibana") {
             continue;
         }
         let entry = indices.entry(index.clone()).or_default();
-        if let Some(aliases) = body.get("aliases").and_then(Value::as_object) {
+        if let Some(aliases) = &body.aliases.0 {
             entry.extend(aliases.keys().cloned());
         }
     }
 }
 
+/// The get-settings body (`GET <index>/_settings`): index → its settings.
+type SettingsBody = Object<WireIndexSettings>;
+
+wire_object! {
+    /// One index of the get-settings body (`GET <index>/_settings`).
+    struct WireIndexSettings {
+        settings: WireSettings,
+    }
+}
+
+wire_object! {
+    /// `settings` of an index in the get-settings body, nested (`index.creation_date`) or
+    /// flat (`"index.creation_date"`, `flat_settings=true` and some proxies).
+    struct WireSettings {
+        index: WireSettingsIndex,
+        flat_creation_date("index.creation_date"): Present<EpochMillis>,
+    }
+}
+
+wire_object! {
+    /// `settings.index` of an index in the get-settings body.
+    struct WireSettingsIndex {
+        creation_date: Present<EpochMillis>,
+    }
+}
+
+/// Epoch milliseconds, as a string of digits (what Elasticsearch sends) or a number that fits
+/// an `i64`; anything else reads as `None`.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+struct EpochMillis(Option<i64>);
+
+impl FromJson for EpochMillis {
+    fn from_text(text: &str) -> Self {
+        EpochMillis(text.parse().ok())
+    }
+    fn from_u64(n: u64) -> Self {
+        EpochMillis(i64::try_from(n).ok())
+    }
+    fn from_i64(n: i64) -> Self {
+        EpochMillis(Some(n))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EpochMillis {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire::deserialize_any(deserializer)
+    }
+}
+
 /// `index.creation_date` (epoch millis as a string) from a `_settings` body, nested or flat.
-fn creation_date(v: &Value, index: &str) -> Option<jiff::Timestamp> {
-    let settings = v.get(index)?.get("settings")?;
-    let raw = settings
-        .pointer("/index/creation_date")
-        .or_else(|| settings.get("index.creation_date"))?;
-    let ms = raw
-        .as_str()
-        .and_then(|s| s.parse::<i64>().ok())
-        .or_else(|| raw.as_i64())?;
-    jiff::Timestamp::from_millisecond(ms).ok()
+fn creation_date(v: &SettingsBody, index: &str) -> Option<jiff::Timestamp> {
+    let settings = &v.0.as_ref()?.get(index)?.settings;
+    // The nested form wins when present, whatever its value.
+    let raw = if settings.index.creation_date.present {
+        &settings.index.creation_date
+    } else if settings.flat_creation_date.present {
+        &settings.flat_creation_date
+    } else {
+        return None;
+    };
+    jiff::Timestamp::from_millisecond(raw.value.0?).ok()
 }
 
 /// `GET _features`: the feature names whose state a snapshot can hold.
@@ -569,14 +752,34 @@ pub(crate) async fn features(
     cred: &Credentials,
 ) -> Result<Vec<String>, CollectFailure> {
     let ep = endpoints::FEATURES;
-    let v = get_json(c, base, cred, ep).await?;
+    let v = get_typed::<WireFeatures>(c, base, cred, ep).await?;
     let list = v
-        .get("features")
-        .and_then(Value::as_array)
+        .features
+        .0
         .ok_or_else(|| shape_failure(ep, "no `features` array"))?;
-    let mut names: Vec<String> = list.iter().filter_map(|f| str_at(f, "/name")).collect();
+    let mut names: Vec<String> = list.into_iter().filter_map(|f| f.name.0).collect();
     names.sort();
     Ok(names)
+}
+
+wire_object! {
+    /// The get-features body (`GET _features`, `GetFeaturesResponse`).
+    struct WireFeatures {
+        features: List<WireFeature>,
+    }
+}
+
+wire_object! {
+    /// One feature of the get-features body (`GET _features`).
+    struct WireFeature {
+        name: Text,
+    }
+}
+
+impl Keep for WireFeature {
+    fn keep(&self) -> bool {
+        self.name.0.is_some()
+    }
 }
 
 /// `GET _migration/system_features`.
@@ -586,19 +789,21 @@ pub(crate) async fn system_features(
     cred: &Credentials,
 ) -> Result<SystemFeatures, CollectFailure> {
     let ep = endpoints::SYSTEM_FEATURES;
-    let v = get_json(c, base, cred, ep).await?;
-    let migration_status = str_at(&v, "/migration_status")
+    let v = get_typed::<WireSystemFeatures>(c, base, cred, ep).await?;
+    let migration_status = v
+        .migration_status
+        .0
         .ok_or_else(|| shape_failure(ep, "no `migration_status`"))?;
     let features = v
-        .get("features")
-        .and_then(Value::as_array)
+        .features
+        .0
         .map(|list| {
-            list.iter()
+            list.into_iter()
                 .filter_map(|f| {
                     Some(SystemFeature {
-                        feature_name: str_at(f, "/feature_name")?,
-                        migration_status: str_at(f, "/migration_status")?,
-                        minimum_index_version: str_at(f, "/minimum_index_version"),
+                        feature_name: f.feature_name.0?,
+                        migration_status: f.migration_status.0?,
+                        minimum_index_version: f.minimum_index_version.0,
                     })
                 })
                 .collect()
@@ -610,6 +815,30 @@ pub(crate) async fn system_features(
     })
 }
 
+wire_object! {
+    /// The get-feature-upgrade-status body (`GET _migration/system_features`,
+    /// `GetFeatureUpgradeStatusResponse`).
+    struct WireSystemFeatures {
+        migration_status: Text,
+        features: List<WireSystemFeature>,
+    }
+}
+
+wire_object! {
+    /// One feature of the get-feature-upgrade-status body (`GET _migration/system_features`).
+    struct WireSystemFeature {
+        feature_name: Text,
+        migration_status: Text,
+        minimum_index_version: Text,
+    }
+}
+
+impl Keep for WireSystemFeature {
+    fn keep(&self) -> bool {
+        self.feature_name.0.is_some() && self.migration_status.0.is_some()
+    }
+}
+
 /// `GET _migration/deprecations`, flattened: every item with its area and resource.
 pub(crate) async fn deprecations(
     c: &ReadOnlyClient,
@@ -617,52 +846,92 @@ pub(crate) async fn deprecations(
     cred: &Credentials,
 ) -> Result<Vec<Deprecation>, CollectFailure> {
     let ep = endpoints::DEPRECATIONS;
-    let v = get_json(c, base, cred, ep).await?;
-    let map = v
-        .as_object()
-        .ok_or_else(|| shape_failure(ep, "not an object"))?;
+    let v = get_typed::<Object<WireDeprecationArea>>(c, base, cred, ep).await?;
+    let map = v.0.ok_or_else(|| shape_failure(ep, "not an object"))?;
     Ok(parse_deprecations(map))
 }
 
+/// One area of the deprecation info body (`GET _migration/deprecations`,
+/// `DeprecationInfoAction.Response`: area → items): a list of items (`cluster_settings`,
+/// `node_settings`, …) or resource → list of items (`index_settings`, `templates`, …). Any
+/// other kind has no items.
+#[derive(Debug, Default)]
+pub(crate) enum WireDeprecationArea {
+    List(Vec<WireDeprecation>),
+    /// Resources whose value is not a list are kept, without items.
+    Keyed(IndexMap<String, List<WireDeprecation>>),
+    #[default]
+    Other,
+}
+
+impl FromJson for WireDeprecationArea {
+    fn from_seq<'de, A: serde::de::SeqAccess<'de>>(seq: A) -> Result<Self, A::Error> {
+        let items = List::<WireDeprecation>::from_seq(seq)?;
+        Ok(WireDeprecationArea::List(items.0.unwrap_or_default()))
+    }
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        let keyed = Object::<List<WireDeprecation>>::from_map(map)?;
+        Ok(WireDeprecationArea::Keyed(keyed.0.unwrap_or_default()))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for WireDeprecationArea {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire::deserialize_any(deserializer)
+    }
+}
+
+wire_object! {
+    /// One item of the deprecation info body (`GET _migration/deprecations`).
+    pub(crate) struct WireDeprecation {
+        level: Text,
+        message: Text,
+        url: Text,
+    }
+}
+
+impl Keep for WireDeprecation {
+    /// An item without a level is not one.
+    fn keep(&self) -> bool {
+        self.level.0.is_some()
+    }
+}
+
 /// Flattens the deprecation body; list areas have no resource, keyed areas name theirs.
-pub(crate) fn parse_deprecations(map: &serde_json::Map<String, Value>) -> Vec<Deprecation> {
+pub(crate) fn parse_deprecations(map: IndexMap<String, WireDeprecationArea>) -> Vec<Deprecation> {
     let mut out = Vec::new();
     for (area, body) in map {
         match body {
-            Value::Array(items) => {
-                out.extend(items.iter().filter_map(|d| deprecation(area, None, d)))
-            }
-            Value::Object(keyed) => {
+            WireDeprecationArea::List(items) => out.extend(
+                items
+                    .into_iter()
+                    .filter_map(|d| deprecation(&area, None, d)),
+            ),
+            WireDeprecationArea::Keyed(keyed) => {
                 for (resource, items) in keyed {
-                    if let Some(items) = items.as_array() {
+                    if let Some(items) = items.0 {
                         out.extend(
                             items
-                                .iter()
-                                .filter_map(|d| deprecation(area, Some(resource), d)),
+                                .into_iter()
+                                .filter_map(|d| deprecation(&area, Some(&resource), d)),
                         );
                     }
                 }
             }
-            _ => {}
+            WireDeprecationArea::Other => {}
         }
     }
     out
 }
 
-fn deprecation(area: &str, resource: Option<&String>, d: &Value) -> Option<Deprecation> {
+fn deprecation(area: &str, resource: Option<&String>, d: WireDeprecation) -> Option<Deprecation> {
     Some(Deprecation {
         area: area.to_string(),
         resource: resource.cloned(),
-        level: str_at(d, "/level")?,
-        message: str_at(d, "/message").unwrap_or_default(),
-        url: str_at(d, "/url"),
+        level: d.level.0?,
+        message: d.message.0.unwrap_or_default(),
+        url: d.url.0,
     })
-}
-
-fn str_at(v: &Value, pointer: &str) -> Option<String> {
-    v.pointer(pointer)
-        .and_then(Value::as_str)
-        .map(str::to_string)
 }
 
 #[cfg(test)]
@@ -681,7 +950,7 @@ mod tests {
         let text = include_str!(
             "../../../../fixtures/http/failed-minor-upgrade/es/kibana-index-aliases.json"
         );
-        let v: Value = serde_json::from_str(text).unwrap();
+        let v: AliasBody = serde_json::from_str(text).unwrap();
         let mut indices = BTreeMap::new();
         merge_aliases(&v, &mut indices);
         assert!(indices[".kibana_task_manager_8.17.3_001"].contains(".kibana_task_manager_8.18.0"));
@@ -696,9 +965,85 @@ mod tests {
 
     #[test]
     fn snapshots_without_repository_take_the_requested_one() {
-        let v = serde_json::json!({"snapshots":[{"snapshot":"s1","state":"SUCCESS","version":"7.10.2","start_time_in_millis":1}]});
-        let (s, _) = parse_snapshots(serde_json::from_value(v).unwrap(), Some("repo1")).unwrap();
+        let v = r#"{"snapshots":[{"snapshot":"s1","state":"SUCCESS","version":"7.10.2","start_time_in_millis":1}]}"#;
+        let (s, _) = parse_snapshots(serde_json::from_str(v).unwrap(), Some("repo1")).unwrap();
         assert_eq!(s[0].repository, "repo1");
         assert!(s[0].feature_states.is_empty());
+    }
+
+    #[test]
+    fn nodes_sort_by_id_and_fall_back_to_the_id_for_a_name() {
+        let v = r#"{"nodes": {"b": {"name": 1, "roles": ["master", 3, "data"]},
+                              "a": {"name": "es-a", "version": "8.17.3", "http": {"publish_address": "10.0.0.1:9200"},
+                                    "attributes": {"k8s_node_name": "k1"}}}}"#;
+        let nodes = parse_nodes(serde_json::from_str(v).unwrap()).unwrap();
+        assert_eq!(nodes[0].id, "a");
+        assert_eq!(nodes[0].publish_address.as_deref(), Some("10.0.0.1:9200"));
+        assert_eq!(nodes[0].k8s_node_name.as_deref(), Some("k1"));
+        assert_eq!(
+            nodes[1].name, "b",
+            "a name that is not a string falls back to the id"
+        );
+        assert_eq!(nodes[1].roles, ["master", "data"]);
+        assert_eq!(nodes[1].version, None);
+        assert!(parse_nodes(serde_json::from_str(r#"{"nodes": []}"#).unwrap()).is_err());
+    }
+
+    #[test]
+    fn deprecation_areas_are_lists_or_keyed_by_resource() {
+        let v = r#"{"cluster_settings": [{"level": "critical", "message": "m", "url": "u"}, {"message": "no level"}, 0],
+                    "index_settings": {"i1": [{"level": "warning"}], "i2": {"level": "ignored"}},
+                    "ml_settings": null}"#;
+        let body: Object<WireDeprecationArea> = serde_json::from_str(v).unwrap();
+        let d = parse_deprecations(body.0.unwrap());
+        assert_eq!(d.len(), 2);
+        assert_eq!(
+            (d[0].area.as_str(), d[0].resource.as_deref()),
+            ("cluster_settings", None)
+        );
+        assert_eq!(d[0].url.as_deref(), Some("u"));
+        assert_eq!(
+            (d[1].area.as_str(), d[1].resource.as_deref()),
+            ("index_settings", Some("i1"))
+        );
+        assert_eq!(d[1].message, "");
+    }
+
+    #[test]
+    fn repository_failures_read_reason_then_type_then_text() {
+        let v = r#"{"failures": {"r1": {"type": "t", "reason": "why"}, "r2": {"type": "t"},
+                                 "r3": "plain", "r4": 5, "r5": {"x": 1}, "r6": [1]}}"#;
+        let (_, failures) = parse_snapshots(serde_json::from_str(v).unwrap(), None).unwrap();
+        let reasons: Vec<_> = failures.iter().map(|(_, r)| r.as_str()).collect();
+        assert_eq!(
+            reasons,
+            [
+                "why",
+                "t",
+                "plain",
+                "5",
+                "an object without `reason` or `type`",
+                "an array"
+            ]
+        );
+    }
+
+    #[test]
+    fn creation_dates_nested_or_flat_string_or_number() {
+        let v = r#"{".kibana_1": {"settings": {"index": {"creation_date": "1700000000000"}}},
+                    ".kibana_2": {"settings": {"index.creation_date": 1700000000000}},
+                    ".kibana_3": {"settings": {"index": {"creation_date": null}, "index.creation_date": "1"}},
+                    ".kibana_4": {"settings": {"index": {"creation_date": "soon"}}}}"#;
+        let body: SettingsBody = serde_json::from_str(v).unwrap();
+        let expected = jiff::Timestamp::from_millisecond(1_700_000_000_000).ok();
+        assert_eq!(creation_date(&body, ".kibana_1"), expected);
+        assert_eq!(creation_date(&body, ".kibana_2"), expected);
+        assert_eq!(
+            creation_date(&body, ".kibana_3"),
+            None,
+            "the nested form wins"
+        );
+        assert_eq!(creation_date(&body, ".kibana_4"), None);
+        assert_eq!(creation_date(&body, ".kibana_5"), None);
     }
 }

@@ -5,10 +5,10 @@
 //! process is gone (stopped); a 503 means it is booting or migrating (still running).
 
 use crate::facts::CollectFailure;
-use crate::fetch::{Endpoint, parse_body, transport_failure};
+use crate::fetch::{Endpoint, parse_typed, transport_failure};
 use crate::http::{Credentials, ReadOnlyClient, RequestError, strip_userinfo};
 use crate::product::elastic::facts::KibanaInstance;
-use serde_json::Value;
+use crate::wire::{Keep, List, Text, wire_object};
 
 const KIBANA_CREDENTIALS: &str = "RIPCORD_KIBANA_API_KEY, or RIPCORD_KIBANA_USERNAME and RIPCORD_KIBANA_PASSWORD (default: the ES credentials)";
 
@@ -62,8 +62,8 @@ pub(crate) async fn status(
                 "starting"
             }
             .into();
-            match parse_body(failure_endpoint, response.status, &response.body) {
-                Ok(body) => read_status_body(&body, &mut instance),
+            match parse_typed::<WireStatusBody>(failure_endpoint, response.status, &response.body) {
+                Ok(body) => read_status_body(body, &mut instance),
                 // 503 with plain text `Kibana server is not ready yet` is a documented answer.
                 Err(_) if response.status == 503 => {
                     instance.level = Some("unavailable".into());
@@ -108,54 +108,151 @@ pub(crate) async fn status(
     }
 }
 
+wire_object! {
+    /// Kibana's status body (`GET /api/status`), v8 or legacy v7.
+    pub(crate) struct WireStatusBody {
+        name: Text,
+        version: WireStatusVersion,
+        status: WireStatus,
+    }
+}
+
+wire_object! {
+    /// `version` of Kibana's status body (`GET /api/status`).
+    pub(crate) struct WireStatusVersion {
+        number: Text,
+    }
+}
+
+wire_object! {
+    /// `status` of Kibana's status body (`GET /api/status`).
+    pub(crate) struct WireStatus {
+        overall: WireStatusOverall,
+        /// v8: the core services' statuses.
+        core: WireStatusCore,
+        /// Legacy v7: one status per plugin and core service; only Elasticsearch's are kept.
+        statuses: List<WireLegacyStatus>,
+    }
+}
+
+wire_object! {
+    /// `status.overall` of Kibana's status body: v8 `level`/`summary`, legacy v7
+    /// `state`/`title`.
+    pub(crate) struct WireStatusOverall {
+        level: Text,
+        summary: Text,
+        state: Text,
+        title: Text,
+    }
+}
+
+wire_object! {
+    /// `status.core` of Kibana's v8 status body.
+    pub(crate) struct WireStatusCore {
+        elasticsearch: WireStatusService,
+    }
+}
+
+wire_object! {
+    /// `status.core.elasticsearch` of Kibana's v8 status body.
+    pub(crate) struct WireStatusService {
+        summary: Text,
+    }
+}
+
+wire_object! {
+    /// One of `status.statuses[]` of Kibana's legacy v7 status body.
+    pub(crate) struct WireLegacyStatus {
+        id: Text,
+        message: Text,
+    }
+}
+
+impl Keep for WireLegacyStatus {
+    /// Only Elasticsearch's status (`core:elasticsearch@7.17.0`) is read.
+    fn keep(&self) -> bool {
+        self.id
+            .0
+            .as_deref()
+            .is_some_and(|id| id.starts_with("core:elasticsearch"))
+    }
+}
+
 /// Reads the v8 (`status.overall.level`) or legacy v7 (`status.overall.state`) body.
-pub(crate) fn read_status_body(body: &Value, instance: &mut KibanaInstance) {
-    instance.name = body.get("name").and_then(Value::as_str).map(str::to_string);
-    instance.version = body
-        .pointer("/version/number")
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    if let Some(level) = body
-        .pointer("/status/overall/level")
-        .and_then(Value::as_str)
-    {
-        instance.level = Some(level.to_string());
-        instance.summary = body
-            .pointer("/status/overall/summary")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        instance.elasticsearch_summary = body
-            .pointer("/status/core/elasticsearch/summary")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-    } else if let Some(state) = body
-        .pointer("/status/overall/state")
-        .and_then(Value::as_str)
-    {
+pub(crate) fn read_status_body(body: WireStatusBody, instance: &mut KibanaInstance) {
+    instance.name = body.name.0;
+    instance.version = body.version.number.0;
+    let status = body.status;
+    if let Some(level) = status.overall.level.0 {
+        instance.level = Some(level);
+        instance.summary = status.overall.summary.0;
+        instance.elasticsearch_summary = status.core.elasticsearch.summary.0;
+    } else if let Some(state) = status.overall.state.0 {
         instance.level = Some(
-            match state {
+            match state.as_str() {
                 "green" => "available",
                 "yellow" => "degraded",
                 _ => "unavailable",
             }
             .to_string(),
         );
-        instance.summary = body
-            .pointer("/status/overall/title")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        instance.elasticsearch_summary = body
-            .pointer("/status/statuses")
-            .and_then(Value::as_array)
-            .and_then(|list| {
-                list.iter().find(|s| {
-                    s.get("id")
-                        .and_then(Value::as_str)
-                        .is_some_and(|id| id.starts_with("core:elasticsearch"))
-                })
-            })
-            .and_then(|s| s.get("message"))
-            .and_then(Value::as_str)
-            .map(str::to_string);
+        instance.summary = status.overall.title.0;
+        instance.elasticsearch_summary = status
+            .statuses
+            .0
+            .and_then(|list| list.into_iter().next())
+            .and_then(|s| s.message.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(body: &str) -> KibanaInstance {
+        let mut instance = KibanaInstance {
+            url: "http://kb:5601".into(),
+            state: "running".into(),
+            http_status: Some(200),
+            name: None,
+            version: None,
+            level: None,
+            summary: None,
+            elasticsearch_summary: None,
+        };
+        read_status_body(serde_json::from_str(body).unwrap(), &mut instance);
+        instance
+    }
+
+    #[test]
+    fn v8_status() {
+        let i = read(
+            r#"{"name": "kb", "version": {"number": "8.17.3"}, "status": {"overall": {"level": "available",
+                "summary": "All services are available"}, "core": {"elasticsearch": {"level": "available",
+                "summary": "Elasticsearch is available"}}}}"#,
+        );
+        assert_eq!(i.name.as_deref(), Some("kb"));
+        assert_eq!(i.version.as_deref(), Some("8.17.3"));
+        assert_eq!(i.level.as_deref(), Some("available"));
+        assert_eq!(i.summary.as_deref(), Some("All services are available"));
+        assert_eq!(
+            i.elasticsearch_summary.as_deref(),
+            Some("Elasticsearch is available")
+        );
+    }
+
+    #[test]
+    fn legacy_v7_status_takes_the_first_elasticsearch_entry() {
+        let i = read(
+            r#"{"version": {"number": "7.17.0"}, "status": {"overall": {"state": "yellow", "title": "Yellow"},
+                "statuses": [{"id": "plugin:x@7.17.0", "message": "no"}, {"id": "core:elasticsearch@7.17.0", "message": 1},
+                             {"id": "core:elasticsearch@7.17.0", "message": "later"}]}}"#,
+        );
+        assert_eq!(i.level.as_deref(), Some("degraded"));
+        assert_eq!(i.summary.as_deref(), Some("Yellow"));
+        assert_eq!(
+            i.elasticsearch_summary, None,
+            "the first entry's message is not text"
+        );
     }
 }
