@@ -101,13 +101,15 @@ pub(crate) async fn start(total: usize, indices: usize) -> common::Running {
     servers
 }
 
-/// `ripcord collect elastic` of `servers` into `output`, as the tests collect a scenario.
+/// `ripcord collect elastic` of `servers` into `output` (replaced: every run writes it), as
+/// the tests collect a scenario.
 pub(crate) fn collect(servers: &common::Running, output: &Path) -> Command {
     let mut c = ripcord();
     c.args(common::scenario_collect_args(SCENARIO))
         .args(servers.target_args())
         .arg("--output")
-        .arg(output);
+        .arg(output)
+        .arg("--force");
     c
 }
 
