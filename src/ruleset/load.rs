@@ -13,7 +13,7 @@ use miette::{NamedSource, SourceSpan};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use toml::Spanned;
 
 mod embedded {
@@ -86,36 +86,60 @@ pub struct LoadError {
 /// Each product's rule-input schema and fact groups, by product name.
 pub(crate) type Schemas = BTreeMap<String, InputSchema>;
 
-/// Loads the built-in rules, then `extra_dir`'s (same id replaces the built-in one).
+/// How many directory levels below `--rules DIR` are walked. Rules are organised a level or
+/// two deep (`rules/<product>/`); a deeper tree is a mistake or a trap, reported rather than
+/// walked.
+const MAX_DIR_DEPTH: usize = 16;
+/// How many directory entries (files, folders, links) the walk looks at in all. A rule set
+/// holds tens of files; an attachment holding more than this is not one, and a bound keeps
+/// the walk (and the parsing after it) short whatever it holds.
+const MAX_DIR_ENTRIES: usize = 10_000;
+/// The largest rule file read, in bytes. The longest built-in rule is a few KiB; anything
+/// near this is not a rule, and a bound read keeps `/dev/zero` or a huge file from filling
+/// memory.
+const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Loads the built-in rules, then `extra_dir`'s (same id replaces the built-in one; the same
+/// id in two files of `extra_dir` is an error naming both).
 pub(crate) fn load(extra_dir: Option<&Path>, schema: &Schemas) -> Result<RuleSet, LoadError> {
     let mut problems = Vec::new();
     let mut by_id: BTreeMap<String, Rule> = BTreeMap::new();
     for (rel, text) in embedded::EMBEDDED_RULES {
         match parse_rule(&format!("rules/{rel}"), text, schema, "built-in") {
-            Ok(rule) => {
+            Ok((rule, _)) => {
                 by_id.insert(rule.id.clone(), rule);
             }
             Err(p) => problems.extend(p),
         }
     }
     if let Some(dir) = extra_dir {
+        // Which file each user rule id came from, to name both files of a duplicate.
+        let mut user_ids: BTreeMap<String, String> = BTreeMap::new();
         for path in rule_files(dir, &mut problems) {
             let shown = path.display().to_string();
-            match std::fs::read_to_string(&path) {
-                Ok(text) => match parse_rule(&shown, &text, schema, &shown) {
-                    Ok(rule) => {
+            let text = match read_rule_file(&path) {
+                Ok(text) => text,
+                Err(unreadable) => {
+                    problems.push(unreadable.problem(&shown));
+                    continue;
+                }
+            };
+            match parse_rule(&shown, &text, schema, &shown) {
+                Ok((rule, id_span)) => match user_ids.get(&rule.id) {
+                    Some(first) => problems.push(problem(
+                        &shown,
+                        &text,
+                        id_span,
+                        format!("id {:?} is also the id of {first}", rule.id),
+                        "the same id",
+                        Some("each rule id may be used once under --rules: rename or remove one of the files".into()),
+                    )),
+                    None => {
+                        user_ids.insert(rule.id.clone(), shown);
                         by_id.insert(rule.id.clone(), rule);
                     }
-                    Err(p) => problems.extend(p),
                 },
-                Err(e) => problems.push(problem(
-                    &shown,
-                    "",
-                    0..0,
-                    format!("cannot read: {e}"),
-                    "",
-                    None,
-                )),
+                Err(p) => problems.extend(p),
             }
         }
     }
@@ -128,42 +152,148 @@ pub(crate) fn load(extra_dir: Option<&Path>, schema: &Schemas) -> Result<RuleSet
     }
 }
 
-fn rule_files(dir: &Path, problems: &mut Vec<RuleFileError>) -> Vec<std::path::PathBuf> {
+/// A problem with the rules directory itself (no file text to point into).
+fn dir_problem(path: &Path, message: String) -> RuleFileError {
+    problem(&path.display().to_string(), "", 0..0, message, "", None)
+}
+
+/// The `.toml` files under `dir`, sorted, walked without following symbolic links to
+/// directories.
+///
+/// Links to directories are skipped rather than followed with a record of visited
+/// (device, inode) pairs: that record needs platform-specific metadata, and a rules folder
+/// from a ticket attachment has no business reaching outside itself (a link to `/` would
+/// walk the whole disk even without a loop). A link to a file is kept: reading it checks
+/// that its target is a regular file. The walk stops at [`MAX_DIR_DEPTH`] levels and
+/// [`MAX_DIR_ENTRIES`] entries, each with a problem that says so.
+fn rule_files(dir: &Path, problems: &mut Vec<RuleFileError>) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        match std::fs::read_dir(&d) {
-            Ok(entries) => {
-                for entry in entries.flatten() {
-                    let p = entry.path();
-                    if p.is_dir() {
-                        stack.push(p);
-                    } else if p.extension().is_some_and(|e| e == "toml") {
-                        out.push(p);
-                    }
-                }
+    let mut seen = 0usize;
+    let mut stack = vec![(dir.to_path_buf(), 0usize)];
+    while let Some((d, depth)) = stack.pop() {
+        let entries = match std::fs::read_dir(&d) {
+            Ok(entries) => entries,
+            Err(e) => {
+                problems.push(dir_problem(&d, format!("cannot read rules directory: {e}")));
+                continue;
             }
-            Err(e) => problems.push(problem(
-                &d.display().to_string(),
-                "",
-                0..0,
-                format!("cannot read rules directory: {e}"),
-                "",
-                None,
-            )),
+        };
+        for entry in entries {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    problems.push(dir_problem(&d, format!("cannot read rules directory: {e}")));
+                    break;
+                }
+            };
+            seen += 1;
+            if seen > MAX_DIR_ENTRIES {
+                problems.push(dir_problem(
+                    dir,
+                    format!(
+                        "more than {MAX_DIR_ENTRIES} files and folders under the rules directory: not a rule set (nothing past them was read)"
+                    ),
+                ));
+                out.sort();
+                return out;
+            }
+            let path = entry.path();
+            // `DirEntry::file_type` does not follow symbolic links.
+            match entry.file_type() {
+                Ok(t) if t.is_dir() && depth < MAX_DIR_DEPTH => stack.push((path, depth + 1)),
+                Ok(t) if t.is_dir() => problems.push(dir_problem(
+                    &path,
+                    format!(
+                        "rules directory nested more than {MAX_DIR_DEPTH} levels deep: not read"
+                    ),
+                )),
+                // Files, links to files and anything else named `.toml`: reading it tells
+                // a regular file from a FIFO, a device or a link to a directory.
+                Ok(_) if path.extension().is_some_and(|e| e == "toml") => out.push(path),
+                Ok(_) => {}
+                Err(e) => problems.push(dir_problem(&path, format!("cannot read: {e}"))),
+            }
         }
     }
     out.sort();
     out
 }
 
-/// Parses and validates one rule file.
+/// Why a rule file could not be read as text.
+enum Unreadable {
+    /// Not a regular file, too large, or an I/O error: the message.
+    File(String),
+    /// Not UTF-8: the text with invalid bytes replaced, and the offset of the first one.
+    NotUtf8 { lossy: String, at: usize },
+}
+
+impl Unreadable {
+    /// The problem for the file shown as `path`.
+    fn problem(self, path: &str) -> RuleFileError {
+        match self {
+            Self::File(message) => problem(path, "", 0..0, message, "", None),
+            Self::NotUtf8 { lossy, at } => problem(
+                path,
+                &lossy,
+                at..at,
+                "cannot read: not UTF-8 text".into(),
+                "invalid byte here",
+                Some("save the rule file as UTF-8".into()),
+            ),
+        }
+    }
+}
+
+/// Reads one rule file, which must be a regular file of at most [`MAX_FILE_BYTES`] of UTF-8.
+///
+/// The kind and size are checked before opening: opening a FIFO blocks until someone writes
+/// to it, and reading a device may never end. The read is bounded too (`Read::take`), in
+/// case the file grows or is swapped between the check and the read.
+fn read_rule_file(path: &Path) -> Result<String, Unreadable> {
+    use std::io::Read as _;
+    let cannot = |e: std::io::Error| Unreadable::File(format!("cannot read: {e}"));
+    let too_large = || {
+        Unreadable::File(format!(
+            "cannot read: larger than {} MiB",
+            MAX_FILE_BYTES / (1024 * 1024)
+        ))
+    };
+    let not_regular = || Unreadable::File("cannot read: not a regular file".into());
+    let metadata = std::fs::metadata(path).map_err(cannot)?;
+    if !metadata.is_file() {
+        return Err(not_regular());
+    }
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    if !file.metadata().map_err(cannot)?.is_file() {
+        return Err(not_regular());
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        Unreadable::NotUtf8 {
+            lossy: String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            at,
+        }
+    })
+}
+
+/// Parses and validates one rule file: the rule, and where its id is written (to point at a
+/// duplicate).
 fn parse_rule(
     path: &str,
     text: &str,
     schemas: &Schemas,
     origin: &str,
-) -> Result<Rule, Vec<RuleFileError>> {
+) -> Result<(Rule, Range<usize>), Vec<RuleFileError>> {
     let raw: RawRule = toml::from_str(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         vec![problem(
@@ -325,30 +455,34 @@ fn parse_rule(
             }
         }
     }
+    let id_span = raw.id.span();
     match (expr, problems.is_empty()) {
-        (Some(expr), true) => Ok(Rule {
-            reads: when
-                .iter()
-                .chain(std::iter::once(&expr))
-                .chain(evidence.iter().map(|(_, e)| e))
-                .flat_map(Expr::paths)
-                .collect(),
-            id: raw.id.into_inner(),
-            title: raw.title,
-            product: raw.product.into_inner(),
-            modes: raw.modes.into_iter().map(Spanned::into_inner).collect(),
-            severity,
-            requires: raw.requires.into_iter().map(Spanned::into_inner).collect(),
-            when,
-            skip_reason: raw.skip_reason,
-            expr,
-            params,
-            evidence,
-            message_pass: raw.message.pass.into_inner(),
-            message_fail: raw.message.fail.into_inner(),
-            docs: raw.docs,
-            origin: origin.to_string(),
-        }),
+        (Some(expr), true) => Ok((
+            Rule {
+                reads: when
+                    .iter()
+                    .chain(std::iter::once(&expr))
+                    .chain(evidence.iter().map(|(_, e)| e))
+                    .flat_map(Expr::paths)
+                    .collect(),
+                id: raw.id.into_inner(),
+                title: raw.title,
+                product: raw.product.into_inner(),
+                modes: raw.modes.into_iter().map(Spanned::into_inner).collect(),
+                severity,
+                requires: raw.requires.into_iter().map(Spanned::into_inner).collect(),
+                when,
+                skip_reason: raw.skip_reason,
+                expr,
+                params,
+                evidence,
+                message_pass: raw.message.pass.into_inner(),
+                message_fail: raw.message.fail.into_inner(),
+                docs: raw.docs,
+                origin: origin.to_string(),
+            },
+            id_span,
+        )),
         _ => Err(problems),
     }
 }

@@ -11,6 +11,7 @@ mod common;
 mod compat;
 mod hostile;
 mod pasteable;
+mod rule_files;
 mod rules_matrix;
 mod rules_meta;
 mod schemas;
