@@ -147,69 +147,11 @@ fn latency(rt: &tokio::runtime::Runtime, report: &mut Report) {
 
 /// Budget 6: whatever servers send, memory stays bounded and a report comes out.
 fn hostile_mix(report: &mut Report) {
-    use hostile::Act;
-    let zeros = |n: usize| format!("[{}0]", "0,".repeat(n / 2));
-    let endless = |prefix: &str, unit: &str| Act::Endless {
-        prefix: prefix.into(),
-        unit: unit.into(),
-    };
-    let routes = [
-        ("/", endless(r#"{"cluster_name":""#, "A")),
-        ("/_nodes", Act::Json(200, zeros(50_000_000))),
-        ("/_cluster/health", endless("", " ")),
-        (
-            "/_snapshot",
-            Act::Json(
-                200,
-                format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)),
-            ),
-        ),
-        (
-            "/_snapshot/_all/_all",
-            endless(
-                r#"{"snapshots":["#,
-                r#"{"snapshot":"s","uuid":"u","repository":"r","state":"SUCCESS","version":"8.17.3","start_time_in_millis":1,"end_time_in_millis":2,"feature_states":[{"feature_name":"kibana","indices":[".kibana_1"]}]},"#,
-            ),
-        ),
-        (
-            "/_migration/deprecations",
-            endless(
-                r#"{"index_settings":{"i":["#,
-                r#"{"level":"critical","message":"m"},"#,
-            ),
-        ),
-        (
-            "/_migration/system_features",
-            Act::Body(
-                502,
-                "text/html",
-                format!("<html>{}</html>", "x".repeat(50_000_000)).into_bytes(),
-            ),
-        ),
-        (
-            "/api/status",
-            endless(r#"{"status":{"overall":{"level":""#, "a"),
-        ),
-    ];
-    let server = hostile::Hostile::start(&routes, Act::Json(200, zeros(50_000_000)));
+    let (routes, fallback) = hostile::hostile_mix();
+    let server = hostile::Hostile::start(&routes, fallback);
     let samples = measure::repeat(1, CAP, || {
         let mut cmd = measure::ripcord();
-        cmd.args([
-            "rollback",
-            "elastic",
-            "--es",
-            &server.url,
-            "--kibana",
-            &server.url,
-            "--format",
-            "json",
-            "--from",
-            "8.17.3",
-            "--to",
-            "8.18.0",
-            "--timeout",
-            "60",
-        ]);
+        cmd.args(hostile::hostile_mix_args(&server.url));
         cmd
     });
     let code = samples.0.first().and_then(|s| s.code);

@@ -86,37 +86,17 @@ pub(crate) async fn get_streamed<T: serde::de::DeserializeOwned + Send + 'static
     }
 }
 
-/// The failure of a body that did not parse as it arrived: an HTML page, text that is not
-/// JSON, a document cut short, or JSON of another shape.
+/// The failure of a body that did not parse as it arrived: JSON of another shape, or (see
+/// [`syntax_failure`]) not JSON at all.
 fn stream_failure(
     endpoint: Endpoint<'_>,
     status: u16,
     e: &crate::body::StreamError,
 ) -> CollectFailure {
-    let text = String::from_utf8_lossy(&e.prefix);
-    let trimmed = text.trim_start();
-    let (reason, hint) = if e.error.is_data() {
+    if e.error.is_data() {
         return shape_failure(endpoint, &e.error);
-    } else if trimmed.starts_with('<') {
-        (
-            format!(
-                "HTTP {status} answered with an HTML page, not JSON ({})",
-                snippet(trimmed)
-            ),
-            Some(
-                "check the URL points straight at the service, not at a proxy or login page"
-                    .to_string(),
-            ),
-        )
-    } else if e.error.is_eof() {
-        (
-            format!("truncated JSON after {} bytes: {}", e.read, e.error),
-            Some("the connection was cut mid-response; retry, or raise --timeout".to_string()),
-        )
-    } else {
-        (format!("not JSON: {} ({})", e.error, snippet(&text)), None)
-    };
-    failure(endpoint, Some(status), reason, hint)
+    }
+    syntax_failure(endpoint, status, &e.prefix, e.read, &e.error)
 }
 
 /// Deserializes a body straight into `T`, naming HTML pages and truncated documents plainly;
@@ -133,20 +113,23 @@ pub(crate) fn parse_typed<T: serde::de::DeserializeOwned>(
         // Syntax or EOF: name it as a generic JSON parser would, without building a tree
         // (`Skip` accepts and rejects exactly what `serde_json::Value` does).
         match serde_json::from_slice::<Skip>(body) {
-            Err(syntax) => syntax_failure(endpoint, status, body, &syntax),
+            Err(syntax) => syntax_failure(endpoint, status, body, body.len(), &syntax),
             Ok(_) => shape_failure(endpoint, e),
         }
     })
 }
 
-/// A failure for a body that is not JSON at all.
+/// A failure for a body that is not JSON at all, from its first bytes (`start`, the whole
+/// body or a streamed body's prefix) and how much was read: an HTML page (a proxy or login
+/// page), a document cut short, or other text.
 fn syntax_failure(
     endpoint: Endpoint<'_>,
     status: u16,
-    body: &[u8],
+    start: &[u8],
+    read: usize,
     e: &serde_json::Error,
 ) -> CollectFailure {
-    let text = String::from_utf8_lossy(body);
+    let text = String::from_utf8_lossy(start);
     let trimmed = text.trim_start();
     let (reason, hint) = if trimmed.starts_with('<') {
         (
@@ -161,11 +144,11 @@ fn syntax_failure(
         )
     } else if e.is_eof() {
         (
-            format!("truncated JSON after {} bytes: {e}", body.len()),
+            format!("truncated JSON after {read} bytes: {e}"),
             Some("the connection was cut mid-response; retry, or raise --timeout".to_string()),
         )
     } else {
-        (format!("invalid JSON: {e}"), None)
+        (format!("not JSON: {e} ({})", snippet(&text)), None)
     };
     failure(endpoint, Some(status), reason, hint)
 }
@@ -383,7 +366,7 @@ mod tests {
                 .is_err_and(|r| r.starts_with("HTTP 200 answered with an HTML page"))
         );
         assert!(reason("[0,0,").is_err_and(|r| r.starts_with("truncated JSON after 5 bytes")));
-        assert!(reason("{} x").is_err_and(|r| r.starts_with("invalid JSON")));
+        assert!(reason("{} x").is_err_and(|r| r.starts_with("not JSON")));
         #[derive(Debug, serde::Deserialize)]
         #[allow(dead_code, reason = "only its shape matters")]
         struct Strict {

@@ -344,8 +344,8 @@ fn read_ca_certs(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, Cl
         path: shown.clone(),
         why,
     };
-    let pem = crate::facts::files::read_regular(path, MAX_CA_BYTES).map_err(|e| match e {
-        crate::facts::files::ReadError::Io(source) => ClientError::CaCertRead {
+    let pem = crate::files::read_regular(path, MAX_CA_BYTES).map_err(|e| match e {
+        crate::files::ReadError::Io(source) => ClientError::CaCertRead {
             path: shown.clone(),
             source,
         },

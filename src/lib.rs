@@ -15,6 +15,7 @@ mod engine;
 pub mod error;
 mod facts;
 mod fetch;
+mod files;
 mod http;
 pub mod output;
 pub mod pipeline;

@@ -335,7 +335,7 @@ fn is_stdin(path: &Path) -> bool {
 
 /// [`read`], streaming files larger than `stream_above` bytes.
 fn read_above<P: Product>(path: &Path, stream_above: u64) -> Result<Bundle<P>, BundleError> {
-    use super::files::{ReadError, open_regular};
+    use crate::files::{ReadError, open_regular};
     let shown = path.display().to_string();
     let read_error = |source| BundleError::Read {
         path: shown.clone(),
@@ -370,7 +370,7 @@ fn read_above<P: Product>(path: &Path, stream_above: u64) -> Result<Bundle<P>, B
                 Ok(bundle) => bundle,
                 Err(first) => {
                     let bytes =
-                        super::files::read_regular(path, MAX_BUNDLE_BYTES).map_err(refused)?;
+                        crate::files::read_regular(path, MAX_BUNDLE_BYTES).map_err(refused)?;
                     if !is_product_not_yet(&first) {
                         return Err(diagnose::<P>(&bytes, first, &shown, false));
                     }

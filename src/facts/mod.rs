@@ -2,7 +2,6 @@
 //! collected, and the request log. A product's own fact types live in its folder.
 
 pub(crate) mod bundle;
-pub(crate) mod files;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -28,17 +28,17 @@ pub enum Format {
     Junit,
 }
 
-/// Renders `report` in `format`, made safe to show first (see [`text`]): secrets redacted,
-/// control characters escaped, long server strings cut.
+/// Renders `report` in `format`, made safe to show first (see [`text`]): secrets redacted in
+/// the data (before a string is cut, so no cut leaves half a secret), control characters
+/// escaped, long server strings cut. The rendered text is redacted again where it is written.
 pub(crate) fn render(report: &Report, format: Format) -> String {
     let redactor = Redactor::from_env();
-    let text = match format {
+    match format {
         Format::Json => json::render(&text::for_json(report, &redactor)),
         Format::Table => table::render(&text::for_display(report, &redactor)),
         Format::Markdown => markdown::render(&text::for_display(report, &redactor)),
         Format::Junit => junit::render(&text::for_display(report, &redactor)),
-    };
-    redactor.redact(&text).into_owned()
+    }
 }
 
 /// Writes the rendered report to stdout.
@@ -47,11 +47,10 @@ pub(crate) fn print_report(report: &Report, format: Format) -> Result<(), Error>
 }
 
 /// Writes a collected bundle to its destination (checked before collecting) and says so on
-/// stderr. Secrets a server echoed into the facts are redacted like everywhere else.
+/// stderr. Secrets a server echoed into the facts are redacted there, like everywhere else.
 pub(crate) fn write_bundle(destination: Destination, collected: &Collected) -> Result<(), Error> {
     let shown = destination.path().map(|p| p.display().to_string());
-    let text = Redactor::from_env().redact(&collected.text).into_owned();
-    destination.write(&text)?;
+    destination.write(&collected.text)?;
     if let Some(path) = shown {
         diagnostics::note(&format!(
             "wrote {path} ({} requests, {} could not be collected)",
@@ -61,7 +60,9 @@ pub(crate) fn write_bundle(destination: Destination, collected: &Collected) -> R
     Ok(())
 }
 
-/// Writes text to stdout, secrets redacted; a closed pipe (`| head`) is not an error.
+/// Writes text to stdout, secrets redacted; a closed pipe (`| head`) is not an error. One of
+/// the three places bytes leave ripcord, each redacting: stdout here, files in
+/// [`Destination::write`], stderr in [`diagnostics`].
 fn write_stdout(text: &str) -> std::io::Result<()> {
     let text = Redactor::from_env().redact(text).into_owned();
     let mut out = std::io::stdout().lock();

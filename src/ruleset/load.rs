@@ -244,39 +244,20 @@ impl Unreadable {
     }
 }
 
-/// Reads one rule file, which must be a regular file of at most [`MAX_FILE_BYTES`] of UTF-8.
-///
-/// The kind and size are checked before opening: opening a FIFO blocks until someone writes
-/// to it, and reading a device may never end. The read is bounded too (`Read::take`), in
-/// case the file grows or is swapped between the check and the read.
+/// Reads one rule file, which must be a regular file of at most [`MAX_FILE_BYTES`] of UTF-8
+/// (see [`crate::files`]: a FIFO or a device is refused before it is opened).
 fn read_rule_file(path: &Path) -> Result<String, Unreadable> {
-    use std::io::Read as _;
-    let cannot = |e: std::io::Error| Unreadable::File(format!("cannot read: {e}"));
-    let too_large = || {
-        Unreadable::File(format!(
-            "cannot read: larger than {} MiB",
-            MAX_FILE_BYTES / (1024 * 1024)
-        ))
-    };
-    let not_regular = || Unreadable::File("cannot read: not a regular file".into());
-    let metadata = std::fs::metadata(path).map_err(cannot)?;
-    if !metadata.is_file() {
-        return Err(not_regular());
-    }
-    if metadata.len() > MAX_FILE_BYTES {
-        return Err(too_large());
-    }
-    let file = std::fs::File::open(path).map_err(cannot)?;
-    if !file.metadata().map_err(cannot)?.is_file() {
-        return Err(not_regular());
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(cannot)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_large());
-    }
+    use crate::files::ReadError;
+    let bytes = crate::files::read_regular(path, MAX_FILE_BYTES).map_err(|e| {
+        Unreadable::File(match e {
+            ReadError::Io(e) => format!("cannot read: {e}"),
+            ReadError::NotRegular(kind) => format!("cannot read: not a regular file ({kind})"),
+            ReadError::TooLarge { .. } => format!(
+                "cannot read: larger than {} MiB",
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+        })
+    })?;
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         Unreadable::NotUtf8 {

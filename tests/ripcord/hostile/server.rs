@@ -42,6 +42,91 @@ pub enum EchoKind {
     Text,
 }
 
+/// A JSON body of about `n` bytes: `[0,0,0,…]` (two bytes per value: the cheapest way to
+/// make a generic JSON tree huge).
+fn zeros(n: usize) -> String {
+    format!("[{}0]", "0,".repeat(n / 2))
+}
+
+/// The hostile mix of the test and of the bench's memory budget: every endpoint ripcord asks
+/// answers something hostile at once (routes, and the answer of every other path).
+pub fn hostile_mix() -> (Vec<(&'static str, Act)>, Act) {
+    let endless = |prefix: &str, unit: &str| Act::Endless {
+        prefix: prefix.into(),
+        unit: unit.into(),
+    };
+    let routes = vec![
+        // An endless string, endless whitespace.
+        ("/", endless(r#"{"cluster_name":""#, "A")),
+        ("/_cluster/health", endless("", " ")),
+        // Huge arrays, deep nesting, bytes that are not UTF-8.
+        ("/_nodes", Act::Json(200, zeros(50_000_000))),
+        (
+            "/_snapshot",
+            Act::Json(
+                200,
+                format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)),
+            ),
+        ),
+        (
+            "/_features",
+            Act::Body(200, "application/json", vec![0xff, 0xfe, b'{', 0x80]),
+        ),
+        // Valid entries without end.
+        (
+            "/_snapshot/_all/_all",
+            endless(
+                r#"{"snapshots":["#,
+                r#"{"snapshot":"s","uuid":"u","repository":"r","state":"SUCCESS","version":"8.17.3","start_time_in_millis":1,"end_time_in_millis":2,"feature_states":[{"feature_name":"kibana","indices":[".kibana_1"]}]},"#,
+            ),
+        ),
+        (
+            "/_migration/deprecations",
+            endless(
+                r#"{"index_settings":{"i":["#,
+                r#"{"level":"critical","message":"m"},"#,
+            ),
+        ),
+        // A 50 MB HTML error page; Kibana's status, an endless string.
+        (
+            "/_migration/system_features",
+            Act::Body(
+                502,
+                "text/html",
+                format!("<html>{}</html>", "x".repeat(50_000_000)).into_bytes(),
+            ),
+        ),
+        (
+            "/api/status",
+            endless(r#"{"status":{"overall":{"level":""#, "a"),
+        ),
+    ];
+    (routes, Act::Json(200, zeros(50_000_000)))
+}
+
+/// The command line run against [`hostile_mix`] (after the program name).
+pub fn hostile_mix_args(url: &str) -> Vec<String> {
+    [
+        "rollback",
+        "elastic",
+        "--es",
+        url,
+        "--kibana",
+        url,
+        "--format",
+        "json",
+        "--from",
+        "8.17.3",
+        "--to",
+        "8.18.0",
+        "--timeout",
+        "60",
+        "--no-progress",
+    ]
+    .map(str::to_string)
+    .to_vec()
+}
+
 /// What the server saw.
 #[derive(Default, Debug)]
 pub struct Seen {

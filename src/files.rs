@@ -1,6 +1,7 @@
-//! Reading an input file that is what it claims: a regular file of bounded size. A FIFO would
-//! block forever, `/dev/zero` would be read until memory runs out, and a 10 GB "bundle" would
-//! be read whole before being found wrong; each is refused by name instead.
+//! Reading an input file that is what it claims (a facts bundle, a CA file, a rule file): a
+//! regular file of bounded size. A FIFO would block forever, `/dev/zero` would be read until
+//! memory runs out, and a 10 GB "bundle" would be read whole before being found wrong; each is
+//! refused by name instead.
 
 use std::io::Read as _;
 use std::path::Path;
@@ -34,19 +35,25 @@ fn kind(meta: &std::fs::Metadata) -> &'static str {
 }
 
 /// Opens `path` if it is a regular file of at most `limit` bytes (symbolic links followed).
+/// Checked before opening (opening a FIFO blocks) and again on the open file, in case the path
+/// was swapped in between.
 pub(crate) fn open_regular(path: &Path, limit: u64) -> Result<(std::fs::File, u64), ReadError> {
-    let meta = std::fs::metadata(path)?;
-    if !meta.is_file() {
-        return Err(ReadError::NotRegular(kind(&meta)));
-    }
-    if meta.len() > limit {
-        return Err(ReadError::TooLarge {
-            size: meta.len(),
-            limit,
-        });
-    }
+    let check = |meta: &std::fs::Metadata| {
+        if !meta.is_file() {
+            return Err(ReadError::NotRegular(kind(meta)));
+        }
+        if meta.len() > limit {
+            return Err(ReadError::TooLarge {
+                size: meta.len(),
+                limit,
+            });
+        }
+        Ok(meta.len())
+    };
+    check(&std::fs::metadata(path)?)?;
     let file = std::fs::File::open(path)?;
-    Ok((file, meta.len()))
+    let size = check(&file.metadata()?)?;
+    Ok((file, size))
 }
 
 /// Reads `path` whole if it is a regular file of at most `limit` bytes; never more than
