@@ -1,13 +1,22 @@
 //! Rule files from strangers (`--rules DIR` holds a ticket's attachments): whatever the folder
-//! holds — links and link loops, FIFOs and devices, huge files, two rules with one id — ripcord
-//! answers with a clear problem (exit 2), never a panic, a hang or an unbounded read. These
-//! run the binary, with a timeout where the old behaviour was to hang.
+//! holds — links and link loops, FIFOs and devices, huge files, two rules with one id, loops
+//! within loops over 20,000 snapshots — ripcord answers with a clear problem (exit 2) or an
+//! `error` finding, never a panic, a hang, a stack overflow or an unbounded read.
+//!
+//! Evaluation runs the pipeline in-process (`ripcord::pipeline::run_args`, as the matrix
+//! does) under `catch_unwind`; the rest runs the binary, with a timeout where the old
+//! behaviour was to hang.
 
-use crate::common::args;
-use serde_json::Value;
+use crate::common::{args, facts_path, scenario_args};
+use ripcord::error::Error;
+use ripcord::pipeline::{Done, run_args};
+use serde_json::{Value, json};
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// The scenario whose bundle the rules are evaluated against (rollback mode, 8 snapshots).
+const SCENARIO: &str = "failed-minor-upgrade";
 /// The file name (and so the id) of the rule most tests write.
 const NAME: &str = "custom-rule";
 /// Long enough for a debug build on a busy 2-core machine; a hang is caught, not waited out.
@@ -113,6 +122,54 @@ fn listed_ids(out: &str) -> Vec<String> {
         .collect()
 }
 
+/// What the in-process pipeline did: its result, or the panic it raised.
+type Ran = std::thread::Result<Result<Done, Error>>;
+
+/// Runs `rollback elastic` of the scenario in-process with `--facts facts` and, when given,
+/// `--rules dir`, catching any panic.
+fn rollback_in_process(
+    runtime: &tokio::runtime::Runtime,
+    facts: &Path,
+    rules: Option<&Path>,
+) -> Ran {
+    let mut argv = vec!["ripcord".to_string()];
+    argv.extend(scenario_args(SCENARIO));
+    argv.extend(["--facts".to_string(), facts.display().to_string()]);
+    if let Some(dir) = rules {
+        argv.extend(["--rules".to_string(), dir.display().to_string()]);
+    }
+    std::panic::catch_unwind(AssertUnwindSafe(|| runtime.block_on(run_args(argv))))
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// The report's findings as JSON, by rule id.
+fn findings(ran: Ran) -> serde_json::Map<String, Value> {
+    let report = match ran {
+        Ok(Ok(Done::Report { report, .. })) => report,
+        Ok(Ok(other)) => panic!("not a report: {other:?}"),
+        Ok(Err(e)) => panic!("{e:?}"),
+        Err(_) => panic!("the pipeline panicked"),
+    };
+    let v = serde_json::to_value(&*report).expect("report json");
+    v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap_or_default().to_string(),
+                f.clone(),
+            )
+        })
+        .collect()
+}
+
 /// Regression: a CEL syntax error right after multi-byte characters is a load error with
 /// the right column (exit 2), not a panic on a character boundary (exit 101).
 #[test]
@@ -131,6 +188,75 @@ fn a_cel_syntax_error_after_multibyte_text_is_exit_2() {
         err.contains(&format!("{NAME}.toml:7:14: expr: CEL syntax error")),
         "{err}"
     );
+}
+
+/// Expressions deep enough to overflow the parser's or the evaluator's stack are refused
+/// when loaded, with the file and position; nothing crashes.
+#[test]
+fn deeply_nested_expressions_are_load_errors_not_stack_overflows() {
+    let refused = [
+        // 20,004 bytes: the length limit comes first.
+        (
+            format!("{}true{}", "(".repeat(10_000), ")".repeat(10_000)),
+            "longer than 16384 bytes",
+        ),
+        (
+            format!("{}true{}", "(".repeat(5_000), ")".repeat(5_000)),
+            "brackets nested more than 32 deep",
+        ),
+        (
+            format!("{}1{}", "[".repeat(5_000), "]".repeat(5_000)),
+            "brackets nested more than 32 deep",
+        ),
+        (
+            format!("es{}", ".a".repeat(8_000)),
+            "nested more than 200 levels deep",
+        ),
+        (
+            format!("{} > 0", vec!["1"; 5_000].join("+")),
+            "nested more than 200 levels deep",
+        ),
+        ("x".repeat(70_000), "longer than 16384 bytes"),
+    ];
+    for (expr, why) in refused {
+        let dir = tempfile::tempdir().expect("tmp");
+        write(dir.path(), &format!("{NAME}.toml"), rule_with_expr(&expr));
+        let (_, err, code) = list_rules(dir.path());
+        assert_eq!(code, 2, "{why}: {err}");
+        assert!(err.contains(&format!("{NAME}.toml:7:")), "{why}: {err}");
+        assert!(err.contains(why), "{why}: {err}");
+        assert!(
+            !err.contains("syntax error"),
+            "a limit, not a syntax error: {err}"
+        );
+    }
+    // The parser folds a run of `!` (an even number of them is no `!`): no depth at all.
+    let dir = tempfile::tempdir().expect("tmp");
+    let nots = format!("{}size(es.snapshots) > 0", "!".repeat(10_000));
+    write(dir.path(), &format!("{NAME}.toml"), rule_with_expr(&nots));
+    let (out, err, code) = list_rules(dir.path());
+    assert_eq!(code, 0, "{err}");
+    assert!(listed_ids(&out).contains(&NAME.to_string()));
+}
+
+/// Loops within loops deeper than three are refused at load time, at the loop too deep.
+#[test]
+fn comprehensions_nested_four_deep_are_refused_at_load() {
+    let four = "es.snapshots.all(a, es.snapshots.all(b, es.snapshots.all(c, \
+                es.snapshots.exists(d, d.snapshot == a.snapshot))))";
+    let dir = tempfile::tempdir().expect("tmp");
+    write(dir.path(), &format!("{NAME}.toml"), rule_with_expr(four));
+    let (_, err, code) = list_rules(dir.path());
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!("{NAME}.toml:7:")) && err.contains("nested more than 3 deep"),
+        "{err}"
+    );
+    // Three deep loads (the evaluation budget judges it against the actual lists).
+    let three = "es.snapshots.all(a, es.snapshots.all(b, es.snapshots.exists(c, c == a)))";
+    write(dir.path(), &format!("{NAME}.toml"), rule_with_expr(three));
+    let (_, err, code) = list_rules(dir.path());
+    assert_eq!(code, 0, "{err}");
 }
 
 /// `ln -s . loop1; ln -s loop1 loop2` used to make the walk go on forever; links to folders
@@ -295,4 +421,116 @@ fn a_duplicate_user_id_names_both_files() {
     let (_, err, code) = list_rules(replacing.path());
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("is also the id of"), "{err}");
+}
+
+/// The scenario's bundle with its snapshot listing grown to `total` (copies of its first
+/// snapshot under new names), written into `dir`.
+fn grown_bundle(dir: &Path, total: usize) -> PathBuf {
+    let text = std::fs::read_to_string(facts_path(SCENARIO)).expect("fixture bundle");
+    let mut bundle: Value = serde_json::from_str(&text).expect("fixture is JSON");
+    let snapshots = bundle["elastic"]["snapshots"]
+        .as_array_mut()
+        .expect("the scenario lists snapshots");
+    let first = snapshots[0].clone();
+    while snapshots.len() < total {
+        let mut copy = first.clone();
+        copy["snapshot"] = json!(format!("generated-{}", snapshots.len()));
+        copy["uuid"] = json!(format!("generated-uuid-{}", snapshots.len()));
+        snapshots.push(copy);
+    }
+    write(
+        dir,
+        "large.json",
+        serde_json::to_vec(&bundle).expect("json"),
+    )
+}
+
+/// Loops nested over a large listing are `error` at once, never run; the built-in rules and a
+/// double loop over the scenario's few snapshots evaluate as before.
+#[test]
+fn loops_over_a_large_listing_exceed_the_budget_and_are_not_run() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let rules = dir.path().join("rules");
+    let heavy = [
+        (
+            "custom-triple",
+            "es.snapshots.all(a, es.snapshots.all(b, es.snapshots.all(c, a.snapshot != c.snapshot)))",
+        ),
+        (
+            "custom-map-nest",
+            "es.snapshots.map(a, es.snapshots.map(b, b)).size() > 0",
+        ),
+        ("custom-in-loop", "es.snapshots.all(a, a in es.snapshots)"),
+        (
+            "custom-computed",
+            "es.snapshots.map(s, s.snapshot).all(a, es.snapshots.exists(b, b.snapshot == a))",
+        ),
+    ];
+    for (id, expr) in heavy {
+        let text = rule_text(&basic(id), "\"t\"", &basic(expr), "\"p\"", "\"f\"");
+        write(&rules, &format!("{id}.toml"), text);
+    }
+    let double = "es.snapshots.all(a, es.snapshots.exists(b, a.snapshot == b.snapshot))";
+    write(&rules, &format!("{NAME}.toml"), rule_with_expr(double));
+    let large = grown_bundle(dir.path(), 20_000);
+    let runtime = runtime();
+    let found = findings(rollback_in_process(&runtime, &large, Some(&rules)));
+    for (id, _) in heavy {
+        let f = &found[id];
+        assert_eq!(f["outcome"], "error", "{id}: {f}");
+        let message = f["message"].as_str().unwrap_or_default();
+        assert!(
+            message.starts_with("evaluation budget exceeded: about "),
+            "{id}: {message}"
+        );
+        assert!(message.contains("(budget 2,000,000)"), "{id}: {message}");
+    }
+    // 20,000 × 20,000 is over budget too; on the scenario's 8 snapshots it runs.
+    assert_eq!(found[NAME]["outcome"], "error", "{}", found[NAME]);
+    for (id, f) in &found {
+        let message = f["message"].as_str().unwrap_or_default();
+        assert!(
+            id.starts_with("custom-") || !message.contains("budget"),
+            "built-in {id}: {message}"
+        );
+    }
+
+    let small = findings(rollback_in_process(
+        &runtime,
+        Path::new(&facts_path(SCENARIO)),
+        Some(&rules),
+    ));
+    assert_eq!(small[NAME]["outcome"], "pass", "{}", small[NAME]);
+    assert_eq!(small[NAME]["message"], "pass 8", "{}", small[NAME]);
+    assert_eq!(
+        small["custom-triple"]["outcome"], "fail",
+        "{}",
+        small["custom-triple"]
+    );
+    let plain = findings(rollback_in_process(&runtime, &large, None));
+    for (id, f) in &plain {
+        assert_eq!(
+            found[id], *f,
+            "{id}: a built-in rule's finding changed with user rules"
+        );
+    }
+}
+
+/// Nested `map`s keep every inner list: over 1,000 snapshots that is a million copies
+/// (gigabytes), refused although the iterations are within budget.
+#[test]
+fn nested_maps_over_a_thousand_snapshots_exceed_the_budget() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let rules = dir.path().join("rules");
+    let nest = "es.snapshots.map(a, es.snapshots.map(b, b)).size() > 0";
+    write(&rules, &format!("{NAME}.toml"), rule_with_expr(nest));
+    let bundle = grown_bundle(dir.path(), 1_000);
+    let found = findings(rollback_in_process(&runtime(), &bundle, Some(&rules)));
+    let f = &found[NAME];
+    assert_eq!(f["outcome"], "error", "{f}");
+    assert_eq!(
+        f["message"],
+        "evaluation budget exceeded: builds a list of about 1,000,000 elements (budget 500,000); the rule was not run",
+        "{f}"
+    );
 }
