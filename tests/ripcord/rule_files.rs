@@ -1,13 +1,15 @@
 //! Rule files from strangers (`--rules DIR` holds a ticket's attachments): whatever the folder
-//! holds — links and link loops, FIFOs and devices, huge files, two rules with one id, loops
-//! within loops over 20,000 snapshots — ripcord answers with a clear problem (exit 2) or an
-//! `error` finding, never a panic, a hang, a stack overflow or an unbounded read.
+//! holds — garbage text, links and link loops, FIFOs and devices, huge files, two rules with
+//! one id, loops within loops over 20,000 snapshots — ripcord answers with a clear problem
+//! (exit 2) or an `error` finding, never a panic, a hang, a stack overflow or an unbounded read.
 //!
-//! Evaluation runs the pipeline in-process (`ripcord::pipeline::run_args`, as the matrix
-//! does) under `catch_unwind`; the rest runs the binary, with a timeout where the old
-//! behaviour was to hang.
+//! The property tests and the evaluation tests run the pipeline in-process
+//! (`ripcord::pipeline::run_args`, as the matrix does) under `catch_unwind`; the rest runs the
+//! binary, with a timeout where the old behaviour was to hang.
 
 use crate::common::{args, facts_path, scenario_args};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use ripcord::error::Error;
 use ripcord::pipeline::{Done, run_args};
 use serde_json::{Value, json};
@@ -168,6 +170,248 @@ fn findings(ran: Ran) -> serde_json::Map<String, Value> {
             )
         })
         .collect()
+}
+
+/// A few cases: each loads every built-in rule (and may evaluate), in a debug build.
+fn config(cases: u32) -> Config {
+    Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    }
+}
+
+/// Text with any Unicode: arbitrary strings, printable ones, and CEL-looking fragments with
+/// multi-byte characters (which reach the parser's and the checker's error paths).
+fn unicode_text() -> BoxedStrategy<String> {
+    let fragments = prop::collection::vec(
+        prop::sample::select(vec![
+            "es",
+            ".snapshots",
+            ".all(",
+            ".map(",
+            ".exists(",
+            "a",
+            "b",
+            ",",
+            "(",
+            ")",
+            "[",
+            "]",
+            "{",
+            "}",
+            "'ééé'",
+            "\"",
+            "'",
+            "😀",
+            "日本",
+            "«»",
+            "==",
+            "!",
+            "&&",
+            "||",
+            "?",
+            ":",
+            " in ",
+            "1",
+            "size(",
+            "\n",
+            " ",
+            "\\",
+            "{count}",
+            "{nope}",
+            "params.",
+            ".",
+        ]),
+        0..24,
+    )
+    .prop_map(|parts| parts.concat());
+    prop_oneof![any::<String>(), "\\PC{0,40}", fragments].boxed()
+}
+
+/// A whole rule file: the template with arbitrary values (escaped, or pasted raw into the
+/// quotes so they may break the TOML), or garbage text or bytes.
+fn rule_file_bytes() -> impl Strategy<Value = Vec<u8>> {
+    let values = (
+        unicode_text(),
+        unicode_text(),
+        unicode_text(),
+        unicode_text(),
+        unicode_text(),
+    );
+    let escaped = values.clone().prop_map(|(id, title, expr, pass, fail)| {
+        rule_text(
+            &basic(&id),
+            &basic(&title),
+            &basic(&expr),
+            &basic(&pass),
+            &basic(&fail),
+        )
+        .into_bytes()
+    });
+    // The file's own id, so a valid expression gets evaluated too.
+    let named = (unicode_text(), unicode_text(), unicode_text()).prop_map(|(title, expr, fail)| {
+        rule_text(
+            &basic(NAME),
+            &basic(&title),
+            &basic(&expr),
+            "\"p\"",
+            &basic(&fail),
+        )
+        .into_bytes()
+    });
+    let raw = values.prop_map(|(id, title, expr, pass, fail)| {
+        let q = |s: &str| format!("\"{s}\"");
+        rule_text(
+            &q(&id),
+            &q(&title),
+            &format!("'{expr}'"),
+            &q(&pass),
+            &q(&fail),
+        )
+        .into_bytes()
+    });
+    prop_oneof![
+        escaped,
+        named,
+        raw,
+        any::<String>().prop_map(String::into_bytes),
+        any::<Vec<u8>>(),
+    ]
+}
+
+/// Loading never panics: any file text gives a report (the rule was valid) or a `LoadError`.
+#[test]
+fn loading_arbitrary_rule_text_never_panics() {
+    let runtime = runtime();
+    let facts = PathBuf::from(facts_path(SCENARIO));
+    let mut runner = TestRunner::new(config(128));
+    runner
+        .run(&rule_file_bytes(), |bytes| {
+            let dir = tempfile::tempdir().expect("tmp");
+            write(dir.path(), &format!("{NAME}.toml"), &bytes);
+            match rollback_in_process(&runtime, &facts, Some(dir.path())) {
+                Ok(Ok(_) | Err(Error::Rules(_))) => Ok(()),
+                Ok(Err(other)) => Err(TestCaseError::fail(format!("not a LoadError: {other:?}"))),
+                Err(_) => Err(TestCaseError::fail("loading panicked")),
+            }
+        })
+        .expect("no panic, only reports and load errors");
+}
+
+/// One change to a bundle: a value replaced, a member or element removed.
+#[derive(Debug, Clone)]
+enum Mutation {
+    Replace(usize, Value),
+    Remove(usize),
+}
+
+/// JSON values that bundles do not expect: wrong types, extremes, odd strings.
+fn odd_json() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        any::<String>().prop_map(Value::String),
+        "[0-9]{0,3}(\\.[0-9]{0,3}){0,3}(-[A-Za-z0-9]{0,6})?".prop_map(Value::String),
+        Just(json!([])),
+        Just(json!({})),
+        Just(json!([null, 1, "x", {}])),
+        Just(json!({"snapshot": "é😀", "state": 7})),
+    ]
+}
+
+/// Every JSON pointer in `v`, the root excluded.
+fn pointers(v: &Value, at: &str, out: &mut Vec<String>) {
+    let children: Vec<(String, &Value)> = match v {
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, c)| (k.replace('~', "~0").replace('/', "~1"), c))
+            .collect(),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (i.to_string(), c))
+            .collect(),
+        _ => Vec::new(),
+    };
+    for (key, child) in children {
+        let pointer = format!("{at}/{key}");
+        out.push(pointer.clone());
+        pointers(child, &pointer, out);
+    }
+}
+
+/// Applies `m` to `bundle`, whose pointers are `all`.
+fn mutate(bundle: &mut Value, all: &[String], m: &Mutation) {
+    match m {
+        Mutation::Replace(i, value) => {
+            if let Some(slot) = bundle.pointer_mut(&all[i % all.len()]) {
+                *slot = value.clone();
+            }
+        }
+        Mutation::Remove(i) => {
+            let pointer = &all[i % all.len()];
+            let (parent, key) = pointer.rsplit_once('/').unwrap_or(("", pointer));
+            match bundle.pointer_mut(parent) {
+                Some(Value::Object(map)) => {
+                    map.remove(&key.replace("~1", "/").replace("~0", "~"));
+                }
+                Some(Value::Array(items)) => {
+                    if let Ok(i) = key.parse::<usize>()
+                        && i < items.len()
+                    {
+                        items.remove(i);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// A bundle's bytes: arbitrary, the scenario's cut short, or the scenario's with a few
+/// values replaced or removed.
+fn bundle_bytes(original: String, parsed: Value) -> impl Strategy<Value = Vec<u8>> {
+    let mut all = Vec::new();
+    pointers(&parsed, "", &mut all);
+    let mutation = prop_oneof![
+        (any::<usize>(), odd_json()).prop_map(|(i, v)| Mutation::Replace(i, v)),
+        any::<usize>().prop_map(Mutation::Remove),
+    ];
+    let mutated = prop::collection::vec(mutation, 1..4).prop_map(move |ms| {
+        let mut bundle = parsed.clone();
+        for m in &ms {
+            mutate(&mut bundle, &all, m);
+        }
+        serde_json::to_vec(&bundle).unwrap_or_default()
+    });
+    let cut = any::<prop::sample::Index>().prop_map(move |i| {
+        let bytes = original.as_bytes();
+        bytes[..i.index(bytes.len() + 1)].to_vec()
+    });
+    prop_oneof![1 => any::<Vec<u8>>(), 1 => cut, 6 => mutated]
+}
+
+/// Evaluating a damaged or hostile bundle never panics: a report or an error.
+#[test]
+fn evaluating_mutated_bundles_never_panics() {
+    let runtime = runtime();
+    let original = std::fs::read_to_string(facts_path(SCENARIO)).expect("fixture bundle");
+    let parsed: Value = serde_json::from_str(&original).expect("fixture is JSON");
+    let mut runner = TestRunner::new(config(96));
+    runner
+        .run(&bundle_bytes(original, parsed), |bytes| {
+            let dir = tempfile::tempdir().expect("tmp");
+            let facts = write(dir.path(), "bundle.json", &bytes);
+            match rollback_in_process(&runtime, &facts, None) {
+                Ok(_) => Ok(()),
+                Err(_) => Err(TestCaseError::fail("evaluation panicked")),
+            }
+        })
+        .expect("no panic, only reports and errors");
 }
 
 /// Regression: a CEL syntax error right after multi-byte characters is a load error with
