@@ -7,8 +7,8 @@
 //! each rule's `params` are bound in a child scope.
 
 use crate::facts::CollectFailure;
-use crate::ruleset::expr::Scope;
-use crate::ruleset::inputs::{Wanted, bind};
+use crate::ruleset::expr::{Cost, Expr, ListSizes, Scope};
+use crate::ruleset::inputs::{Sizes, Wanted, bind, largest_in, length_at};
 use crate::ruleset::{Rule, Severity};
 use crate::upgrade::Mode;
 use serde::Serialize;
@@ -60,13 +60,22 @@ pub(crate) fn evaluate<'r, T: Serialize>(
 ) -> Vec<Finding> {
     let rules: Vec<&Rule> = rules.collect();
     let wanted = Wanted::of(rules.iter().flat_map(|r| r.reads.iter()));
-    let context = Context {
-        mode,
-        availability,
-        failures,
-    };
     let mut findings: Vec<Finding> = match bind(inputs, &wanted) {
         Ok(vars) => {
+            // Measured before the conversion, which consumes the JSON.
+            let sizes = Sizes::measure(
+                &vars,
+                rules
+                    .iter()
+                    .flat_map(|r| r.expressions())
+                    .flat_map(Expr::sized_paths),
+            );
+            let context = Context {
+                mode,
+                availability,
+                failures,
+                sizes: &sizes,
+            };
             let root = Scope::root(vars);
             rules
                 .iter()
@@ -92,6 +101,85 @@ struct Context<'a> {
     mode: Mode,
     availability: &'a Availability,
     failures: &'a [CollectFailure],
+    /// The lengths of the lists the rules iterate, for their cost estimates.
+    sizes: &'a Sizes,
+}
+
+/// The most loop iterations a rule may be estimated to take (see `Expr::estimate`) before
+/// it runs; over it the rule is `error` and never run. Rule files may come from anywhere,
+/// and three loops nested over 200,000 snapshots would run for months. The cel interpreter
+/// takes about 5 µs per iteration over snapshots in a release build (it clones each element
+/// it binds), so this keeps a rule to about 10 s at worst, while letting a rule pass over a
+/// 200,000-snapshot listing ten times. The built-in rules make single passes over short
+/// lists (nodes, deprecations, features): at most 42 iterations over the fixtures.
+pub(crate) const ITERATION_BUDGET: u64 = 2_000_000;
+
+/// The most elements the largest list a rule builds may be estimated to hold. A built
+/// element is a copy (about 2 KB for a snapshot), and nested `map`s keep every inner list:
+/// `es.snapshots.map(a, es.snapshots.map(b, b))` over 1,000 snapshots held 2.2 GB. This
+/// bounds such a rule to about 1 GB while a `map` or `filter` over 200,000 snapshots still
+/// runs.
+pub(crate) const ELEMENT_BUDGET: u64 = 500_000;
+
+/// Why a rule of estimated `cost` may not run, if it may not.
+fn over_budget(cost: Cost) -> Option<String> {
+    if cost.iterations > ITERATION_BUDGET {
+        Some(format!(
+            "evaluation budget exceeded: about {} iterations (budget {}); the rule was not run",
+            grouped(cost.iterations),
+            grouped(ITERATION_BUDGET)
+        ))
+    } else if cost.elements > ELEMENT_BUDGET {
+        Some(format!(
+            "evaluation budget exceeded: builds a list of about {} elements (budget {}); the rule was not run",
+            grouped(cost.elements),
+            grouped(ELEMENT_BUDGET)
+        ))
+    } else {
+        None
+    }
+}
+
+/// A rule's view of the list sizes: the inputs', and its own `params`.
+struct RuleSizes<'a> {
+    inputs: &'a Sizes,
+    params: &'a [(String, Value)],
+    params_largest: u64,
+}
+
+impl ListSizes for RuleSizes<'_> {
+    fn len(&self, path: &str) -> Option<u64> {
+        let root = path.split(['.', '[']).next().unwrap_or_default();
+        if root == "params" {
+            Some(length_at(self.params, path).unwrap_or(0))
+        } else {
+            self.inputs.len(path)
+        }
+    }
+
+    fn largest(&self) -> u64 {
+        self.inputs.largest().max(self.params_largest)
+    }
+}
+
+/// The estimated cost of all of a rule's expressions.
+fn rule_cost(rule: &Rule, sizes: &RuleSizes<'_>) -> Cost {
+    rule.expressions()
+        .map(|e| e.estimate(sizes))
+        .fold(Cost::default(), Cost::then)
+}
+
+/// `12345678` → `12,345,678`, so a reader sees the magnitude at once.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn blank(rule: &Rule) -> Finding {
@@ -114,7 +202,19 @@ fn evaluate_rule(rule: &Rule, root: &Scope<'_>, cx: &Context<'_>) -> Finding {
         return finding;
     }
     let params: serde_json::Map<String, Value> = rule.params.clone().into_iter().collect();
-    let scope = root.child(vec![("params".to_string(), Value::Object(params))]);
+    let params = vec![("params".to_string(), Value::Object(params))];
+    let sizes = RuleSizes {
+        inputs: cx.sizes,
+        params: &params,
+        params_largest: params.iter().map(|(_, v)| largest_in(v)).max().unwrap_or(0),
+    };
+    // Before anything of the rule runs: an expression over budget is never started.
+    if let Some(why) = over_budget(rule_cost(rule, &sizes)) {
+        finding.outcome = Outcome::Error;
+        finding.message = why;
+        return finding;
+    }
+    let scope = root.child(params);
     // `when` goes first: a rule that does not apply (say, not a major upgrade) is skipped even
     // when the facts it would need are missing. A `when` that cannot be evaluated because of
     // missing facts falls through to the `requires` check below.
@@ -266,5 +366,40 @@ fn display(v: &Value) -> String {
         Value::Array(items) if items.is_empty() => "none".into(),
         Value::Array(items) => items.iter().map(display).collect::<Vec<_>>().join(", "),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grouped_puts_commas_every_three_digits() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1_000), "1,000");
+        assert_eq!(grouped(ITERATION_BUDGET), "2,000,000");
+        assert_eq!(grouped(u64::MAX), "18,446,744,073,709,551,615");
+    }
+
+    #[test]
+    fn either_budget_stops_a_rule() {
+        let cost = |iterations, elements| Cost {
+            iterations,
+            elements,
+        };
+        assert_eq!(over_budget(cost(ITERATION_BUDGET, ELEMENT_BUDGET)), None);
+        let why = over_budget(cost(ITERATION_BUDGET + 1, 0)).unwrap_or_default();
+        assert!(
+            why.starts_with(
+                "evaluation budget exceeded: about 2,000,001 iterations (budget 2,000,000)"
+            ),
+            "{why}"
+        );
+        let why = over_budget(cost(0, ELEMENT_BUDGET + 1)).unwrap_or_default();
+        assert!(
+            why.contains("about 500,001 elements (budget 500,000)"),
+            "{why}"
+        );
     }
 }

@@ -30,6 +30,23 @@ pub(crate) struct ParseError {
     pub(crate) line: usize,
     pub(crate) column: usize,
     pub(crate) message: String,
+    /// The text parses, but goes past one of the limits below (length, nesting, loops within
+    /// loops): a rule author is told what is too much, not that the syntax is wrong.
+    pub(crate) limit: bool,
+}
+
+impl ParseError {
+    /// A limit error at byte `offset` of `source`, with the parser's position convention (see
+    /// `load::CEL_COLUMN_BIAS`), so the loader maps both kinds to the file alike.
+    fn limit(source: &str, offset: usize, message: String) -> Self {
+        let before = &source[..source.floor_char_boundary(offset.min(source.len()))];
+        Self {
+            line: before.matches('\n').count() + 1,
+            column: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 2,
+            message,
+            limit: true,
+        }
+    }
 }
 
 /// The names the CEL standard library and macros provide.
@@ -104,15 +121,7 @@ const MAX_LENGTH: usize = 16 * 1024;
 
 /// Refuses what would recurse too deeply, at the position that goes too far.
 fn check_size(source: &str) -> Result<(), ParseError> {
-    let at = |offset: usize, message: String| {
-        let before = &source[..source.floor_char_boundary(offset)];
-        ParseError {
-            line: before.matches('\n').count() + 1,
-            // Same convention as the parser's positions (see `load::CEL_COLUMN_BIAS`).
-            column: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 2,
-            message,
-        }
-    };
+    let at = |offset: usize, message: String| ParseError::limit(source, offset, message);
     if source.len() > MAX_LENGTH {
         return Err(at(
             MAX_LENGTH,
@@ -163,21 +172,60 @@ fn check_depth(program: &Program, source: &str) -> Result<(), ParseError> {
     let mut stack = vec![(program.expression(), 1usize)];
     while let Some((e, level)) = stack.pop() {
         if level > MAX_DEPTH {
-            let offset = program
-                .source_info()
-                .offset_for(e.id)
-                .map_or(0, |(start, _)| start as usize);
-            let before = &source[..source.floor_char_boundary(offset.min(source.len()))];
-            return Err(ParseError {
-                line: before.matches('\n').count() + 1,
-                // Same convention as the parser's positions (see `load::CEL_COLUMN_BIAS`).
-                column: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 2,
-                message: format!(
+            return Err(ParseError::limit(
+                source,
+                node_offset(program, e),
+                format!(
                     "expression nested more than {MAX_DEPTH} levels deep (long operator chains count too)"
                 ),
-            });
+            ));
         }
         stack.extend(children(e).into_iter().map(|c| (c, level + 1)));
+    }
+    Ok(())
+}
+
+/// Where node `e` starts in the source, in bytes (0 when the parser kept no position).
+fn node_offset(program: &Program, e: &IdedExpr) -> usize {
+    program
+        .source_info()
+        .offset_for(e.id)
+        .map_or(0, |(start, _)| usize::try_from(start).unwrap_or(0))
+}
+
+/// How many comprehensions (`all`, `exists`, `exists_one`, `filter`, `map`) may run inside
+/// each other's loops. Each level multiplies the work by the length of its list; the
+/// built-in rules use two levels, so three leaves room for a user rule and refuses only what
+/// nobody needs (four nested loops over 100 items are already 100 million iterations). The
+/// evaluation budget (see [`Expr::estimate`]) still judges what is allowed here by the
+/// actual list sizes.
+pub(crate) const MAX_LOOP_NESTING: usize = 3;
+
+/// Refuses comprehensions nested deeper than [`MAX_LOOP_NESTING`], at the first one too deep.
+///
+/// Only the loop (condition and step) of a comprehension counts as inside it: its range,
+/// initial value and result run once, so `xs.filter(…).map(…)` is one level, not two. Walked
+/// with an explicit stack like [`check_depth`].
+fn check_loop_nesting(program: &Program, source: &str) -> Result<(), ParseError> {
+    let mut stack = vec![(program.expression(), 0usize)];
+    while let Some((e, loops)) = stack.pop() {
+        let Ast::Comprehension(c) = &e.expr else {
+            stack.extend(children(e).into_iter().map(|child| (child, loops)));
+            continue;
+        };
+        let inner = loops + 1;
+        if inner > MAX_LOOP_NESTING {
+            return Err(ParseError::limit(
+                source,
+                node_offset(program, e),
+                format!(
+                    "comprehensions (all, exists, filter, map, …) nested more than {MAX_LOOP_NESTING} deep: each level multiplies the work by its list's length"
+                ),
+            ));
+        }
+        stack.extend([(&c.iter_range, loops), (&c.accu_init, loops)]);
+        stack.extend([(&c.loop_cond, inner), (&c.loop_step, inner)]);
+        stack.push((&c.result, loops));
     }
     Ok(())
 }
@@ -189,6 +237,7 @@ impl Expr {
         match Program::compile(source) {
             Ok(program) => {
                 check_depth(&program, source)?;
+                check_loop_nesting(&program, source)?;
                 Ok(Self {
                     program,
                     source: source.to_string(),
@@ -206,6 +255,7 @@ impl Expr {
                     line,
                     column,
                     message,
+                    limit: false,
                 })
             }
         }
@@ -233,6 +283,42 @@ impl Expr {
         let mut seen = std::collections::HashSet::new();
         checker.problems.retain(|p| seen.insert(p.clone()));
         checker.problems
+    }
+
+    /// What evaluating this expression may cost, estimated before running it: about how many
+    /// loop iterations it takes, and how many elements the largest list it builds holds.
+    ///
+    /// A comprehension iterates the length of its list times what one pass of its loop
+    /// costs, so nested loops multiply; `x in list` and list `==`, `!=`, `+` cost the list's
+    /// length. A `map` or `filter` builds a list of up to one element per item, each as large
+    /// as what it appends (a list built by an inner `map`, say), so nested builders multiply
+    /// too: what they build is kept until the outer one is done.
+    ///
+    /// A list reached by a path (`es.snapshots`, or `s.feature_states` with `s` one of
+    /// `es.snapshots`) counts the longest such list in `sizes`; a list the expression
+    /// computes (a function's result, say) counts as the longest list of the inputs, so the
+    /// estimate errs high, never low, for what it cannot see. The conditions of `all` and
+    /// `exists` may stop a loop early: the estimate is of the worst case. Saturates at
+    /// `u64::MAX`.
+    pub(crate) fn estimate(&self, sizes: &dyn ListSizes) -> Cost {
+        Estimator::new(sizes).cost(self.program.expression())
+    }
+
+    /// The paths whose list lengths [`Expr::estimate`] asks `sizes` for, so they can be
+    /// measured in the inputs before these are converted to CEL values.
+    pub(crate) fn sized_paths(&self) -> Vec<String> {
+        struct Unmeasured;
+        impl ListSizes for Unmeasured {
+            fn len(&self, _: &str) -> Option<u64> {
+                None
+            }
+            fn largest(&self) -> u64 {
+                0
+            }
+        }
+        let mut estimator = Estimator::new(&Unmeasured);
+        estimator.cost(self.program.expression());
+        estimator.asked
     }
 
     /// Evaluates in `scope`; the result as JSON.
@@ -535,6 +621,197 @@ impl<T: Types> Checker<'_, T> {
     }
 }
 
+/// What an expression may cost (see [`Expr::estimate`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Cost {
+    /// Loop iterations, and elements compared by `in`, `==`, `!=` or copied by `+`.
+    pub(crate) iterations: u64,
+    /// Elements of the largest list built (the largest list literal, or what `map` and
+    /// `filter` build, nested ones multiplied).
+    pub(crate) elements: u64,
+}
+
+impl Cost {
+    /// This, then `other`: iterations add up, the largest list is the larger one.
+    pub(crate) fn then(self, other: Self) -> Self {
+        Self {
+            iterations: self.iterations.saturating_add(other.iterations),
+            elements: self.elements.max(other.elements),
+        }
+    }
+}
+
+/// The lengths of the lists an expression may iterate, measured in the inputs (see
+/// [`Expr::estimate`]).
+pub(crate) trait ListSizes {
+    /// The length of the longest list (or map) at `path`, a member path from a variable where
+    /// `[]` stands for every element (`es.snapshots[].feature_states`); `None` when there is
+    /// no list there.
+    fn len(&self, path: &str) -> Option<u64>;
+    /// The length of the longest list (or map) anywhere in the inputs.
+    fn largest(&self) -> u64;
+}
+
+/// Walks an expression for [`Expr::estimate`], tracking what each comprehension variable
+/// ranges over.
+struct Estimator<'s> {
+    sizes: &'s dyn ListSizes,
+    /// Comprehension variables in scope, innermost last, with the path of what they are an
+    /// element of (`None`: an element of a computed list, or an accumulator).
+    bound: Vec<(String, Option<String>)>,
+    /// Every path whose length was asked, in order.
+    asked: Vec<String>,
+}
+
+impl<'s> Estimator<'s> {
+    fn new(sizes: &'s dyn ListSizes) -> Self {
+        Self {
+            sizes,
+            bound: Vec::new(),
+            asked: Vec::new(),
+        }
+    }
+
+    /// What `e` may cost, each evaluation of it.
+    fn cost(&mut self, e: &IdedExpr) -> Cost {
+        match &e.expr {
+            Ast::Comprehension(c) => {
+                let once = self.cost(&c.iter_range).then(self.cost(&c.accu_init));
+                let items = self.len_or_largest(&c.iter_range);
+                let element = self.path_of(&c.iter_range).map(|p| format!("{p}[]"));
+                let depth = self.bound.len();
+                self.bound.push((c.iter_var.clone(), element));
+                if let Some(second) = &c.iter_var2 {
+                    self.bound.push((second.clone(), None));
+                }
+                self.bound.push((c.accu_var.clone(), None));
+                let pass = self.cost(&c.loop_cond).then(self.cost(&c.loop_step));
+                let result = self.cost(&c.result);
+                self.bound.truncate(depth);
+                let built = if builds_a_list(c) {
+                    items.saturating_mul(pass.elements.max(1))
+                } else {
+                    0
+                };
+                Cost {
+                    iterations: items.saturating_mul(pass.iterations.saturating_add(1)),
+                    // What one pass builds is dropped after it, unless appended (`built`).
+                    elements: built.max(pass.elements),
+                }
+                .then(once)
+                .then(result)
+            }
+            Ast::Call(call) => {
+                let operands = self.cost_of_children(e);
+                operands.then(Cost {
+                    iterations: self.call_cost(call),
+                    elements: 0,
+                })
+            }
+            Ast::List(list) => self.cost_of_children(e).then(Cost {
+                iterations: 0,
+                elements: list.elements.len() as u64,
+            }),
+            _ => self.cost_of_children(e),
+        }
+    }
+
+    fn cost_of_children(&mut self, e: &IdedExpr) -> Cost {
+        children(e)
+            .into_iter()
+            .fold(Cost::default(), |sum, child| sum.then(self.cost(child)))
+    }
+
+    /// What the call itself costs beyond its operands: the operators that walk a whole list.
+    fn call_cost(&mut self, call: &cel::common::ast::CallExpr) -> u64 {
+        match (call.func_name.as_str(), call.args.as_slice()) {
+            // Membership compares with every element; a list we cannot size may be any.
+            ("@in", [_, list]) => self.len_or_largest(list),
+            ("_==_" | "_!=_", [a, b]) => {
+                let (a, b) = (self.len_of(a), self.len_of(b));
+                a.unwrap_or(0).max(b.unwrap_or(0))
+            }
+            // `map` and `filter` append to their accumulator (`@result + [x]`) in place.
+            ("_+_", [a, b]) if is_accumulator(a) || is_accumulator(b) => 0,
+            ("_+_", [a, b]) => {
+                let (a, b) = (self.len_of(a), self.len_of(b));
+                a.unwrap_or(0).saturating_add(b.unwrap_or(0))
+            }
+            _ => 0,
+        }
+    }
+
+    fn len_or_largest(&mut self, e: &IdedExpr) -> u64 {
+        self.len_of(e).unwrap_or_else(|| self.sizes.largest())
+    }
+
+    /// The length of the list (or map) `e` evaluates to, where it can be told.
+    fn len_of(&mut self, e: &IdedExpr) -> Option<u64> {
+        match &e.expr {
+            Ast::List(list) => Some(list.elements.len() as u64),
+            Ast::Map(map) => Some(map.entries.len() as u64),
+            // `map` and `filter` give at most one element per element of their range.
+            Ast::Comprehension(c) if builds_a_list(c) => Some(self.len_or_largest(&c.iter_range)),
+            Ast::Call(call) if call.func_name == "_+_" => {
+                let lens: Vec<Option<u64>> = call.args.iter().map(|a| self.len_of(a)).collect();
+                lens.iter().any(Option::is_some).then(|| {
+                    lens.iter()
+                        .flatten()
+                        .fold(0u64, |sum, n| sum.saturating_add(*n))
+                })
+            }
+            Ast::Call(call) if call.func_name == "_?_:_" => {
+                let lens: Vec<Option<u64>> =
+                    call.args.iter().skip(1).map(|a| self.len_of(a)).collect();
+                lens.into_iter().flatten().max()
+            }
+            _ => {
+                let path = self.path_of(e)?;
+                let len = self.sizes.len(&path);
+                self.asked.push(path);
+                len
+            }
+        }
+    }
+
+    /// The member path `e` reads from a variable (`[]` for "an element of"), if it is one.
+    fn path_of(&self, e: &IdedExpr) -> Option<String> {
+        match &e.expr {
+            Ast::Ident(name) => match self.bound.iter().rev().find(|(n, _)| n == name) {
+                Some((_, path)) => path.clone(),
+                None => (!name.starts_with('@')).then(|| name.clone()),
+            },
+            Ast::Select(sel) if !sel.test => self
+                .path_of(&sel.operand)
+                .map(|p| format!("{p}.{}", sel.field)),
+            Ast::Call(call) if call.func_name == "_[_]" => call
+                .args
+                .first()
+                .and_then(|list| self.path_of(list))
+                .map(|p| format!("{p}[]")),
+            // `filter` keeps elements of its range as they are.
+            Ast::Comprehension(c) if keeps_its_elements(c) => self.path_of(&c.iter_range),
+            _ => None,
+        }
+    }
+}
+
+/// Whether `e` is a comprehension's accumulator, which only macros name (`@result`).
+fn is_accumulator(e: &IdedExpr) -> bool {
+    matches!(&e.expr, Ast::Ident(name) if name.starts_with('@'))
+}
+
+/// Whether a comprehension builds a list (`map`, `filter`): an empty list it appends to.
+fn builds_a_list(c: &cel::common::ast::ComprehensionExpr) -> bool {
+    appended_element(c.accu_init.expr.clone(), &c.loop_step, &c.accu_var).is_some()
+}
+
+/// Whether a comprehension is a `filter`: what it appends is its own variable.
+fn keeps_its_elements(c: &cel::common::ast::ComprehensionExpr) -> bool {
+    appended_element(c.accu_init.expr.clone(), &c.loop_step, &c.accu_var)
+        .is_some_and(|x| matches!(&x.expr, Ast::Ident(n) if *n == c.iter_var))
+}
+
 /// In a comprehension over an empty-list accumulator, the `x` of `accu + [x]` in its step.
 fn appended_element<'e>(init: Ast, step: &'e IdedExpr, accu: &str) -> Option<&'e IdedExpr> {
     let Ast::List(init) = init else { return None };
@@ -723,6 +1000,145 @@ mod tests {
             .unwrap();
         assert!(err.message.contains("more than 200 levels"), "{err:?}");
         assert!(Expr::compile(&(vec!["1"; 50].join("+") + " > 0")).is_ok());
+    }
+
+    /// List lengths by path, and the longest list of the inputs.
+    struct Fixed(&'static [(&'static str, u64)], u64);
+
+    impl ListSizes for Fixed {
+        fn len(&self, path: &str) -> Option<u64> {
+            self.0.iter().find(|(p, _)| *p == path).map(|(_, n)| *n)
+        }
+        fn largest(&self) -> u64 {
+            self.1
+        }
+    }
+
+    const SIZES: Fixed = Fixed(
+        &[
+            ("es.snapshots", 1_000),
+            ("es.snapshots[].feature_states", 3),
+        ],
+        5_000,
+    );
+
+    fn estimate(source: &str) -> u64 {
+        Expr::compile(source).unwrap().estimate(&SIZES).iterations
+    }
+
+    fn built(source: &str) -> u64 {
+        Expr::compile(source).unwrap().estimate(&SIZES).elements
+    }
+
+    #[test]
+    fn nested_loops_multiply_and_sequential_loops_add() {
+        assert_eq!(estimate("size(es.snapshots) > 0"), 0);
+        assert_eq!(estimate("es.snapshots.all(a, true)"), 1_000);
+        assert_eq!(
+            estimate("es.snapshots.all(a, es.snapshots.exists(b, a == b))"),
+            1_000 * (1 + 1_000)
+        );
+        assert_eq!(
+            estimate("es.snapshots.all(a, true) && es.snapshots.exists(b, true)"),
+            2_000
+        );
+        let triple = "es.snapshots.all(a, es.snapshots.all(b, es.snapshots.all(c, a != c)))";
+        assert_eq!(estimate(triple), 1_000 * (1 + 1_000 * (1 + 1_000)));
+    }
+
+    #[test]
+    fn a_loop_variable_keeps_the_path_it_ranges_over() {
+        assert_eq!(
+            estimate("es.snapshots.all(s, s.feature_states.all(f, true))"),
+            1_000 * (1 + 3)
+        );
+        // `filter` keeps its elements, `map` does not; indexing gives an element.
+        assert_eq!(
+            estimate("es.snapshots.filter(s, true).map(s, s.feature_states.size())[0] > 0"),
+            1_000 + 1_000
+        );
+        assert_eq!(
+            estimate("es.snapshots.filter(s, true).all(s, s.feature_states.all(f, true))"),
+            1_000 + 1_000 * (1 + 3)
+        );
+        assert_eq!(estimate("es.snapshots[0].feature_states.all(f, true)"), 3);
+        let expr = Expr::compile("es.snapshots.all(s, s.feature_states.all(f, true))").unwrap();
+        assert_eq!(
+            expr.sized_paths(),
+            vec!["es.snapshots", "es.snapshots[].feature_states"]
+        );
+    }
+
+    #[test]
+    fn a_computed_list_counts_as_the_longest_unless_it_can_be_told() {
+        assert_eq!(estimate("[1, 2, 3].all(x, true)"), 3);
+        assert_eq!(estimate("dyn(es.snapshots).all(x, true)"), 5_000);
+        // A `map` result is as long as its range.
+        assert_eq!(
+            estimate("es.snapshots.map(s, s.snapshot).all(x, true)"),
+            1_000 + 1_000
+        );
+        assert_eq!(estimate("(1 > 0 ? es.snapshots : []).all(x, true)"), 1_000);
+        // An unknown path (no list measured there) counts as the longest too.
+        assert_eq!(estimate("es.nodes.all(n, true)"), 5_000);
+    }
+
+    #[test]
+    fn whole_list_operators_cost_the_list() {
+        assert_eq!(
+            estimate("es.snapshots.all(a, a in es.snapshots)"),
+            1_000 * (1 + 1_000)
+        );
+        assert_eq!(estimate("es.snapshots.all(a, a in ['x'])"), 1_000 * 2);
+        assert_eq!(estimate("es.snapshots == es.snapshots"), 1_000);
+        assert_eq!(estimate("size(es.snapshots + es.snapshots) > 0"), 2_000);
+        assert_eq!(estimate("'a' + 'b' == 'ab'"), 0);
+    }
+
+    #[test]
+    fn the_estimate_saturates() {
+        let deep = "es.snapshots.all(a, es.snapshots.all(b, es.snapshots.all(c, true)))";
+        let huge = Fixed(&[("es.snapshots", u64::MAX / 2)], u64::MAX);
+        let cost = Expr::compile(deep).unwrap().estimate(&huge);
+        assert_eq!(cost.iterations, u64::MAX);
+        let nest = "es.snapshots.map(a, es.snapshots.map(b, es.snapshots.map(c, c)))";
+        assert_eq!(
+            Expr::compile(nest).unwrap().estimate(&huge).elements,
+            u64::MAX
+        );
+    }
+
+    #[test]
+    fn nested_list_builders_multiply_what_they_keep() {
+        assert_eq!(built("es.snapshots.all(a, true)"), 0);
+        assert_eq!(built("[1, 2, 3].size() > 0"), 3);
+        assert_eq!(built("es.snapshots.map(s, s.snapshot).size() > 0"), 1_000);
+        assert_eq!(built("es.snapshots.filter(s, true).size() > 0"), 1_000);
+        assert_eq!(
+            built("es.snapshots.map(a, es.snapshots.map(b, b)).size() > 0"),
+            1_000 * 1_000
+        );
+        // An inner list dropped after each pass is not kept.
+        assert_eq!(
+            built("es.snapshots.all(a, es.snapshots.map(b, b).size() > 0)"),
+            1_000
+        );
+        assert_eq!(
+            built("es.snapshots.map(s, s.feature_states.map(f, [f, f]))[0].size() > 0"),
+            1_000 * 3 * 2
+        );
+    }
+
+    #[test]
+    fn loops_nested_more_than_three_deep_are_refused() {
+        let four = "a.all(w, b.all(x, c.all(y, d.exists(z, true))))";
+        let err = Expr::compile(four).unwrap_err();
+        assert!(err.limit, "{err:?}");
+        assert!(err.message.contains("nested more than 3 deep"), "{err:?}");
+        // The range, initial value and result of a loop are not inside it.
+        assert!(Expr::compile("a.all(w, b.all(x, c.exists(y, true)))").is_ok());
+        assert!(Expr::compile("a.filter(w, true).map(w, w).filter(w, true).all(w, true)").is_ok());
+        assert!(Expr::compile("a.map(w, b.map(x, x)).all(v, v.all(x, x.all(y, true)))").is_ok());
     }
 
     #[test]

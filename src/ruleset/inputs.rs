@@ -6,7 +6,7 @@
 
 use serde::ser::{self, Impossible, Serialize, SerializeStruct, Serializer};
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
 /// Which variables, and which of their members, some rule reads.
@@ -51,6 +51,106 @@ pub(crate) fn bind<T: Serialize>(
         }))
         .map_err(|e| e.0)?;
     Ok(sink.out)
+}
+
+/// The lengths of the lists rules may iterate, measured in the bound inputs before they are
+/// converted to CEL values (which keep no JSON to measure later), so a rule's cost can be
+/// estimated before it runs (see `Expr::estimate`).
+#[derive(Debug, Default)]
+pub(crate) struct Sizes {
+    /// By path (`es.snapshots[].feature_states`): the longest list there.
+    lengths: HashMap<String, u64>,
+    /// The longest list or map anywhere in the inputs.
+    largest: u64,
+}
+
+impl Sizes {
+    /// Measures `paths` (as `Expr::sized_paths` names them) in `vars`.
+    pub(crate) fn measure(vars: &[(String, Value)], paths: impl Iterator<Item = String>) -> Self {
+        let mut lengths = HashMap::new();
+        for path in paths {
+            if let std::collections::hash_map::Entry::Vacant(slot) = lengths.entry(path) {
+                // No list there (a missing fact, a string): nothing to iterate.
+                let len = length_at(vars, slot.key()).unwrap_or(0);
+                slot.insert(len);
+            }
+        }
+        Self {
+            lengths,
+            largest: vars.iter().map(|(_, v)| largest_in(v)).max().unwrap_or(0),
+        }
+    }
+
+    /// The longest list at `path` (0: none there), if `path` was measured.
+    pub(crate) fn len(&self, path: &str) -> Option<u64> {
+        self.lengths.get(path).copied()
+    }
+
+    /// The longest list or map anywhere in the inputs.
+    pub(crate) fn largest(&self) -> u64 {
+        self.largest
+    }
+}
+
+/// The length of the longest list or map at `path` in `vars`: a variable, then members,
+/// each maybe followed by `[]` ("every element of": a list's items, a map's values).
+pub(crate) fn length_at(vars: &[(String, Value)], path: &str) -> Option<u64> {
+    let mut parts = path.split('.');
+    let (root, mut elements) = split_elements(parts.next()?);
+    let mut frontier: Vec<&Value> = vars
+        .iter()
+        .filter(|(name, _)| name == root)
+        .map(|(_, v)| v)
+        .collect();
+    loop {
+        for _ in 0..elements {
+            frontier = frontier.into_iter().flat_map(elements_of).collect();
+        }
+        let Some(part) = parts.next() else { break };
+        let (field, more) = split_elements(part);
+        elements = more;
+        frontier = frontier
+            .into_iter()
+            .filter_map(|v| v.as_object().and_then(|m| m.get(field)))
+            .collect();
+    }
+    frontier.into_iter().filter_map(collection_len).max()
+}
+
+/// `name[][]` → (`name`, 2).
+fn split_elements(part: &str) -> (&str, usize) {
+    let name = part.trim_end_matches("[]");
+    (name, (part.len() - name.len()) / 2)
+}
+
+/// The items of a list or the values of a map; nothing for anything else.
+fn elements_of(v: &Value) -> Box<dyn Iterator<Item = &Value> + '_> {
+    match v {
+        Value::Array(items) => Box::new(items.iter()),
+        Value::Object(map) => Box::new(map.values()),
+        _ => Box::new(std::iter::empty()),
+    }
+}
+
+/// How many elements a list or map has.
+fn collection_len(v: &Value) -> Option<u64> {
+    match v {
+        Value::Array(items) => Some(items.len() as u64),
+        Value::Object(map) => Some(map.len() as u64),
+        _ => None,
+    }
+}
+
+/// The length of the longest list or map in `v`, itself included. Walked with an explicit
+/// stack: inputs may nest deeply.
+pub(crate) fn largest_in(v: &Value) -> u64 {
+    let mut largest = 0;
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        largest = largest.max(collection_len(v).unwrap_or(0));
+        stack.extend(elements_of(v));
+    }
+    largest
 }
 
 /// Keeps the wanted fields of the inputs struct.
@@ -244,6 +344,37 @@ impl<S: FieldSink> SerializeStruct for StructOnly<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lengths_are_the_longest_list_at_a_path() {
+        let vars = vec![(
+            "es".to_string(),
+            serde_json::json!({
+                "snapshots": [
+                    {"feature_states": [1, 2]},
+                    {"feature_states": [1, 2, 3]},
+                    {"feature_states": null},
+                ],
+                "health": {"status": "green"},
+                "grid": [[1], [1, 2, 3, 4]],
+            }),
+        )];
+        let at = |path: &str| length_at(&vars, path);
+        assert_eq!(at("es.snapshots"), Some(3));
+        assert_eq!(at("es.snapshots[].feature_states"), Some(3));
+        assert_eq!(at("es.health"), Some(1));
+        assert_eq!(at("es.health.status"), None);
+        assert_eq!(at("es.grid[]"), Some(4));
+        assert_eq!(at("es.grid[][]"), None);
+        assert_eq!(at("es.nope"), None);
+        assert_eq!(at("kibana.instances"), None);
+        assert_eq!(largest_in(&vars[0].1), 4);
+        let asked = ["es.snapshots", "es.nope"].map(String::from);
+        let sizes = Sizes::measure(&vars, asked.into_iter());
+        assert_eq!((sizes.len("es.snapshots"), sizes.largest()), (Some(3), 4));
+        assert_eq!(sizes.len("es.nope"), Some(0), "measured: no list there");
+        assert_eq!(sizes.len("es.grid"), None, "not asked for");
+    }
     use crate::ruleset::expr::Expr;
 
     #[derive(serde::Serialize)]

@@ -534,7 +534,11 @@ fn compile_checked(
                 path,
                 text,
                 content_span(text, source.span(), at..at),
-                format!("{what}: CEL syntax error: {}", err.message),
+                if err.limit {
+                    format!("{what}: {}", err.message)
+                } else {
+                    format!("{what}: CEL syntax error: {}", err.message)
+                },
                 "here",
                 None,
             ));

@@ -75,6 +75,16 @@ pub(crate) struct RuleSet {
     pub(crate) rules: Vec<Rule>,
 }
 
+impl Rule {
+    /// Every expression of the rule: `when`, the evidence, then `expr`.
+    pub(crate) fn expressions(&self) -> impl Iterator<Item = &Expr> {
+        self.when
+            .iter()
+            .chain(self.evidence.iter().map(|(_, e)| e))
+            .chain(std::iter::once(&self.expr))
+    }
+}
+
 impl RuleSet {
     pub(crate) fn get(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
