@@ -6,7 +6,7 @@
 
 use crate::facts::CollectFailure;
 use crate::http::{BodyTo, Credentials, ReadOnlyClient, RequestError, Response};
-use crate::wire::{FromJson, Present, Skip, Text, wire_object};
+use crate::wire::{FromJson, Present, Text, wire_object};
 
 /// What a fact group needs, used to turn a 403 into the missing privilege.
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +43,23 @@ impl Endpoint<'_> {
             _ => MIB,
         }
     }
+
+    /// The most memory this endpoint's answer may hold once parsed: twice its byte cap
+    /// (a real answer parses into less than its text, since most of it is skipped; only a
+    /// hostile stream of tiny entries expands), within the run's budget.
+    pub(crate) fn max_held(&self) -> usize {
+        self.max_bytes()
+            .saturating_mul(2)
+            .min(crate::memory::RUN_BUDGET)
+    }
+
+    /// The memory budgets of a parse of this endpoint's answer in `client`'s run.
+    fn budget(&self, client: &ReadOnlyClient) -> crate::body::Budget {
+        crate::body::Budget {
+            run: client.answers_memory(),
+            answer: self.max_held(),
+        }
+    }
 }
 
 /// GETs `endpoint` and deserializes the body straight into `T`, never building a generic JSON
@@ -67,7 +84,8 @@ pub(crate) async fn get_streamed<T: serde::de::DeserializeOwned + Send + 'static
     endpoint: Endpoint<'_>,
 ) -> Result<(T, reqwest::header::HeaderMap), CollectFailure> {
     let (chunks, receiver) = crate::body::channel();
-    let parser = tokio::task::spawn_blocking(move || crate::body::parse::<T>(receiver));
+    let budget = endpoint.budget(client);
+    let parser = tokio::task::spawn_blocking(move || crate::body::parse::<T>(receiver, budget));
     let to = BodyTo::Stream {
         max_bytes: endpoint.max_bytes(),
         chunks,
@@ -93,30 +111,31 @@ fn stream_failure(
     status: u16,
     e: &crate::body::StreamError,
 ) -> CollectFailure {
+    if let Some(over) = &e.over_budget {
+        return failure(
+            endpoint,
+            Some(status),
+            over.to_string(),
+            Some("ripcord stopped reading it to stay within its memory budget; no real answer of this endpoint is this large: check what answers on this URL".to_string()),
+        );
+    }
     if e.error.is_data() {
         return shape_failure(endpoint, &e.error);
     }
     syntax_failure(endpoint, status, &e.prefix, e.read, &e.error)
 }
 
-/// Deserializes a body straight into `T`, naming HTML pages and truncated documents plainly;
-/// a body that is JSON but not of `T`'s shape is a shape failure.
+/// Deserializes a body read whole straight into `T`, within the endpoint's memory budget,
+/// naming HTML pages and truncated documents plainly; a body that is JSON but not of `T`'s
+/// shape is a shape failure.
 pub(crate) fn parse_typed<T: serde::de::DeserializeOwned>(
+    client: &ReadOnlyClient,
     endpoint: Endpoint<'_>,
     status: u16,
     body: &[u8],
 ) -> Result<T, CollectFailure> {
-    serde_json::from_slice(body).map_err(|e| {
-        if e.is_data() {
-            return shape_failure(endpoint, e);
-        }
-        // Syntax or EOF: name it as a generic JSON parser would, without building a tree
-        // (`Skip` accepts and rejects exactly what `serde_json::Value` does).
-        match serde_json::from_slice::<Skip>(body) {
-            Err(syntax) => syntax_failure(endpoint, status, body, body.len(), &syntax),
-            Ok(_) => shape_failure(endpoint, e),
-        }
-    })
+    crate::body::parse_buffered(body, endpoint.budget(client))
+        .map_err(|e| stream_failure(endpoint, status, &e))
 }
 
 /// A failure for a body that is not JSON at all, from its first bytes (`start`, the whole
@@ -330,6 +349,7 @@ fn snippet(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::Skip;
 
     const EP: Endpoint<'static> = Endpoint {
         group: "es.health",
@@ -355,8 +375,9 @@ mod tests {
 
     #[test]
     fn bodies_that_are_not_json_are_named() {
+        let client = ReadOnlyClient::new(crate::http::ClientOptions::default()).expect("client");
         let reason = |b: &str| {
-            parse_typed::<Skip>(EP, 200, b.as_bytes())
+            parse_typed::<Skip>(&client, EP, 200, b.as_bytes())
                 .map(|_| ())
                 .map_err(|f| f.reason)
         };
@@ -372,9 +393,11 @@ mod tests {
         struct Strict {
             status: String,
         }
-        assert!(parse_typed::<Strict>(EP, 200, b"{}").is_err_and(|f| {
-            f.reason
-                .starts_with("unexpected response shape: missing field")
-        }));
+        assert!(
+            parse_typed::<Strict>(&client, EP, 200, b"{}").is_err_and(|f| {
+                f.reason
+                    .starts_with("unexpected response shape: missing field")
+            })
+        );
     }
 }

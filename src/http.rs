@@ -172,6 +172,8 @@ pub(crate) struct ReadOnlyClient {
     /// When the run's deadline falls.
     deadline: Instant,
     log: Arc<Mutex<Vec<RequestRecord>>>,
+    /// What the answers of this run hold once parsed ([`crate::memory`]).
+    answers: Arc<crate::memory::RunMemory>,
 }
 
 impl ReadOnlyClient {
@@ -198,6 +200,7 @@ impl ReadOnlyClient {
             deadline: Instant::now() + options.deadline,
             options,
             log: Arc::default(),
+            answers: crate::memory::RunMemory::new(crate::memory::RUN_BUDGET),
         })
     }
 
@@ -212,6 +215,11 @@ impl ReadOnlyClient {
         let url = join_url(base, path_and_query);
         self.send("GET", self.inner.get(&url), &url, credentials, body)
             .await
+    }
+
+    /// The memory budget shared by every answer this client's run parses.
+    pub(crate) fn answers_memory(&self) -> Arc<crate::memory::RunMemory> {
+        Arc::clone(&self.answers)
     }
 
     /// Every request made so far, in the order they finished.

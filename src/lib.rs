@@ -17,6 +17,7 @@ mod facts;
 mod fetch;
 mod files;
 mod http;
+pub mod memory;
 pub mod output;
 pub mod pipeline;
 mod plan;

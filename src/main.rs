@@ -6,9 +6,73 @@
 )]
 
 use clap::Parser;
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::process::ExitCode;
 
+/// The system allocator, telling `ripcord::memory` of every allocation and free so that what
+/// a parsed answer holds is measured, not guessed (see that module). The only `unsafe` of
+/// ripcord, kept out of the library (which forbids it): `GlobalAlloc` is an unsafe trait,
+/// and each method only forwards its arguments to `System` unchanged.
+struct Counting;
+
+// SAFETY: every method forwards to `System` with the caller's arguments, so `System`'s
+// guarantees hold; `record` never allocates (a `const` thread-local `Cell`), so it cannot
+// re-enter the allocator.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded unchanged (see above).
+        let ptr = unsafe { System.alloc(layout) };
+        if !ptr.is_null() {
+            ripcord::memory::record(ripcord::memory::cost(layout.size()));
+        }
+        ptr
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded unchanged (see above).
+        let ptr = unsafe { System.alloc_zeroed(layout) };
+        if !ptr.is_null() {
+            ripcord::memory::record(ripcord::memory::cost(layout.size()));
+        }
+        ptr
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged (see above).
+        unsafe { System.dealloc(ptr, layout) };
+        ripcord::memory::record(-ripcord::memory::cost(layout.size()));
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded unchanged (see above).
+        let new = unsafe { System.realloc(ptr, layout, new_size) };
+        if !new.is_null() {
+            ripcord::memory::record(
+                ripcord::memory::cost(new_size).wrapping_sub(ripcord::memory::cost(layout.size())),
+            );
+        }
+        new
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// One malloc arena for the whole process. glibc gives threads arenas of their own, and what
+/// a parse frees stays in its thread's arena while the next parse, on another thread, takes
+/// fresh pages: a run fed hostile answers on every endpoint reached 350 MB of RSS while its
+/// live heap never passed 193 MiB. With one arena freed memory is reused (216 MB). ripcord's
+/// threads mostly wait on the network, so they hardly contend for it.
+fn one_malloc_arena() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `mallopt` only sets a malloc parameter; called first thing, before any thread.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}
+
 fn main() -> ExitCode {
+    one_malloc_arena();
     let cli = match ripcord::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -222,13 +222,13 @@ impl<T> Default for List<T> {
 
 impl<T: DeserializeOwned + Keep> FromJson for List<T> {
     fn from_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Self, A::Error> {
-        let mut out = Vec::new();
+        let mut out = crate::bounded::Gather::default();
         while let Some(item) = seq.next_element::<T>()? {
             if item.keep() {
                 out.push(item);
             }
         }
-        Ok(List(Some(out)))
+        Ok(List(Some(out.finish())))
     }
 }
 

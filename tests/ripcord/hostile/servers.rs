@@ -83,6 +83,63 @@ fn a_mix_of_hostile_answers_yields_a_report_naming_each_endpoint() {
     }
 }
 
+/// Tiny entries without end: thirty bytes of JSON each, a few hundred parsed. The byte caps
+/// alone let them fill gigabytes (feature states of one snapshot took 1.25 GB); the memory
+/// budget stops each answer, named, within the 1 GiB data limit of the child.
+#[test]
+fn tiny_entries_without_end_stop_at_the_memory_budget() {
+    let endless = |prefix: &str, unit: &str| Act::Endless {
+        prefix: prefix.into(),
+        unit: unit.into(),
+    };
+    let feature_states = endless(
+        r#"{"snapshots":[{"snapshot":"s","uuid":"u","repository":"r","state":"SUCCESS","feature_states":["#,
+        r#"{"feature_name":"k","indices":[]},"#,
+    );
+    let es = Hostile::start(
+        &[
+            (
+                "/",
+                Act::Json(
+                    200,
+                    r#"{"cluster_name":"c","cluster_uuid":"u","version":{"number":"8.17.3"}}"#
+                        .into(),
+                ),
+            ),
+            (
+                "/_snapshot",
+                Act::Json(200, r#"{"r":{"type":"fs","settings":{}}}"#.into()),
+            ),
+            ("/_snapshot/_all/_all", feature_states.clone()),
+            ("/_snapshot/r/_all", feature_states),
+            (
+                "/_migration/deprecations",
+                endless(
+                    r#"{"index_settings":{"i":["#,
+                    r#"{"level":"critical","message":"m"},"#,
+                ),
+            ),
+        ],
+        Act::Json(200, "{}".into()),
+    );
+    let (run, r) = rollback_json(&es.url, &["--from", "8.17.3", "--to", "8.18.0"]);
+    assert_eq!(es.not_get(), 0, "ripcord sent something other than GET");
+    assert_eq!(run.output.code, 3, "stderr: {}", run.output.stderr);
+    assert_reason(&r, "/_migration/deprecations", "MiB of memory");
+    let failures = r["collection_failures"].as_array().expect("failures");
+    assert!(
+        failures.iter().any(|f| {
+            f["endpoint"]
+                .as_str()
+                .is_some_and(|e| e.starts_with("GET /_snapshot/"))
+                && f["reason"].as_str().is_some_and(|why| {
+                    why.starts_with("answer too large") && why.contains("MiB of memory")
+                })
+        }),
+        "{failures:#?}"
+    );
+}
+
 /// Every endpoint stalls: the run ends at its deadline with what it has (nothing), each
 /// endpoint unknown, instead of waiting per request in turn.
 #[test]

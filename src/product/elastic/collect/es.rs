@@ -375,16 +375,25 @@ fn repo_failure(path: &str, repo: &str, reason: String) -> CollectFailure {
     }
 }
 
-/// Sorts newest first, then by repository and name, and drops duplicates.
+/// Sorts newest first, then by repository and name, and drops duplicates (the newest of
+/// each). Duplicates are found on a sort by name, so no name is copied: a listing of 270,000
+/// snapshots is sorted in place.
 fn sorted(mut snaps: Vec<Snapshot>) -> Vec<Snapshot> {
-    snaps.sort_by(|a, b| {
+    snaps.sort_unstable_by(|a, b| {
+        a.repository
+            .cmp(&b.repository)
+            .then_with(|| a.snapshot.cmp(&b.snapshot))
+            .then_with(|| b.start_time.cmp(&a.start_time))
+    });
+    snaps.dedup_by(|later, first| {
+        later.repository == first.repository && later.snapshot == first.snapshot
+    });
+    snaps.sort_unstable_by(|a, b| {
         b.start_time
             .cmp(&a.start_time)
             .then_with(|| a.repository.cmp(&b.repository))
             .then_with(|| a.snapshot.cmp(&b.snapshot))
     });
-    let mut seen = BTreeSet::new();
-    snaps.retain(|s| seen.insert((s.repository.clone(), s.snapshot.clone())));
     snaps
 }
 
@@ -397,15 +406,16 @@ const MAX_SNAPSHOTS: usize = 300_000;
 pub(crate) type ParsedSnapshots = (Vec<Snapshot>, Vec<(String, String)>);
 
 /// The get-snapshot body as documented (`GetSnapshotsResponse`); unknown fields, notably the
-/// per-snapshot `indices` list, are skipped without being kept.
+/// per-snapshot `indices` list, are skipped without being kept. Each snapshot becomes its
+/// fact as it is read, so a listing is in memory once, in its smallest form.
 #[derive(Debug, serde::Deserialize)]
 pub(crate) struct WireSnapshots {
     /// Bounded: see [`MAX_SNAPSHOTS`].
     #[serde(
         default,
-        deserialize_with = "crate::bounded::option_vec::<_, _, MAX_SNAPSHOTS>"
+        deserialize_with = "crate::bounded::option_vec_of::<_, WireSnapshot, _, MAX_SNAPSHOTS>"
     )]
-    snapshots: Option<Vec<WireSnapshot>>,
+    snapshots: Option<Vec<Snapshot>>,
     /// The short-lived 8.0-dev `responses[]` form, tolerated.
     responses: Option<Vec<WireRepoSnapshots>>,
     #[serde(default)]
@@ -487,8 +497,11 @@ wire_object! {
 #[derive(Debug, serde::Deserialize)]
 struct WireRepoSnapshots {
     repository: Option<String>,
-    #[serde(default)]
-    snapshots: Vec<WireSnapshot>,
+    #[serde(
+        default,
+        deserialize_with = "crate::bounded::vec_of::<_, WireSnapshot, _, MAX_SNAPSHOTS>"
+    )]
+    snapshots: Vec<Snapshot>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -515,6 +528,33 @@ struct WireShards {
     failed: Option<i64>,
 }
 
+/// A snapshot's fact, its repository empty where the body does not name it (filled in by
+/// [`parse_snapshots`]).
+impl From<WireSnapshot> for Snapshot {
+    fn from(s: WireSnapshot) -> Self {
+        let time = |ms: Option<i64>, text: Option<String>| {
+            ms.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+                .or_else(|| text.as_deref().and_then(|t| t.parse().ok()))
+        };
+        Snapshot {
+            repository: s.repository.unwrap_or_default(),
+            uuid: s.uuid,
+            state: s.state,
+            version: s
+                .version
+                .map(upper_bound)
+                .or_else(|| s.version_id.and_then(version_from_id)),
+            include_global_state: s.include_global_state,
+            // An IN_PROGRESS snapshot reports `end_time_in_millis: 0`: no end yet.
+            start_time: time(s.start_time_in_millis.filter(|ms| *ms > 0), s.start_time),
+            end_time: time(s.end_time_in_millis.filter(|ms| *ms > 0), s.end_time),
+            feature_states: s.feature_states,
+            shards_failed: s.shards.and_then(|x| x.failed),
+            snapshot: s.snapshot,
+        }
+    }
+}
+
 /// Turns a get-snapshot body into snapshots and per-repository failures. `only_repo` keeps
 /// only that repository's snapshots and names it where the body does not (before 7.14).
 pub(crate) fn parse_snapshots(
@@ -523,25 +563,23 @@ pub(crate) fn parse_snapshots(
 ) -> Result<ParsedSnapshots, String> {
     // NOTE: `filter_path` drops empty arrays, so a repository without snapshots answers `{}`
     // (or just `total`/`remaining`): that is an empty listing, not a malformed one.
-    let mut lists: Vec<(Option<String>, Vec<WireSnapshot>)> =
-        vec![(None, body.snapshots.unwrap_or_default())];
-    for r in body.responses.unwrap_or_default() {
-        lists.push((r.repository, r.snapshots));
-    }
-    let mut out = Vec::new();
-    for (group_repo, list) in lists {
-        for s in list {
-            let repository = s
-                .repository
-                .clone()
-                .or_else(|| group_repo.clone())
-                .or_else(|| only_repo.map(str::to_string))
-                .unwrap_or_default();
-            if only_repo.is_some_and(|r| r != repository) {
-                continue;
-            }
-            out.push(snapshot_fact(s, repository));
+    let mut out = body.snapshots.unwrap_or_default();
+    let named = |s: &mut Snapshot, group_repo: Option<&str>| {
+        if s.repository.is_empty()
+            && let Some(repo) = group_repo.or(only_repo)
+        {
+            s.repository = repo.to_string();
         }
+    };
+    out.iter_mut().for_each(|s| named(s, None));
+    for r in body.responses.unwrap_or_default() {
+        let mut list = r.snapshots;
+        list.iter_mut()
+            .for_each(|s| named(s, r.repository.as_deref()));
+        out.append(&mut list);
+    }
+    if let Some(repo) = only_repo {
+        out.retain(|s| s.repository == repo);
     }
     let failures = body
         .failures
@@ -549,29 +587,6 @@ pub(crate) fn parse_snapshots(
         .map(|(repo, err)| (repo, err.reason()))
         .collect();
     Ok((out, failures))
-}
-
-fn snapshot_fact(s: WireSnapshot, repository: String) -> Snapshot {
-    let time = |ms: Option<i64>, text: &Option<String>| {
-        ms.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
-            .or_else(|| text.as_deref().and_then(|t| t.parse().ok()))
-    };
-    Snapshot {
-        repository,
-        uuid: s.uuid,
-        state: s.state,
-        version: s
-            .version
-            .map(upper_bound)
-            .or_else(|| s.version_id.and_then(version_from_id)),
-        include_global_state: s.include_global_state,
-        // An IN_PROGRESS snapshot reports `end_time_in_millis: 0`: no end yet.
-        start_time: time(s.start_time_in_millis.filter(|ms| *ms > 0), &s.start_time),
-        end_time: time(s.end_time_in_millis.filter(|ms| *ms > 0), &s.end_time),
-        feature_states: s.feature_states,
-        shards_failed: s.shards.and_then(|x| x.failed),
-        snapshot: s.snapshot,
-    }
 }
 
 /// ES 8.11+ may print a release range (`8.11.0-8.11.4`) where it cannot name one release. For

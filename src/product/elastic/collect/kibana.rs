@@ -62,7 +62,12 @@ pub(crate) async fn status(
                 "starting"
             }
             .into();
-            match parse_typed::<WireStatusBody>(failure_endpoint, response.status, &response.body) {
+            match parse_typed::<WireStatusBody>(
+                client,
+                failure_endpoint,
+                response.status,
+                &response.body,
+            ) {
                 Ok(body) => read_status_body(body, &mut instance),
                 // 503 with plain text `Kibana server is not ready yet` is a documented answer.
                 Err(_) if response.status == 503 => {
