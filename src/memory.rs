@@ -47,7 +47,7 @@ fn thread_net() -> isize {
 /// (the largest deployment ripcord is measured on) holds about 110 MiB parsed; 192 MiB leaves
 /// room for everything else and keeps a run fed hostile answers on every endpoint well under
 /// 300 MB of RSS (`cargo bench`, budget 6).
-pub(crate) const RUN_BUDGET: usize = 192 * 1024 * 1024;
+pub(crate) const RUN_BUDGET: usize = 224 * 1024 * 1024;
 
 /// What the answers of one run hold: each parse adds what it holds as it grows. Nothing is
 /// given back when a parse ends, even a failed one: a parsed answer's facts live until the
