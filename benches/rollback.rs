@@ -18,8 +18,8 @@
 //! 5. end to end: a live `rollback elastic` (collect and evaluate in one process) of the
 //!    20,000-snapshot cluster: 2 s (median of 3) and 100 MB.
 //! 6. hostile mix: every endpoint answers something hostile at once (endless streams of valid
-//!    JSON, 50 MB `[0,0,…]` bodies, a huge HTML error page, deep nesting): peak RSS under
-//!    300 MB, and a report (exit 3).
+//!    JSON, snapshots of 500 tiny feature states without end, 50 MB `[0,0,…]` bodies, a huge
+//!    HTML error page, deep nesting): peak RSS under 300 MB, and a report (exit 3).
 //! 7. stalled: every endpoint accepts and never answers; with `--deadline 5` the run ends
 //!    within 7 s (exit 3).
 //!

@@ -93,6 +93,10 @@ impl<C: Chunks> ChunkReader<C> {
 
 impl<C: Chunks> std::io::Read for ChunkReader<C> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        // Once stopped, stopped for good: a caller that goes on reading gets the same error.
+        if let Some(over) = &self.stopped {
+            return Err(std::io::Error::other(over.to_string()));
+        }
         if let Err(over) = self.meter.check() {
             let message = over.to_string();
             self.stopped = Some(over);

@@ -72,12 +72,16 @@ pub fn hostile_mix() -> (Vec<(&'static str, Act)>, Act) {
             "/_features",
             Act::Body(200, "application/json", vec![0xff, 0xfe, b'{', 0x80]),
         ),
-        // Valid entries without end.
+        // Valid entries without end, each with 500 tiny feature states: thirty bytes of JSON
+        // that parse into a few hundred, the worst case for memory.
         (
             "/_snapshot/_all/_all",
             endless(
                 r#"{"snapshots":["#,
-                r#"{"snapshot":"s","uuid":"u","repository":"r","state":"SUCCESS","version":"8.17.3","start_time_in_millis":1,"end_time_in_millis":2,"feature_states":[{"feature_name":"kibana","indices":[".kibana_1"]}]},"#,
+                &format!(
+                    r#"{{"snapshot":"s","uuid":"u","repository":"r","state":"SUCCESS","version":"8.17.3","start_time_in_millis":1,"end_time_in_millis":2,"feature_states":[{}{{"feature_name":"kibana","indices":[".kibana_1"]}}]}},"#,
+                    r#"{"feature_name":"k","indices":["i"]},"#.repeat(500)
+                ),
             ),
         ),
         (

@@ -84,18 +84,20 @@ fn a_mix_of_hostile_answers_yields_a_report_naming_each_endpoint() {
 }
 
 /// Tiny entries without end: thirty bytes of JSON each, a few hundred parsed. The byte caps
-/// alone let them fill gigabytes (feature states of one snapshot took 1.25 GB); the memory
-/// budget stops each answer, named, within the 1 GiB data limit of the child.
+/// alone let them fill gigabytes (tiny feature states took 1.25 GB); the memory budget stops
+/// each answer, named, within the 1 GiB data limit of the child.
 #[test]
 fn tiny_entries_without_end_stop_at_the_memory_budget() {
     let endless = |prefix: &str, unit: &str| Act::Endless {
         prefix: prefix.into(),
         unit: unit.into(),
     };
-    let feature_states = endless(
-        r#"{"snapshots":[{"snapshot":"s","uuid":"u","repository":"r","state":"SUCCESS","feature_states":["#,
-        r#"{"feature_name":"k","indices":[]},"#,
+    // Snapshots without end, each with 500 feature states (the count per snapshot is capped).
+    let snapshot = format!(
+        r#"{{"snapshot":"s","repository":"r","state":"SUCCESS","feature_states":[{}{{"feature_name":"k"}}]}},"#,
+        r#"{"feature_name":"k","indices":["i"]},"#.repeat(500)
     );
+    let feature_states = endless(r#"{"snapshots":["#, &snapshot);
     let es = Hostile::start(
         &[
             (

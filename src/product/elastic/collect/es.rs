@@ -518,9 +518,38 @@ struct WireSnapshot {
     end_time: Option<String>,
     end_time_in_millis: Option<i64>,
     /// Missing before 7.12 (and in non-verbose listings): no feature states.
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "crate::bounded::vec_of::<_, WireFeatureState, _, MAX_FEATURE_STATES>"
+    )]
     feature_states: Vec<FeatureState>,
     shards: Option<WireShards>,
+}
+
+/// The most feature states one snapshot may name (Elasticsearch has a few dozen features),
+/// and the most indices one feature state may list.
+const MAX_FEATURE_STATES: usize = 1_000;
+const MAX_FEATURE_INDICES: usize = 100_000;
+
+/// A feature state of a snapshot (`feature_states[]`), its lists read in chunks like every
+/// long list (see [`crate::bounded`]).
+#[derive(Debug, serde::Deserialize)]
+struct WireFeatureState {
+    feature_name: String,
+    #[serde(
+        default,
+        deserialize_with = "crate::bounded::vec_of::<_, String, _, MAX_FEATURE_INDICES>"
+    )]
+    indices: Vec<String>,
+}
+
+impl From<WireFeatureState> for FeatureState {
+    fn from(f: WireFeatureState) -> Self {
+        FeatureState {
+            feature_name: f.feature_name,
+            indices: f.indices,
+        }
+    }
 }
 
 #[derive(Debug, serde::Deserialize)]
