@@ -177,8 +177,9 @@ pub(crate) struct CommonArgs {
     /// Extra rule files (a rule with a built-in id replaces it).
     #[arg(long, value_name = "DIR")]
     pub(crate) rules: Option<PathBuf>,
-    /// Pin the clock (RFC 3339); for tests and reproducible reports.
-    #[arg(long, hide = true, value_name = "RFC3339")]
+    /// Judge as of this time (RFC 3339) instead of the collection time of the facts, e.g.
+    /// tomorrow's gate against today's bundle; facts over an hour older are warned about.
+    #[arg(long, value_name = "RFC3339")]
     pub(crate) now: Option<jiff::Timestamp>,
 }
 

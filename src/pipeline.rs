@@ -383,6 +383,8 @@ pub(crate) async fn evaluate<P: Product>(
             kind: source_kind.into(),
             collected_at: bundle.collected_at,
             facts_file: common.facts.as_ref().map(|p| p.display().to_string()),
+            // Set when the report is assembled, from `generated_at`.
+            age_seconds: 0,
             endpoints: P::endpoints(&bundle),
         },
         failures: &bundle.failures,

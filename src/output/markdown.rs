@@ -1,6 +1,6 @@
 //! `--format markdown`: the report for a PR comment or a nightly page.
 
-use super::{headline, outcome_label, summary_line};
+use super::{as_of_line, headline, outcome_label, summary_line, target_line};
 use crate::report::v1::Report;
 use std::fmt::Write as _;
 
@@ -12,6 +12,15 @@ pub(super) fn render(r: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# ripcord {} {}\n", r.mode, r.product);
     let _ = writeln!(out, "**{}**\n", summary_line(r));
+    let _ = writeln!(
+        out,
+        "{} · {}\n",
+        cell(&target_line(r)),
+        cell(&as_of_line(r))
+    );
+    for w in &r.warnings {
+        let _ = writeln!(out, "> **Warning:** {}\n", cell(w));
+    }
     if let Some((line, basis)) = headline(r) {
         let _ = writeln!(out, "> {}\n", cell(line));
         for b in basis {

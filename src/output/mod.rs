@@ -41,8 +41,12 @@ pub(crate) fn render(report: &Report, format: Format) -> String {
     }
 }
 
-/// Writes the rendered report to stdout.
+/// Writes the rendered report to stdout; the report's own warnings (stale facts) go to stderr
+/// too, where a CI log shows them whatever the format.
 pub(crate) fn print_report(report: &Report, format: Format) -> Result<(), Error> {
+    for warning in &report.warnings {
+        diagnostics::warn(warning);
+    }
     Ok(write_stdout(&render(report, format))?)
 }
 
@@ -103,6 +107,55 @@ fn summary_line(r: &Report) -> String {
     format!(
         "{verdict} (exit {}): {} pass, {} fail, {} skip, {} unknown, {} error — {} {} {direction}",
         r.exit_code, s.pass, s.fail, s.skip, s.unknown, s.error, r.product, r.mode,
+    )
+}
+
+/// The system judged, in words: `Elasticsearch cluster logs-prod (uuid …), 2 Kibana
+/// instances`, `GHES ghe.example.com`.
+fn target_line(r: &Report) -> String {
+    let t = &r.target;
+    if let Some(host) = &t.ghes_primary {
+        return format!("GHES {host}");
+    }
+    let endpoint = |key: &str| r.source.endpoints.get(key).and_then(|v| v.as_str());
+    let mut line = match (&t.cluster_name, &t.cluster_uuid) {
+        (Some(name), Some(uuid)) => format!("Elasticsearch cluster {name} ({uuid})"),
+        (Some(name), None) => format!("Elasticsearch cluster {name}"),
+        (None, _) => match endpoint("elasticsearch").or_else(|| endpoint("ghes")) {
+            Some(url) => format!("{} at {url}", product_name(&r.product)),
+            None => product_name(&r.product).to_string(),
+        },
+    };
+    match t.kibana.len() {
+        0 => {}
+        1 => line.push_str(&format!(", Kibana {}", t.kibana[0])),
+        n => line.push_str(&format!(", {n} Kibana instances")),
+    }
+    line
+}
+
+fn product_name(product: &str) -> &str {
+    match product {
+        "elastic" => "Elasticsearch",
+        "ghes" => "GHES",
+        other => other,
+    }
+}
+
+/// `as of 2026-11-20T12:00Z (37 h before this report), live`: when the facts were collected.
+fn as_of_line(r: &Report) -> String {
+    let age = crate::report::age_text(r.source.age_seconds);
+    let how = match r.source.kind.as_str() {
+        "live" => "collected live".to_string(),
+        "facts" => match &r.source.facts_file {
+            Some(file) => format!("from {file}"),
+            None => "from a bundle".to_string(),
+        },
+        other => other.to_string(),
+    };
+    format!(
+        "as of {} ({age} before this report), {how}",
+        crate::report::as_of(r.source.collected_at)
     )
 }
 

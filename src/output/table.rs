@@ -1,7 +1,7 @@
 //! `--format table`: the verdict and (rollback) the plan's headline first, then the numbered
 //! plan, then one row per rule and what could not be collected.
 
-use super::{headline, outcome_label, summary_line};
+use super::{as_of_line, headline, outcome_label, summary_line, target_line};
 use crate::report::v1::Report;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use std::fmt::Write as _;
@@ -23,6 +23,10 @@ pub(super) fn render(r: &Report) -> String {
     }
     let mut out = String::new();
     let _ = writeln!(out, "{}", summary_line(r));
+    let _ = writeln!(out, "{} · {}", target_line(r), as_of_line(r));
+    for w in &r.warnings {
+        let _ = writeln!(out, "! {w}");
+    }
     if let Some((line, basis)) = headline(r) {
         let _ = writeln!(out, "{line}");
         for b in basis {
@@ -47,7 +51,7 @@ pub(super) fn render(r: &Report) -> String {
 }
 
 /// The numbered plan, its warnings, then any alternative plans the same way.
-fn write_plan(out: &mut String, plan: &crate::report::v1::Plan) {
+pub(super) fn write_plan(out: &mut String, plan: &crate::report::v1::Plan) {
     let _ = writeln!(out, "\n{}", plan.title);
     for (i, step) in plan.steps.iter().enumerate() {
         let _ = writeln!(out, "  {}. {}", i + 1, step.title);

@@ -51,11 +51,55 @@ pub(crate) fn assemble(parts: Parts<'_>) -> v1::Report {
         upgrade: upgrade(parts.upgrade),
         verdict,
         exit_code: exit_code(verdict),
+        fail_on: match parts.fail_on {
+            FailOn::Blocker => "blocker",
+            FailOn::Warning => "warning",
+        }
+        .to_string(),
         summary: summarize(&parts.findings),
         findings: parts.findings.into_iter().map(finding).collect(),
         plan: plan(parts.plan),
-        source: parts.source,
+        warnings: stale_warning(&parts.source, parts.generated_at)
+            .into_iter()
+            .collect(),
+        source: v1::Source {
+            age_seconds: parts
+                .generated_at
+                .duration_since(parts.source.collected_at)
+                .as_secs(),
+            ..parts.source
+        },
         collection_failures: parts.failures.iter().map(failure).collect(),
+    }
+}
+
+/// Facts older than this when judged are called out: a cluster changes by the hour.
+const STALE_SECONDS: i64 = 3600;
+
+/// The warning for facts judged more than an hour after they were collected.
+fn stale_warning(source: &v1::Source, now: jiff::Timestamp) -> Option<String> {
+    let age = now.duration_since(source.collected_at).as_secs();
+    (age > STALE_SECONDS).then(|| {
+        format!(
+            "these facts were collected {}, {} before this report: the systems may have changed since; collect again before acting",
+            as_of(source.collected_at),
+            age_text(age)
+        )
+    })
+}
+
+/// `2026-11-20T12:00Z`: a collection time, to the minute, in UTC.
+pub(crate) fn as_of(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%MZ").to_string()
+}
+
+/// `37 h`, `12 min`, `3 d`: an age for people.
+pub(crate) fn age_text(seconds: i64) -> String {
+    match seconds {
+        s if s < 60 => format!("{} s", s.max(0)),
+        s if s < 3600 => format!("{} min", s / 60),
+        s if s < 3 * 86_400 => format!("{} h", s / 3600),
+        s => format!("{} d", s / 86_400),
     }
 }
 

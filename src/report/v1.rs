@@ -27,6 +27,10 @@ pub struct Report {
     pub verdict: Verdict,
     /// The process exit code this report implies.
     pub exit_code: u8,
+    /// Which failures set the exit code (`--fail-on`): `blocker`, or `warning` (blockers and
+    /// warnings). Reports from before this field read as `blocker`.
+    #[serde(default = "blocker")]
+    pub fail_on: String,
     pub summary: Summary,
     /// One per rule, sorted by rule id.
     pub findings: Vec<Finding>,
@@ -34,6 +38,45 @@ pub struct Report {
     pub source: Source,
     /// What could not be collected, with hints.
     pub collection_failures: Vec<CollectionFailure>,
+    /// What the reader should know about the report itself (facts older than an hour, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+fn blocker() -> String {
+    "blocker".to_string()
+}
+
+/// How a finding weighs on the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Weight {
+    /// A failure that makes the exit code 1 (per `fail_on`).
+    Fails,
+    /// A blocker that could not be verified: exit 3 when nothing fails.
+    Unverified,
+    /// Shown, but does not set the exit code.
+    Shown,
+    /// Passed.
+    Passed,
+}
+
+impl Report {
+    /// How `finding` weighs on this report's exit code (DESIGN §4).
+    pub fn weight(&self, finding: &Finding) -> Weight {
+        let counted = match finding.severity {
+            Severity::Blocker => true,
+            Severity::Warning => self.fail_on == "warning",
+            Severity::Info => false,
+        };
+        match finding.outcome {
+            Outcome::Pass => Weight::Passed,
+            Outcome::Fail if counted => Weight::Fails,
+            Outcome::Unknown | Outcome::Error if finding.severity == Severity::Blocker => {
+                Weight::Unverified
+            }
+            _ => Weight::Shown,
+        }
+    }
 }
 
 /// The system judged. Fields that do not apply to a product are left out.
@@ -182,6 +225,9 @@ pub struct Source {
     /// The bundle evaluated, as given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub facts_file: Option<String>,
+    /// Seconds from `collected_at` to `generated_at` (the facts' age when judged).
+    #[serde(default)]
+    pub age_seconds: i64,
     /// The product's endpoints: `elasticsearch` (URL or null) and `kibana` (URLs) for every
     /// product, and `ghes` (the Manage API URL) for GHES.
     #[serde(flatten)]
@@ -212,6 +258,18 @@ pub struct CollectionFailure {
     pub status: Option<u16>,
     pub reason: String,
     pub hint: Option<String>,
+}
+
+impl Verdict {
+    /// The JSON name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Ready => "ready",
+            Verdict::NotReady => "not_ready",
+            Verdict::Incomplete => "incomplete",
+            Verdict::NothingToRollBack => "nothing_to_roll_back",
+        }
+    }
 }
 
 impl Severity {

@@ -28,7 +28,8 @@ async fn live(name: &str, extra: &[&str]) -> (String, String, i32) {
     (s.normalize(&out), s.normalize(&err), code)
 }
 
-fn offline(name: &str, extra: &[&str]) -> (String, String, i32) {
+/// Evaluates scenario `name`'s bundle with `extra` flags: stdout, stderr, exit code.
+pub fn offline(name: &str, extra: &[&str]) -> (String, String, i32) {
     let mut a = scenario_args(name);
     a.retain(|x| x != "--timeout" && x != "1");
     a.extend(args(&["--facts", &facts(name)]));
@@ -462,7 +463,10 @@ fn help_documents_exit_codes_and_environment() {
         );
     }
     let (out, _, _) = ripcord(&args(&["preflight", "elastic", "--help"]));
-    assert!(!out.contains("--now"), "--now is hidden");
+    assert!(
+        out.contains("--now <RFC3339>"),
+        "--now is documented for two-stage pipelines"
+    );
     for flag in [
         "--es",
         "--kibana",
@@ -839,4 +843,58 @@ fn versions_must_name_one_release() {
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["upgrade"]["from"], "3.17.8", "normalised");
+}
+
+/// Every format names the target and when its facts were collected; a bundle judged more
+/// than an hour after it was collected (`--now`, a two-stage pipeline) is warned about on
+/// stderr and in the report.
+#[test]
+fn reports_say_which_system_and_as_of_when() {
+    // The scenario's bundle judged 37 h after it was collected.
+    let later = |format: &str| {
+        let mut a = scenario_args("failed-minor-upgrade");
+        a.retain(|x| x != "--timeout" && x != "1");
+        if let Some(i) = a.iter().position(|x| x == "--now") {
+            a[i + 1] = "2026-11-21T19:00:00Z".to_string();
+        }
+        a.extend(args(&[
+            "--facts",
+            &facts("failed-minor-upgrade"),
+            "--format",
+            format,
+        ]));
+        ripcord(&a)
+    };
+    let (json, err, _) = later("json");
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(v["source"]["age_seconds"], 37 * 3600);
+    let warning = "these facts were collected 2026-11-20T06:00Z, 37 h before this report";
+    assert!(
+        v["warnings"][0]
+            .as_str()
+            .is_some_and(|w| w.starts_with(warning)),
+        "{v:#}"
+    );
+    assert!(err.contains(warning), "{err}");
+    for format in ["table", "markdown", "junit"] {
+        let (out, _, _) = later(format);
+        assert!(
+            out.contains("Elasticsearch cluster prod-logs (zk-HjQtYQGyL3NFSSu7InA)"),
+            "{format}: {out:.800}"
+        );
+        assert!(
+            out.contains("as of 2026-11-20T06:00Z (37 h before this report)"),
+            "{format}: {out:.800}"
+        );
+        assert!(out.contains(warning), "{format}");
+    }
+    let (json, err, _) = offline("failed-minor-upgrade", &["--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert!(v.get("warnings").is_none(), "fresh facts: no warning");
+    assert!(!err.contains("these facts were collected"), "{err}");
+    let (out, _, _) = offline("ghes-ha-feature-failure", &["--format", "table"]);
+    assert!(
+        out.lines().nth(1).is_some_and(|l| l.starts_with("GHES ")),
+        "{out:.400}"
+    );
 }

@@ -10,6 +10,7 @@ mod collectors;
 mod common;
 mod compat;
 mod hostile;
+mod junit;
 mod pasteable;
 mod rule_files;
 mod rules_matrix;
