@@ -145,12 +145,12 @@ fn parse_from<T: DeserializeOwned, C: Chunks>(chunks: C, budget: Budget) -> Resu
             current: Bytes::new(),
             prefix: Vec::with_capacity(PREFIX_BYTES),
             read: 0,
-            meter: Meter::start(Arc::clone(&budget.run), budget.answer),
+            // Started before the 64 KiB read buffer is allocated, which counts toward the
+            // answer: negligible beside budgets of megabytes.
+            meter: Meter::start(budget.run, budget.answer),
             stopped: None,
         },
     );
-    // Started again once the read buffer exists: the buffer is not the answer's.
-    reader.get_mut().meter = Meter::start(budget.run, budget.answer);
     let result = {
         let mut de = serde_json::Deserializer::from_reader(&mut reader);
         T::deserialize(&mut de).and_then(|value| de.end().map(|()| value))

@@ -9,7 +9,7 @@
 //! attribute, each suite a `package` and an `id`, `timestamp` has no time zone, and a suite
 //! always has `<properties>`, `<system-out>` and `<system-err>`.
 
-use super::{as_of_line, headline, summary_line, target_line};
+use super::{target_line, write_collection_failures, write_preamble};
 use crate::report::v1::{Finding, Outcome, Report, Weight};
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
@@ -180,7 +180,7 @@ fn properties(r: &Report) -> Vec<(&'static str, String)> {
         ("ripcord.target", target_line(r)),
         ("ripcord.verdict", r.verdict.as_str().to_string()),
         ("ripcord.exit_code", r.exit_code.to_string()),
-        ("ripcord.fail_on", r.fail_on.clone()),
+        ("ripcord.fail_on", r.fail_on.as_str().to_string()),
         ("ripcord.collected_at", r.source.collected_at.to_string()),
         ("ripcord.age_seconds", r.source.age_seconds.to_string()),
         ("ripcord.source", r.source.kind.clone()),
@@ -201,18 +201,7 @@ fn properties(r: &Report) -> Vec<(&'static str, String)> {
 /// what could not be collected: the text the on-call engineer needs from a CI page.
 fn system_out(r: &Report) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}", summary_line(r));
-    let _ = writeln!(out, "{}", target_line(r));
-    let _ = writeln!(out, "{}", as_of_line(r));
-    for w in &r.warnings {
-        let _ = writeln!(out, "! {w}");
-    }
-    if let Some((line, basis)) = headline(r) {
-        let _ = writeln!(out, "\n{line}");
-        for b in basis {
-            let _ = writeln!(out, "  - {b}");
-        }
-    }
+    write_preamble(&mut out, r);
     super::table::write_plan(&mut out, &r.plan);
     let shown: Vec<&Finding> = r
         .findings
@@ -220,7 +209,11 @@ fn system_out(r: &Report) -> String {
         .filter(|f| r.weight(f) == Weight::Shown && f.outcome != Outcome::Skip)
         .collect();
     if !shown.is_empty() {
-        let _ = writeln!(out, "\nNot passed, not gating (--fail-on {}):", r.fail_on);
+        let _ = writeln!(
+            out,
+            "\nNot passed, not gating (--fail-on {}):",
+            r.fail_on.as_str()
+        );
         for f in shown {
             let _ = writeln!(
                 out,
@@ -232,17 +225,6 @@ fn system_out(r: &Report) -> String {
             );
         }
     }
-    if !r.collection_failures.is_empty() {
-        let _ = writeln!(out, "\nCould not collect:");
-        for f in &r.collection_failures {
-            let _ = writeln!(
-                out,
-                "  - {}: {}{}",
-                f.endpoint,
-                f.reason,
-                super::hint_suffix(f)
-            );
-        }
-    }
+    write_collection_failures(&mut out, r);
     out
 }

@@ -175,6 +175,35 @@ fn request_line(req: &Request) -> String {
     }
 }
 
+/// The opening of the plain-text formats (table, JUnit's `<system-out>`): the verdict, the
+/// target and the facts' age, the report's warnings, then (rollback) the headline and its basis.
+fn write_preamble(out: &mut String, r: &Report) {
+    use std::fmt::Write as _;
+    let _ = writeln!(out, "{}", summary_line(r));
+    let _ = writeln!(out, "{} · {}", target_line(r), as_of_line(r));
+    for w in &r.warnings {
+        let _ = writeln!(out, "! {w}");
+    }
+    if let Some((line, basis)) = headline(r) {
+        let _ = writeln!(out, "{line}");
+        for b in basis {
+            let _ = writeln!(out, "  - {b}");
+        }
+    }
+}
+
+/// "Could not collect:" and one line per failure, in the plain-text formats.
+fn write_collection_failures(out: &mut String, r: &Report) {
+    use std::fmt::Write as _;
+    if r.collection_failures.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nCould not collect:");
+    for f in &r.collection_failures {
+        let _ = writeln!(out, "  - {}: {}{}", f.endpoint, f.reason, hint_suffix(f));
+    }
+}
+
 /// ` — hint` after a collection failure, or nothing.
 fn hint_suffix(f: &CollectionFailure) -> String {
     f.hint

@@ -1,7 +1,7 @@
 //! `--format table`: the verdict and (rollback) the plan's headline first, then the numbered
 //! plan, then one row per rule and what could not be collected.
 
-use super::{as_of_line, headline, outcome_label, summary_line, target_line};
+use super::{outcome_label, write_collection_failures, write_preamble};
 use crate::report::v1::Report;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use std::fmt::Write as _;
@@ -22,31 +22,10 @@ pub(super) fn render(r: &Report) -> String {
         ]);
     }
     let mut out = String::new();
-    let _ = writeln!(out, "{}", summary_line(r));
-    let _ = writeln!(out, "{} · {}", target_line(r), as_of_line(r));
-    for w in &r.warnings {
-        let _ = writeln!(out, "! {w}");
-    }
-    if let Some((line, basis)) = headline(r) {
-        let _ = writeln!(out, "{line}");
-        for b in basis {
-            let _ = writeln!(out, "  - {b}");
-        }
-    }
+    write_preamble(&mut out, r);
     write_plan(&mut out, &r.plan);
     let _ = writeln!(out, "\n{table}");
-    if !r.collection_failures.is_empty() {
-        let _ = writeln!(out, "\nCould not collect:");
-        for f in &r.collection_failures {
-            let _ = writeln!(
-                out,
-                "  - {}: {}{}",
-                f.endpoint,
-                f.reason,
-                super::hint_suffix(f)
-            );
-        }
-    }
+    write_collection_failures(&mut out, r);
     out
 }
 

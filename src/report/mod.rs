@@ -35,13 +35,9 @@ pub(crate) struct Parts<'a> {
 pub(crate) fn assemble(parts: Parts<'_>) -> v1::Report {
     // A rollback with nothing to go back from is its own answer: the rules judge a rollback
     // that is not needed, so their failures do not make it "not ready".
-    let verdict = if parts.mode == Mode::Rollback && parts.plan.kind == PlanKind::NothingToRollBack
-    {
-        v1::Verdict::NothingToRollBack
-    } else {
-        verdict(&parts.findings, parts.fail_on)
-    };
-    v1::Report {
+    let nothing_to_roll_back =
+        parts.mode == Mode::Rollback && parts.plan.kind == PlanKind::NothingToRollBack;
+    let mut report = v1::Report {
         schema: v1::REPORT_SCHEMA.to_string(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         generated_at: parts.generated_at,
@@ -49,13 +45,12 @@ pub(crate) fn assemble(parts: Parts<'_>) -> v1::Report {
         mode: parts.mode.as_str().to_string(),
         target: parts.target,
         upgrade: upgrade(parts.upgrade),
-        verdict,
-        exit_code: exit_code(verdict),
+        verdict: v1::Verdict::Ready,
+        exit_code: 0,
         fail_on: match parts.fail_on {
-            FailOn::Blocker => "blocker",
-            FailOn::Warning => "warning",
-        }
-        .to_string(),
+            FailOn::Blocker => v1::FailOn::Blocker,
+            FailOn::Warning => v1::FailOn::Warning,
+        },
         summary: summarize(&parts.findings),
         findings: parts.findings.into_iter().map(finding).collect(),
         plan: plan(parts.plan),
@@ -70,7 +65,15 @@ pub(crate) fn assemble(parts: Parts<'_>) -> v1::Report {
             ..parts.source
         },
         collection_failures: parts.failures.iter().map(failure).collect(),
-    }
+    };
+    // One rule decides, the one every format shows per finding (`v1::Report::weight`).
+    report.verdict = if nothing_to_roll_back {
+        v1::Verdict::NothingToRollBack
+    } else {
+        report.verdict_of_findings()
+    };
+    report.exit_code = exit_code(report.verdict);
+    report
 }
 
 /// Facts older than this when judged are called out: a cluster changes by the hour.
@@ -124,27 +127,6 @@ fn summarize(findings: &[Finding]) -> v1::Summary {
         }
     }
     s
-}
-
-/// Not ready when a counted failure exists; incomplete when nothing failed but a blocker could
-/// not be verified; else ready.
-fn verdict(findings: &[Finding], fail_on: FailOn) -> v1::Verdict {
-    let counts = |f: &Finding| match fail_on {
-        FailOn::Blocker => f.severity == Severity::Blocker,
-        FailOn::Warning => matches!(f.severity, Severity::Blocker | Severity::Warning),
-    };
-    if findings
-        .iter()
-        .any(|f| f.outcome == Outcome::Fail && counts(f))
-    {
-        v1::Verdict::NotReady
-    } else if findings.iter().any(|f| {
-        f.severity == Severity::Blocker && matches!(f.outcome, Outcome::Unknown | Outcome::Error)
-    }) {
-        v1::Verdict::Incomplete
-    } else {
-        v1::Verdict::Ready
-    }
 }
 
 fn upgrade(u: &UpgradeBasis) -> v1::Upgrade {

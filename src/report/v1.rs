@@ -27,10 +27,10 @@ pub struct Report {
     pub verdict: Verdict,
     /// The process exit code this report implies.
     pub exit_code: u8,
-    /// Which failures set the exit code (`--fail-on`): `blocker`, or `warning` (blockers and
-    /// warnings). Reports from before this field read as `blocker`.
-    #[serde(default = "blocker")]
-    pub fail_on: String,
+    /// Which failures set the exit code (`--fail-on`). Reports from before this field read
+    /// as `blocker`.
+    #[serde(default)]
+    pub fail_on: FailOn,
     pub summary: Summary,
     /// One per rule, sorted by rule id.
     pub findings: Vec<Finding>,
@@ -43,8 +43,23 @@ pub struct Report {
     pub warnings: Vec<String>,
 }
 
-fn blocker() -> String {
-    "blocker".to_string()
+/// Which failures set the exit code: `blocker`, or `warning` (blockers and warnings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FailOn {
+    #[default]
+    Blocker,
+    Warning,
+}
+
+impl FailOn {
+    /// The JSON name (and the `--fail-on` value).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailOn::Blocker => "blocker",
+            FailOn::Warning => "warning",
+        }
+    }
 }
 
 /// How a finding weighs on the exit code.
@@ -61,11 +76,24 @@ pub enum Weight {
 }
 
 impl Report {
+    /// The verdict the findings give (DESIGN §4): not ready when a failure counts, incomplete
+    /// when nothing fails but a blocker could not be verified, else ready.
+    pub fn verdict_of_findings(&self) -> Verdict {
+        let weights: Vec<Weight> = self.findings.iter().map(|f| self.weight(f)).collect();
+        if weights.contains(&Weight::Fails) {
+            Verdict::NotReady
+        } else if weights.contains(&Weight::Unverified) {
+            Verdict::Incomplete
+        } else {
+            Verdict::Ready
+        }
+    }
+
     /// How `finding` weighs on this report's exit code (DESIGN §4).
     pub fn weight(&self, finding: &Finding) -> Weight {
         let counted = match finding.severity {
             Severity::Blocker => true,
-            Severity::Warning => self.fail_on == "warning",
+            Severity::Warning => self.fail_on == FailOn::Warning,
             Severity::Info => false,
         };
         match finding.outcome {
