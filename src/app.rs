@@ -12,8 +12,8 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         return rules(command);
     }
     match block_on(pipeline::execute(&cli.command))?? {
-        Done::Report { report, format } => {
-            output::print_report(&report, format)?;
+        Done::Report { report, outputs } => {
+            output::write_report(&report, outputs)?;
             Ok(report.exit_code)
         }
         Done::Bundle {

@@ -162,25 +162,58 @@ impl<K: Kind> Subcommand for ProductCommand<K> {
     }
 }
 
-/// Options of every evaluating command.
+/// Options of every evaluating command. Those a CI job sets once for all its runs also read a
+/// `RIPCORD_*` variable (a flag given wins).
 #[derive(Debug, Args, Clone)]
 pub(crate) struct CommonArgs {
     /// Evaluate a facts bundle instead of collecting.
     #[arg(long, value_name = "FILE")]
     pub(crate) facts: Option<PathBuf>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, value_enum, default_value_t = Format::Table, env = "RIPCORD_FORMAT")]
     pub(crate) format: Format,
+    /// Write the --format report to FILE instead of stdout (written whole or not at all;
+    /// an existing FILE is replaced).
+    #[arg(long, short, value_name = "FILE", env = "RIPCORD_OUTPUT")]
+    pub(crate) output: Option<PathBuf>,
+    /// Also write the report in FORMAT to FILE, from the same run (repeatable), e.g.
+    /// --report junit=ripcord.xml --report markdown=$GITHUB_STEP_SUMMARY.
+    #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = crate::output::ReportFile::parse)]
+    pub(crate) reports: Vec<crate::output::ReportFile>,
     /// Which failures make the exit code 1.
-    #[arg(long, value_enum, default_value_t = FailOn::Blocker)]
+    #[arg(long, value_enum, default_value_t = FailOn::Blocker, env = "RIPCORD_FAIL_ON")]
     pub(crate) fail_on: FailOn,
+    /// Waivers (TOML): failures they match become `waived`, shown with reason and owner.
+    #[arg(long, value_name = "FILE", env = "RIPCORD_WAIVERS")]
+    pub(crate) waivers: Option<PathBuf>,
+    /// Report only: exit 0 when the verdict is not ready or incomplete (1, 3); 2 still means
+    /// ripcord could not do its job.
+    #[arg(long, env = "RIPCORD_EXIT_ZERO")]
+    pub(crate) exit_zero: bool,
     /// Extra rule files (a rule with a built-in id replaces it).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", env = "RIPCORD_RULES")]
     pub(crate) rules: Option<PathBuf>,
     /// Judge as of this time (RFC 3339) instead of the collection time of the facts, e.g.
     /// tomorrow's gate against today's bundle; facts over an hour older are warned about.
     #[arg(long, value_name = "RFC3339")]
     pub(crate) now: Option<jiff::Timestamp>,
+    /// Colour in the table on a terminal; `auto` honours NO_COLOR and CLICOLOR_FORCE.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, env = "RIPCORD_COLOR")]
+    pub(crate) color: ColorChoice,
+    /// List skipped rules in the table and Markdown (folded into a count by default; JSON and
+    /// JUnit always list them).
+    #[arg(long)]
+    pub(crate) show_skipped: bool,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub(crate) enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it).
+    #[default]
+    Auto,
+    Always,
+    Never,
 }
 
 /// Options of `collect`.
@@ -204,16 +237,16 @@ pub(crate) struct CollectArgs {
 #[derive(Debug, Args, Clone)]
 pub(crate) struct ConnectionArgs {
     /// Per-request timeout in seconds (1-3600), connecting and reading the whole answer.
-    #[arg(long, value_name = "SECS", default_value_t = 10,
+    #[arg(long, value_name = "SECS", default_value_t = 10, env = "RIPCORD_TIMEOUT",
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub(crate) timeout: u64,
     /// Deadline of the whole collection in seconds (1-86400): what was collected by then is
     /// judged, the rest is `unknown`.
-    #[arg(long, value_name = "SECS", default_value_t = 120,
+    #[arg(long, value_name = "SECS", default_value_t = 120, env = "RIPCORD_DEADLINE",
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub(crate) deadline: u64,
     /// Trust this CA (PEM), e.g. Elasticsearch's http_ca.crt.
-    #[arg(long, value_name = "PEM")]
+    #[arg(long, value_name = "PEM", env = "RIPCORD_CA_CERT")]
     pub(crate) ca_cert: Option<PathBuf>,
     /// Skip TLS certificate verification (loudly warned; prefer --ca-cert).
     #[arg(long)]

@@ -65,7 +65,8 @@ pub struct Collected {
 pub enum Done {
     Report {
         report: Box<v1::Report>,
-        format: output::Format,
+        /// Where it goes: checked (temporary files made) before collecting.
+        outputs: output::Outputs,
     },
     Bundle {
         collected: Collected,
@@ -100,7 +101,7 @@ pub(crate) async fn execute(command: &Command) -> Result<Done, Error> {
             let args: CollectArgs = parse(&product.matches)?;
             let now = args.now.unwrap_or_else(jiff::Timestamp::now);
             // Before collecting: a collection must not end in "cannot write".
-            let destination = Destination::prepare(&args.output, args.force)?;
+            let destination = Destination::prepare(&args.output, args.force, "--output")?;
             let collected = product
                 .product
                 .collect(&product.matches, &args.connection, now)
@@ -124,12 +125,13 @@ async fn report(
 ) -> Result<Done, Error> {
     let common: CommonArgs = parse(matches)?;
     let connection: ConnectionArgs = parse(matches)?;
+    let outputs = output::Outputs::prepare(&common)?;
     let report = product
         .evaluate(mode, matches, &common, &connection)
         .await?;
     Ok(Done::Report {
         report: Box::new(report),
-        format: common.format,
+        outputs,
     })
 }
 

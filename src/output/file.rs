@@ -28,7 +28,7 @@ pub struct Prepared {
 impl Destination {
     /// Checks `path` before anything is collected: `-` is stdout; an existing file is refused
     /// unless `overwrite`; the folder must exist and take a new file.
-    pub(crate) fn prepare(path: &Path, overwrite: bool) -> Result<Self, Error> {
+    pub(crate) fn prepare(path: &Path, overwrite: bool, flag: &str) -> Result<Self, Error> {
         if path.as_os_str() == "-" {
             return Ok(Self::Stdout);
         }
@@ -36,8 +36,8 @@ impl Destination {
         match std::fs::symlink_metadata(path) {
             Ok(meta) if meta.is_dir() => {
                 return Err(Error::usage(
-                    format!("--output {shown} is a folder"),
-                    Some("give a file name, e.g. --output facts.json"),
+                    format!("{flag} {shown} is a folder"),
+                    Some("give a file name"),
                 ));
             }
             Ok(meta) if !overwrite => {
@@ -47,7 +47,7 @@ impl Destination {
                     "something that is not a regular file"
                 };
                 return Err(Error::usage(
-                    format!("--output {shown} exists ({what}); refusing to overwrite it"),
+                    format!("{flag} {shown} exists ({what}); refusing to overwrite it"),
                     Some("give --force to replace it, or another file name"),
                 ));
             }

@@ -201,7 +201,7 @@ fn properties(r: &Report) -> Vec<(&'static str, String)> {
 /// what could not be collected: the text the on-call engineer needs from a CI page.
 fn system_out(r: &Report) -> String {
     let mut out = String::new();
-    write_preamble(&mut out, r);
+    write_preamble(&mut out, r, false);
     super::table::write_plan(&mut out, &r.plan);
     let shown: Vec<&Finding> = r
         .findings

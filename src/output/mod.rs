@@ -6,6 +6,7 @@ pub mod file;
 mod json;
 mod junit;
 mod markdown;
+mod outputs;
 pub(crate) mod progress;
 pub(crate) mod rules;
 mod table;
@@ -16,6 +17,7 @@ use crate::pipeline::Collected;
 use crate::report::v1::{CollectionFailure, Outcome, Report, Request, Verdict};
 use crate::secrets::Redactor;
 use file::Destination;
+pub use outputs::{Outputs, ReportFile};
 use std::io::Write;
 
 /// Output format of a report.
@@ -28,26 +30,37 @@ pub enum Format {
     Junit,
 }
 
+/// How a report looks where it is written: colour and width matter only to the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Look {
+    /// ANSI colours for outcomes and the verdict.
+    pub color: bool,
+    /// The table's width in columns.
+    pub width: u16,
+    /// List `skip` findings instead of folding them into a count (table, Markdown).
+    pub show_skipped: bool,
+}
+
 /// Renders `report` in `format`, made safe to show first (see [`text`]): secrets redacted in
 /// the data (before a string is cut, so no cut leaves half a secret), control characters
 /// escaped, long server strings cut. The rendered text is redacted again where it is written.
-pub(crate) fn render(report: &Report, format: Format) -> String {
+pub(crate) fn render(report: &Report, format: Format, look: &Look) -> String {
     let redactor = Redactor::from_env();
     match format {
         Format::Json => json::render(&text::for_json(report, &redactor)),
-        Format::Table => table::render(&text::for_display(report, &redactor)),
-        Format::Markdown => markdown::render(&text::for_display(report, &redactor)),
+        Format::Table => table::render(&text::for_display(report, &redactor), look),
+        Format::Markdown => markdown::render(&text::for_display(report, &redactor), look),
         Format::Junit => junit::render(&text::for_display(report, &redactor)),
     }
 }
 
-/// Writes the rendered report to stdout; the report's own warnings (stale facts) go to stderr
-/// too, where a CI log shows them whatever the format.
-pub(crate) fn print_report(report: &Report, format: Format) -> Result<(), Error> {
+/// Writes the report to every destination of the run; the report's own warnings (stale facts,
+/// expired waivers) go to stderr too, where a CI log shows them whatever the format.
+pub(crate) fn write_report(report: &Report, outputs: Outputs) -> Result<(), Error> {
     for warning in &report.warnings {
         diagnostics::warn(warning);
     }
-    Ok(write_stdout(&render(report, format))?)
+    outputs.write(report)
 }
 
 /// Writes a collected bundle to its destination (checked before collecting) and says so on
@@ -89,14 +102,15 @@ fn outcome_label(o: Outcome) -> &'static str {
 
 /// One summary line shared by the text formats: the verdict, the counts, and the upgrade in
 /// the direction the plan title uses ("rollback from 8.18.0 back to 8.17.3").
-fn summary_line(r: &Report) -> String {
+fn summary_line(r: &Report, color: bool) -> String {
     let s = &r.summary;
-    let verdict = match r.verdict {
-        Verdict::Ready => "READY",
-        Verdict::NotReady => "NOT READY",
-        Verdict::Incomplete => "INCOMPLETE",
-        Verdict::NothingToRollBack => "NOTHING TO ROLL BACK",
+    let (verdict, style) = match r.verdict {
+        Verdict::Ready => ("READY", green()),
+        Verdict::NotReady => ("NOT READY", red()),
+        Verdict::Incomplete => ("INCOMPLETE", yellow()),
+        Verdict::NothingToRollBack => ("NOTHING TO ROLL BACK", green()),
     };
+    let verdict = paint(verdict, color, style.bold());
     let from = r.upgrade.from.as_deref().unwrap_or("?");
     let to = r.upgrade.to.as_deref().unwrap_or("?");
     let direction = if r.mode == "rollback" {
@@ -177,12 +191,12 @@ fn request_line(req: &Request) -> String {
 
 /// The opening of the plain-text formats (table, JUnit's `<system-out>`): the verdict, the
 /// target and the facts' age, the report's warnings, then (rollback) the headline and its basis.
-fn write_preamble(out: &mut String, r: &Report) {
+fn write_preamble(out: &mut String, r: &Report, color: bool) {
     use std::fmt::Write as _;
-    let _ = writeln!(out, "{}", summary_line(r));
+    let _ = writeln!(out, "{}", summary_line(r, color));
     let _ = writeln!(out, "{} · {}", target_line(r), as_of_line(r));
     for w in &r.warnings {
-        let _ = writeln!(out, "! {w}");
+        let _ = writeln!(out, "{}", paint(&format!("! {w}"), color, yellow()));
     }
     if let Some((line, basis)) = headline(r) {
         let _ = writeln!(out, "{line}");
@@ -210,4 +224,39 @@ fn hint_suffix(f: &CollectionFailure) -> String {
         .as_deref()
         .map(|h| format!(" — {h}"))
         .unwrap_or_default()
+}
+
+/// `text` in `style` when colouring, else as it is.
+fn paint(text: &str, color: bool, style: anstyle::Style) -> String {
+    if color {
+        format!("{style}{text}{style:#}")
+    } else {
+        text.to_string()
+    }
+}
+
+fn fg(color: anstyle::AnsiColor) -> anstyle::Style {
+    anstyle::Style::new().fg_color(Some(color.into()))
+}
+
+fn green() -> anstyle::Style {
+    fg(anstyle::AnsiColor::Green)
+}
+
+fn red() -> anstyle::Style {
+    fg(anstyle::AnsiColor::Red)
+}
+
+fn yellow() -> anstyle::Style {
+    fg(anstyle::AnsiColor::Yellow)
+}
+
+fn dim() -> anstyle::Style {
+    anstyle::Style::new().dimmed()
+}
+
+/// The line that stands for the `skip` rows left out of a table.
+fn folded_skips(n: usize) -> String {
+    let rules = if n == 1 { "rule" } else { "rules" };
+    format!("{n} {rules} skipped (not applicable here); --show-skipped lists them")
 }

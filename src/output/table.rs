@@ -1,32 +1,61 @@
 //! `--format table`: the verdict and (rollback) the plan's headline first, then the numbered
 //! plan, then one row per rule and what could not be collected.
 
-use super::{outcome_label, write_collection_failures, write_preamble};
-use crate::report::v1::Report;
-use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use super::{Look, outcome_label, paint, write_collection_failures, write_preamble};
+use crate::report::v1::{Outcome, Report};
+use comfy_table::{Cell, Color, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use std::fmt::Write as _;
 
-pub(super) fn render(r: &Report) -> String {
+pub(super) fn render(r: &Report, look: &Look) -> String {
     let mut table = Table::new();
     table
         .load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(120);
+        .set_width(look.width);
+    if look.color {
+        table.enforce_styling();
+    } else {
+        table.force_no_tty();
+    }
     table.set_header(vec!["outcome", "rule", "severity", "message"]);
+    let mut folded = 0;
     for f in &r.findings {
+        if f.outcome == Outcome::Skip && !look.show_skipped {
+            folded += 1;
+            continue;
+        }
+        let mut outcome = Cell::new(outcome_label(f.outcome));
+        if look.color {
+            outcome = outcome.fg(outcome_color(f.outcome));
+        }
         table.add_row(vec![
-            outcome_label(f.outcome),
-            &f.rule,
-            f.severity.as_str(),
-            &f.message,
+            outcome,
+            Cell::new(&f.rule),
+            Cell::new(f.severity.as_str()),
+            Cell::new(&f.message),
         ]);
     }
     let mut out = String::new();
-    write_preamble(&mut out, r);
+    write_preamble(&mut out, r, look.color);
     write_plan(&mut out, &r.plan);
     let _ = writeln!(out, "\n{table}");
+    if folded > 0 {
+        let line = super::folded_skips(folded);
+        let _ = writeln!(out, "{}", paint(&line, look.color, super::dim()));
+    }
     write_collection_failures(&mut out, r);
     out
+}
+
+/// Each outcome's colour in the table.
+fn outcome_color(o: Outcome) -> Color {
+    match o {
+        Outcome::Pass => Color::Green,
+        Outcome::Fail => Color::Red,
+        Outcome::Skip => Color::DarkGrey,
+        Outcome::Unknown => Color::Yellow,
+        Outcome::Error => Color::Magenta,
+    }
 }
 
 /// The numbered plan, its warnings, then any alternative plans the same way.

@@ -481,10 +481,14 @@ impl Ripcord {
 
     pub fn run(&self) -> Output {
         let mut cmd = assert_cmd::Command::cargo_bin("ripcord").expect("binary");
+        // Nothing of the caller's terminal or CI settings leaks into what a test sees.
         for (key, _) in std::env::vars() {
             if key.starts_with("RIPCORD_") {
                 cmd.env_remove(key);
             }
+        }
+        for key in ["COLUMNS", "NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE"] {
+            cmd.env_remove(key);
         }
         for (k, v) in &self.env {
             cmd.env(k, v);

@@ -100,8 +100,10 @@ fn echoed_credentials_are_redacted_everywhere() {
             ],
             &env,
         );
+        // Markdown escapes the brackets (`\[redacted\]` renders as `[redacted]`).
         assert!(
-            run.output.stdout.contains("[redacted]"),
+            run.output.stdout.contains("[redacted]")
+                || run.output.stdout.contains("\\[redacted\\]"),
             "{format}: {}",
             run.output.stdout
         );

@@ -1,0 +1,290 @@
+//! Where one run's report goes: the `--format` rendering to stdout or `--output FILE`, plus
+//! every `--report FORMAT=FILE`, all from the same report. Every file is checked before the
+//! collection starts (a run must not end in "permission denied") and written whole or not at
+//! all ([`Destination`]).
+
+use super::file::Destination;
+use super::{Format, Look, render};
+use crate::cli::{ColorChoice, CommonArgs};
+use crate::error::Error;
+use crate::report::v1::Report;
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+
+/// One `--report FORMAT=FILE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportFile {
+    pub format: Format,
+    pub path: PathBuf,
+}
+
+impl ReportFile {
+    /// Parses `FORMAT=FILE` (clap's value parser for `--report`).
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
+        use clap::ValueEnum as _;
+        let names = || {
+            Format::value_variants()
+                .iter()
+                .filter_map(|f| f.to_possible_value())
+                .map(|v| v.get_name().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let Some((format, path)) = text.split_once('=') else {
+            return Err(format!(
+                "expected FORMAT=FILE, e.g. junit=ripcord.xml (formats: {})",
+                names()
+            ));
+        };
+        let format = Format::from_str(format, true)
+            .map_err(|_| format!("unknown format {format:?} (formats: {})", names()))?;
+        match path {
+            "" => Err(format!("no file after {format:?}=, e.g. junit=ripcord.xml")),
+            "-" => Err(
+                "stdout takes the --format report; --report writes files (e.g. junit=ripcord.xml)"
+                    .to_string(),
+            ),
+            _ => Ok(Self {
+                format,
+                path: PathBuf::from(path),
+            }),
+        }
+    }
+}
+
+/// Every destination of one run's report, prepared before any work is done.
+#[derive(Debug)]
+pub struct Outputs {
+    /// `--format`, to stdout or `--output`.
+    main: (Format, Destination),
+    /// `--report FORMAT=FILE`, in the order given.
+    files: Vec<(Format, Destination)>,
+    /// How the table looks on stdout (files get [`Look::file`]).
+    stdout_look: Look,
+    show_skipped: bool,
+}
+
+impl Outputs {
+    /// Checks every destination: each file's folder takes a new file, and no two outputs
+    /// name the same file (one would silently replace the other).
+    pub(crate) fn prepare(common: &CommonArgs) -> Result<Self, Error> {
+        let mut seen: Vec<(PathBuf, String)> = Vec::new();
+        let mut claim = |path: &Path, flag: String| -> Result<(), Error> {
+            let key = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+            if let Some((_, first)) = seen.iter().find(|(p, _)| *p == key) {
+                return Err(Error::usage(
+                    format!("{flag} and {first} name the same file; one would replace the other"),
+                    Some("give each report its own file"),
+                ));
+            }
+            seen.push((key, flag));
+            Ok(())
+        };
+        let main = match &common.output {
+            Some(path) if path.as_os_str() != "-" => {
+                claim(path, format!("--output {}", path.display()))?;
+                Destination::prepare(path, true, "--output")?
+            }
+            _ => Destination::Stdout,
+        };
+        let mut files = Vec::with_capacity(common.reports.len());
+        for report in &common.reports {
+            let flag = format!(
+                "--report {}={}",
+                format_name(report.format),
+                report.path.display()
+            );
+            claim(&report.path, flag)?;
+            files.push((
+                report.format,
+                Destination::prepare(&report.path, true, "--report")?,
+            ));
+        }
+        let stdout_look = if matches!(main, Destination::Stdout) {
+            Look::stdout(common.color, common.show_skipped)
+        } else {
+            Look::file(common.show_skipped)
+        };
+        Ok(Self {
+            main: (common.format, main),
+            files,
+            stdout_look,
+            show_skipped: common.show_skipped,
+        })
+    }
+
+    /// Writes the report to every destination. A file that cannot be written does not stop
+    /// the others; the first such error is returned (exit 2) once all were tried.
+    pub(crate) fn write(self, report: &Report) -> Result<(), Error> {
+        let (format, main) = self.main;
+        let look = match main {
+            Destination::Stdout => self.stdout_look,
+            Destination::File(_) => Look::file(self.show_skipped),
+        };
+        let mut first_error = None;
+        let all = std::iter::once((format, main, look)).chain(
+            self.files
+                .into_iter()
+                .map(|(f, d)| (f, d, Look::file(self.show_skipped))),
+        );
+        for (format, destination, look) in all {
+            let shown = destination.path().map(|p| p.display().to_string());
+            match destination.write(&render(report, format, &look)) {
+                Ok(()) => {
+                    if let Some(path) = shown {
+                        super::diagnostics::note(&format!(
+                            "wrote the {} report to {path}",
+                            format_name(format)
+                        ));
+                    }
+                }
+                Err(e) => {
+                    if first_error.is_none() {
+                        first_error = Some(e);
+                    } else {
+                        super::diagnostics::error(e);
+                    }
+                }
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+/// A format's name as the flags spell it.
+pub(crate) fn format_name(format: Format) -> &'static str {
+    match format {
+        Format::Table => "table",
+        Format::Json => "json",
+        Format::Markdown => "markdown",
+        Format::Junit => "junit",
+    }
+}
+
+impl Look {
+    /// A file: no colour, the default width.
+    pub(crate) fn file(show_skipped: bool) -> Self {
+        Self {
+            color: false,
+            width: DEFAULT_WIDTH,
+            show_skipped,
+        }
+    }
+
+    /// Standard output: colour per `--color` and the environment, the terminal's width.
+    pub(crate) fn stdout(choice: ColorChoice, show_skipped: bool) -> Self {
+        let terminal = std::io::stdout().is_terminal();
+        Self {
+            color: use_color(choice, terminal, |name| std::env::var_os(name)),
+            width: width(terminal, std::env::var("COLUMNS").ok().as_deref()),
+            show_skipped,
+        }
+    }
+}
+
+/// The width of a table written to a file or a pipe, where no terminal says otherwise.
+pub(crate) const DEFAULT_WIDTH: u16 = 120;
+
+/// Tables narrower than this are unreadable; a smaller `COLUMNS` is taken as this.
+const MIN_WIDTH: u16 = 40;
+
+/// The table's width: `COLUMNS` when set (as shells export it), else the terminal's, else
+/// [`DEFAULT_WIDTH`].
+fn width(terminal: bool, columns: Option<&str>) -> u16 {
+    if let Some(n) = columns.and_then(|c| c.trim().parse::<u16>().ok()) {
+        return n.max(MIN_WIDTH);
+    }
+    let measured = terminal
+        .then(|| terminal_size::terminal_size_of(std::io::stdout()))
+        .flatten()
+        .map(|(terminal_size::Width(w), _)| w);
+    measured.map_or(DEFAULT_WIDTH, |w| w.max(MIN_WIDTH))
+}
+
+/// Whether to colour: `--color always|never` win; `auto` follows NO_COLOR (set and not
+/// empty: never, <https://no-color.org>), then CLICOLOR_FORCE (set and not `0`: always),
+/// then CLICOLOR=0 (never), then whether stdout is a terminal that is not `dumb`.
+fn use_color(
+    choice: ColorChoice,
+    terminal: bool,
+    var: impl Fn(&str) -> Option<std::ffi::OsString>,
+) -> bool {
+    let set = |name: &str| var(name).filter(|v| !v.is_empty());
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            if set("NO_COLOR").is_some() {
+                false
+            } else if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+                true
+            } else if set("CLICOLOR").is_some_and(|v| v == "0") {
+                false
+            } else {
+                terminal && var("TERM").is_none_or(|t| t != "dumb")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<std::ffi::OsString> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.into())
+        }
+    }
+
+    #[test]
+    fn colour_follows_the_flag_then_the_environment_then_the_terminal() {
+        use ColorChoice::{Always, Auto, Never};
+        assert!(use_color(Always, false, env(&[("NO_COLOR", "1")])));
+        assert!(!use_color(Never, true, env(&[("CLICOLOR_FORCE", "1")])));
+        assert!(use_color(Auto, true, env(&[])));
+        assert!(!use_color(Auto, false, env(&[])));
+        assert!(!use_color(Auto, true, env(&[("NO_COLOR", "1")])));
+        // An empty NO_COLOR is not set (no-color.org).
+        assert!(use_color(Auto, true, env(&[("NO_COLOR", "")])));
+        assert!(!use_color(
+            Auto,
+            true,
+            env(&[("NO_COLOR", "x"), ("CLICOLOR_FORCE", "1")])
+        ));
+        assert!(use_color(Auto, false, env(&[("CLICOLOR_FORCE", "1")])));
+        assert!(!use_color(Auto, false, env(&[("CLICOLOR_FORCE", "0")])));
+        assert!(!use_color(Auto, true, env(&[("CLICOLOR", "0")])));
+        assert!(!use_color(Auto, true, env(&[("TERM", "dumb")])));
+    }
+
+    #[test]
+    fn width_comes_from_columns_else_the_default() {
+        assert_eq!(width(false, Some("80")), 80);
+        assert_eq!(width(true, Some(" 200 ")), 200);
+        assert_eq!(width(false, Some("10")), MIN_WIDTH);
+        assert_eq!(width(false, Some("wide")), DEFAULT_WIDTH);
+        assert_eq!(width(false, None), DEFAULT_WIDTH);
+    }
+
+    #[test]
+    fn report_files_parse_format_then_file() {
+        assert_eq!(
+            ReportFile::parse("junit=out/ripcord.xml"),
+            Ok(ReportFile {
+                format: Format::Junit,
+                path: PathBuf::from("out/ripcord.xml")
+            })
+        );
+        assert_eq!(
+            ReportFile::parse("Markdown=a=b.md").map(|r| r.path),
+            Ok(PathBuf::from("a=b.md"))
+        );
+        for bad in ["junit", "xml=a.xml", "json=", "table=-"] {
+            assert!(ReportFile::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
