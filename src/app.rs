@@ -12,9 +12,13 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         return rules(command);
     }
     match block_on(pipeline::execute(&cli.command))?? {
-        Done::Report { report, outputs } => {
+        Done::Report {
+            report,
+            outputs,
+            exit_zero,
+        } => {
             output::write_report(&report, outputs)?;
-            Ok(report.exit_code)
+            Ok(exit_code(report.exit_code, exit_zero))
         }
         Done::Bundle {
             collected,
@@ -23,6 +27,24 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
             output::write_bundle(destination, &collected)?;
             Ok(0)
         }
+    }
+}
+
+/// The process exit code of a report: its own, or 0 for 1 and 3 under `--exit-zero` (said on
+/// stderr, so a report-only job's log still shows what the gate would have done).
+fn exit_code(report: u8, exit_zero: bool) -> u8 {
+    if exit_zero && matches!(report, 1 | 3) {
+        output::diagnostics::note(&format!(
+            "--exit-zero: exiting 0 instead of {report} ({})",
+            if report == 1 {
+                "not ready"
+            } else {
+                "incomplete"
+            }
+        ));
+        0
+    } else {
+        report
     }
 }
 

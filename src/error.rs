@@ -17,6 +17,9 @@ pub enum Error {
     Rules(#[from] LoadError),
     #[error(transparent)]
     #[diagnostic(transparent)]
+    Waivers(#[from] Box<crate::waivers::WaiverFileError>),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
     Client(#[from] crate::http::ClientError),
     #[error("unknown rule {0:?}")]
     #[diagnostic(

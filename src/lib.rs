@@ -28,4 +28,5 @@ pub mod schema;
 mod secrets;
 mod upgrade;
 pub mod version;
+mod waivers;
 mod wire;

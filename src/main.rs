@@ -73,12 +73,19 @@ fn one_malloc_arena() {
 
 fn main() -> ExitCode {
     one_malloc_arena();
-    let cli = match ripcord::cli::Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let json = ripcord::output::diagnostics::wants_json(&args);
+    let cli = match ripcord::cli::Cli::try_parse_from(&args) {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            // A usage error is exit 2 (our "could not do its job"), in JSON too when asked.
+            ripcord::output::diagnostics::usage(&e, json);
+            return ExitCode::from(2);
+        }
         Err(e) => {
+            // --help, --version: exit 0.
             let _ = e.print();
-            // clap: --help/--version exit 0, usage errors 2 (our "could not do its job").
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            return ExitCode::from(0);
         }
     };
     // Unwrapped lines keep `file:line:column` greppable in CI logs; no colour, because every
@@ -99,7 +106,7 @@ fn main() -> ExitCode {
     match worker.map(std::thread::JoinHandle::join) {
         Ok(Ok(Ok(code))) => ExitCode::from(code),
         Ok(Ok(Err(error))) => {
-            ripcord::output::diagnostics::error(error);
+            ripcord::output::diagnostics::fail(error, json);
             ExitCode::from(2)
         }
         Ok(Err(_)) => ExitCode::from(101),

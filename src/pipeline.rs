@@ -67,6 +67,8 @@ pub enum Done {
         report: Box<v1::Report>,
         /// Where it goes: checked (temporary files made) before collecting.
         outputs: output::Outputs,
+        /// `--exit-zero`: the process exits 0 for a verdict of 1 or 3.
+        exit_zero: bool,
     },
     Bundle {
         collected: Collected,
@@ -132,6 +134,7 @@ async fn report(
     Ok(Done::Report {
         report: Box::new(report),
         outputs,
+        exit_zero: common.exit_zero,
     })
 }
 
@@ -350,6 +353,10 @@ pub(crate) async fn evaluate<P: Product>(
     let mut flags = P::operator(args);
     check_versions::<P>(&mut flags)?;
     let rules = load_rules(common.rules.as_deref())?;
+    let waivers = match &common.waivers {
+        Some(path) => crate::waivers::load(path, &rules)?,
+        None => Vec::new(),
+    };
     let (bundle, source_kind) = facts::<P>(mode, args, flags, common, connection).await?;
     // A bundle may have recorded `--to` at collection; the flags merged into it may add it.
     if mode == Mode::Preflight && bundle.operator.declared().to.is_none() {
@@ -391,6 +398,7 @@ pub(crate) async fn evaluate<P: Product>(
         },
         failures: &bundle.failures,
         fail_on: common.fail_on,
+        waivers: &waivers,
         generated_at: common.now.unwrap_or_else(jiff::Timestamp::now),
     }))
 }

@@ -21,6 +21,21 @@ pub fn report_v1() -> Value {
     schema
 }
 
+/// The JSON Schema of the error document `--format json` prints when a run fails (exit 2).
+pub fn error_v1() -> Value {
+    let generator = SchemaSettings::draft2020_12().into_generator();
+    let mut schema = generator
+        .into_root_schema_for::<v1::ErrorDocument>()
+        .to_value();
+    if let Some(map) = schema.as_object_mut() {
+        map.insert(
+            "$id".into(),
+            json!("https://ripcord.invalid/schema/error.v1.json"),
+        );
+    }
+    schema
+}
+
 /// The JSON Schema of a facts bundle: one of the registered products' bundles.
 pub fn facts_v1() -> Value {
     let mut generator = SchemaSettings::draft2020_12().into_generator();

@@ -101,7 +101,7 @@ fn write_case(
         Weight::Passed => None,
         Weight::Fails => Some("failure"),
         Weight::Unverified => Some("error"),
-        Weight::Shown => {
+        Weight::Shown | Weight::Waived => {
             w.write_event(Event::Start(case))?;
             // No attribute and no text: the strictest schemas allow nothing more.
             w.write_event(Event::Empty(BytesStart::new("skipped")))?;
@@ -222,6 +222,23 @@ fn system_out(r: &Report) -> String {
                 f.rule,
                 f.severity.as_str(),
                 f.message
+            );
+        }
+    }
+    let waived: Vec<&Finding> = r
+        .findings
+        .iter()
+        .filter(|f| r.weight(f) == Weight::Waived)
+        .collect();
+    if !waived.is_empty() {
+        let _ = writeln!(out, "\nWaived (--waivers):");
+        for f in waived {
+            let _ = writeln!(
+                out,
+                "  - {} ({}): {}",
+                f.rule,
+                f.severity.as_str(),
+                super::finding_message(f)
             );
         }
     }

@@ -50,7 +50,7 @@ pub(super) fn render(r: &Report, look: &Look) -> String {
             outcome_label(f.outcome),
             cell(&code(&f.rule)),
             f.severity.as_str(),
-            cell(&text(&f.message))
+            cell(&text(&super::finding_message(f)))
         );
     }
     if folded > 0 {

@@ -80,7 +80,7 @@ pub(crate) fn write_bundle(destination: Destination, collected: &Collected) -> R
 /// Writes text to stdout, secrets redacted; a closed pipe (`| head`) is not an error. One of
 /// the three places bytes leave ripcord, each redacting: stdout here, files in
 /// [`Destination::write`], stderr in [`diagnostics`].
-fn write_stdout(text: &str) -> std::io::Result<()> {
+pub(crate) fn write_stdout(text: &str) -> std::io::Result<()> {
     let text = Redactor::from_env().redact(text).into_owned();
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
@@ -97,6 +97,19 @@ fn outcome_label(o: Outcome) -> &'static str {
         Outcome::Skip => "SKIP",
         Outcome::Unknown => "UNKNOWN",
         Outcome::Error => "ERROR",
+        Outcome::Waived => "WAIVED",
+    }
+}
+
+/// A finding's message as the text formats show it: a waived one says by whom, why and until
+/// when, so an exception is never silent.
+fn finding_message(f: &crate::report::v1::Finding) -> String {
+    match &f.waived_by {
+        Some(w) => format!(
+            "{} — waived until {} by {}: {}",
+            f.message, w.expires, w.owner, w.reason
+        ),
+        None => f.message.clone(),
     }
 }
 
@@ -118,8 +131,13 @@ fn summary_line(r: &Report, color: bool) -> String {
     } else {
         format!("from {from} to {to}")
     };
+    let waived = if s.waived > 0 {
+        format!(", {} waived", s.waived)
+    } else {
+        String::new()
+    };
     format!(
-        "{verdict} (exit {}): {} pass, {} fail, {} skip, {} unknown, {} error — {} {} {direction}",
+        "{verdict} (exit {}): {} pass, {} fail, {} skip, {} unknown, {} error{waived} — {} {} {direction}",
         r.exit_code, s.pass, s.fail, s.skip, s.unknown, s.error, r.product, r.mode,
     )
 }

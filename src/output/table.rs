@@ -32,7 +32,7 @@ pub(super) fn render(r: &Report, look: &Look) -> String {
             outcome,
             Cell::new(&f.rule),
             Cell::new(f.severity.as_str()),
-            Cell::new(&f.message),
+            Cell::new(super::finding_message(f)),
         ]);
     }
     let mut out = String::new();
@@ -55,6 +55,7 @@ fn outcome_color(o: Outcome) -> Color {
         Outcome::Skip => Color::DarkGrey,
         Outcome::Unknown => Color::Yellow,
         Outcome::Error => Color::Magenta,
+        Outcome::Waived => Color::Cyan,
     }
 }
 

@@ -8,6 +8,7 @@ use crate::facts::CollectFailure;
 use crate::plan::{Plan, PlanKind, Request, Step};
 use crate::ruleset::Severity;
 use crate::upgrade::{Mode, UpgradeBasis};
+use crate::waivers::Waiver;
 
 /// Which severities make a failure count against readiness.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -28,6 +29,8 @@ pub(crate) struct Parts<'a> {
     pub(crate) source: v1::Source,
     pub(crate) failures: &'a [CollectFailure],
     pub(crate) fail_on: FailOn,
+    /// `--waivers`, all of them (those about other targets are left out here).
+    pub(crate) waivers: &'a [Waiver],
     pub(crate) generated_at: jiff::Timestamp,
 }
 
@@ -51,7 +54,7 @@ pub(crate) fn assemble(parts: Parts<'_>) -> v1::Report {
             FailOn::Blocker => v1::FailOn::Blocker,
             FailOn::Warning => v1::FailOn::Warning,
         },
-        summary: summarize(&parts.findings),
+        summary: v1::Summary::default(),
         findings: parts.findings.into_iter().map(finding).collect(),
         plan: plan(parts.plan),
         warnings: stale_warning(&parts.source, parts.generated_at)
@@ -65,7 +68,10 @@ pub(crate) fn assemble(parts: Parts<'_>) -> v1::Report {
             ..parts.source
         },
         collection_failures: parts.failures.iter().map(failure).collect(),
+        waivers: Vec::new(),
     };
+    apply_waivers(&mut report, parts.waivers, parts.generated_at);
+    report.summary = summarize(&report.findings);
     // One rule decides, the one every format shows per finding (`v1::Report::weight`).
     report.verdict = if nothing_to_roll_back {
         v1::Verdict::NothingToRollBack
@@ -115,18 +121,83 @@ fn exit_code(verdict: v1::Verdict) -> u8 {
     }
 }
 
-fn summarize(findings: &[Finding]) -> v1::Summary {
+fn summarize(findings: &[v1::Finding]) -> v1::Summary {
     let mut s = v1::Summary::default();
     for f in findings {
         match f.outcome {
-            Outcome::Pass => s.pass += 1,
-            Outcome::Fail => s.fail += 1,
-            Outcome::Skip => s.skip += 1,
-            Outcome::Unknown => s.unknown += 1,
-            Outcome::Error => s.error += 1,
+            v1::Outcome::Pass => s.pass += 1,
+            v1::Outcome::Fail => s.fail += 1,
+            v1::Outcome::Skip => s.skip += 1,
+            v1::Outcome::Unknown => s.unknown += 1,
+            v1::Outcome::Error => s.error += 1,
+            v1::Outcome::Waived => s.waived += 1,
         }
     }
     s
+}
+
+/// Turns each failure a live waiver covers into `waived` (the first such waiver in file order
+/// is named), and records every waiver about this target with what it did; an expired one
+/// that would have covered a failure is said in the report's warnings, since its failure
+/// counts again.
+fn apply_waivers(report: &mut v1::Report, waivers: &[Waiver], now: jiff::Timestamp) {
+    let name = report.target.name().unwrap_or_default().to_string();
+    let about_target: Vec<&Waiver> = waivers.iter().filter(|w| w.covers(&name)).collect();
+    let mut applied = vec![false; about_target.len()];
+    for finding in &mut report.findings {
+        if finding.outcome != v1::Outcome::Fail {
+            continue;
+        }
+        let mut live = about_target
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| w.rule == finding.rule && !w.expired(now));
+        if let Some((i, w)) = live.next() {
+            applied[i] = true;
+            finding.outcome = v1::Outcome::Waived;
+            finding.waived_by = Some(v1::WaivedBy {
+                reason: w.reason.clone(),
+                owner: w.owner.clone(),
+                expires: w.expires,
+            });
+        }
+    }
+    for (i, w) in about_target.iter().enumerate() {
+        let status = if w.expired(now) {
+            v1::WaiverStatus::Expired
+        } else if applied[i] {
+            v1::WaiverStatus::Applied
+        } else {
+            v1::WaiverStatus::Unused
+        };
+        if status == v1::WaiverStatus::Expired {
+            let failing = report
+                .findings
+                .iter()
+                .any(|f| f.rule == w.rule && f.outcome == v1::Outcome::Fail);
+            report.warnings.push(format!(
+                "the waiver of {} for {} (owner {}: {}) expired on {}{}",
+                w.rule,
+                w.target,
+                w.owner,
+                w.reason,
+                w.expires,
+                if failing {
+                    "; the failure counts again"
+                } else {
+                    "; remove it or renew it"
+                }
+            ));
+        }
+        report.waivers.push(v1::WaiverUse {
+            rule: w.rule.clone(),
+            target: w.target.clone(),
+            reason: w.reason.clone(),
+            owner: w.owner.clone(),
+            expires: w.expires,
+            status,
+        });
+    }
 }
 
 fn upgrade(u: &UpgradeBasis) -> v1::Upgrade {
@@ -161,6 +232,7 @@ fn finding(f: Finding) -> v1::Finding {
         evidence: f.evidence,
         remediation: f.remediation,
         docs: f.docs,
+        waived_by: None,
     }
 }
 

@@ -38,9 +38,46 @@ pub struct Report {
     pub source: Source,
     /// What could not be collected, with hints.
     pub collection_failures: Vec<CollectionFailure>,
-    /// What the reader should know about the report itself (facts older than an hour, …).
+    /// What the reader should know about the report itself (facts older than an hour, an
+    /// expired waiver, …).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The waivers (`--waivers`) about this target, each with what it did in this run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waivers: Vec<WaiverUse>,
+}
+
+/// A waiver about this report's target and what it did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct WaiverUse {
+    pub rule: String,
+    /// The glob over target names, as written.
+    pub target: String,
+    pub reason: String,
+    pub owner: String,
+    /// The last day it applies (UTC).
+    pub expires: jiff::civil::Date,
+    pub status: WaiverStatus,
+}
+
+/// What a waiver did in this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WaiverStatus {
+    /// It turned its rule's failure into `waived`.
+    Applied,
+    /// Its rule did not fail here: nothing to waive (a candidate for removal).
+    Unused,
+    /// Past its expiry date: it no longer applies.
+    Expired,
+}
+
+/// The waiver a `waived` finding matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct WaivedBy {
+    pub reason: String,
+    pub owner: String,
+    pub expires: jiff::civil::Date,
 }
 
 /// Which failures set the exit code: `blocker`, or `warning` (blockers and warnings).
@@ -71,6 +108,8 @@ pub enum Weight {
     Unverified,
     /// Shown, but does not set the exit code.
     Shown,
+    /// A failure a waiver covers: shown with its reason, does not set the exit code.
+    Waived,
     /// Passed.
     Passed,
 }
@@ -98,12 +137,23 @@ impl Report {
         };
         match finding.outcome {
             Outcome::Pass => Weight::Passed,
+            Outcome::Waived => Weight::Waived,
             Outcome::Fail if counted => Weight::Fails,
             Outcome::Unknown | Outcome::Error if finding.severity == Severity::Blocker => {
                 Weight::Unverified
             }
             _ => Weight::Shown,
         }
+    }
+}
+
+impl Target {
+    /// The target's name, which waivers match: the Elasticsearch cluster's name, or the GHES
+    /// primary's host name.
+    pub fn name(&self) -> Option<&str> {
+        self.cluster_name
+            .as_deref()
+            .or(self.ghes_primary.as_deref())
     }
 }
 
@@ -163,6 +213,9 @@ pub struct Summary {
     pub skip: usize,
     pub unknown: usize,
     pub error: usize,
+    /// Failures a waiver covers (`--waivers`).
+    #[serde(default)]
+    pub waived: usize,
 }
 
 /// How much a failing rule matters.
@@ -186,6 +239,8 @@ pub enum Outcome {
     Unknown,
     /// The rule could not be evaluated.
     Error,
+    /// It failed, and a waiver covers the failure: `waived_by` says whose and why.
+    Waived,
 }
 
 /// One rule's result.
@@ -202,6 +257,9 @@ pub struct Finding {
     pub remediation: String,
     /// The vendor documentation the rule follows.
     pub docs: String,
+    /// Outcome `waived`: the waiver that covers the failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waived_by: Option<WaivedBy>,
 }
 
 /// A plan: what to do, in order, and what it costs.
@@ -320,6 +378,39 @@ impl Outcome {
             Self::Skip => "skip",
             Self::Unknown => "unknown",
             Self::Error => "error",
+            Self::Waived => "waived",
         }
     }
+}
+
+/// Schema tag of the error document.
+pub const ERROR_SCHEMA: &str = "ripcord.error/v1";
+
+/// What `--format json` prints on stdout when ripcord could not do its job (exit 2), so a
+/// consumer that parses stdout always gets JSON: a usage error, an unreadable bundle, an
+/// invalid rule file. The same error is also on stderr, for people.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "ripcord error v1")]
+pub struct ErrorDocument {
+    /// Always `ripcord.error/v1`.
+    pub schema: String,
+    pub tool_version: String,
+    /// Always 2.
+    pub exit_code: u8,
+    pub error: ErrorDetail,
+}
+
+/// Why the run failed.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ErrorDetail {
+    /// A stable code: `ripcord::usage`, `ripcord::rules::…`, `ripcord::bundle::…`, `clap::…`.
+    pub code: String,
+    /// One line.
+    pub message: String,
+    /// What to do about it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    /// The whole diagnostic as stderr shows it (file, line, column and the quoted text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }

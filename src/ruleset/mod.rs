@@ -90,6 +90,16 @@ impl RuleSet {
         self.rules.iter().find(|r| r.id == id)
     }
 
+    /// The rule id nearest to `typo`, when one is near enough to be what was meant.
+    pub(crate) fn closest(&self, typo: &str) -> Option<&str> {
+        self.rules
+            .iter()
+            .map(|r| (strsim::jaro_winkler(typo, &r.id), r.id.as_str()))
+            .filter(|(score, _)| *score > 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, id)| id)
+    }
+
     pub(crate) fn for_product<'a>(&'a self, product: &'a str) -> impl Iterator<Item = &'a Rule> {
         self.rules.iter().filter(move |r| r.product == product)
     }

@@ -14,7 +14,7 @@ const SCHEMA: &str = concat!(
 );
 
 /// `xmllint --schema`'s verdict on `xml`: `Ok` or its complaint.
-fn validate(xml: &str) -> Result<(), String> {
+pub fn validate(xml: &str) -> Result<(), String> {
     let dir = tempfile::tempdir().expect("tmp");
     let file = dir.path().join("report.xml");
     std::fs::write(&file, xml).expect("write");

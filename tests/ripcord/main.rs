@@ -5,6 +5,7 @@
     reason = "a test binary has no public API; `pub` shares helpers between its modules"
 )]
 
+mod ci;
 mod cli;
 mod collectors;
 mod common;

@@ -27,6 +27,7 @@ fn check(file: &str, generated: &Value) {
 #[test]
 fn committed_schemas_match_the_types() {
     check("report.v1.json", &ripcord::schema::report_v1());
+    check("error.v1.json", &ripcord::schema::error_v1());
     check("facts.v1.json", &ripcord::schema::facts_v1());
 }
 
