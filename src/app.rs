@@ -25,7 +25,10 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
             destination,
         } => {
             output::write_bundle(destination, &collected)?;
-            Ok(0)
+            match collected.nothing {
+                Some(error) => Err(error),
+                None => Ok(0),
+            }
         }
     }
 }

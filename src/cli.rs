@@ -14,8 +14,10 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0  ready: no blocker failed, none unknown or errored (rollback: or nothing to roll back)
   1  not ready: a blocker failed (with --fail-on warning, a warning too)
-  2  ripcord could not do its job: bad arguments, unreadable bundle, invalid rule file
-  3  incomplete: nothing failed, but a blocker is unknown or errored (could not verify)";
+  2  ripcord could not do its job: bad arguments, unreadable bundle or waivers, invalid
+     rule file, nothing at all collected (every request refused or unanswered)
+  3  incomplete: nothing failed, but a blocker is unknown or errored (could not verify)
+  --exit-zero turns 1 and 3 into 0 (report-only jobs); 2 stays 2.";
 
 /// `--help`'s closing text of an evaluating command: exit codes and the credential variables
 /// of the products named.
@@ -26,7 +28,8 @@ fn after_help<'a>(environment: impl Iterator<Item = &'a str>) -> String {
 /// The closing text of `collect`, which only succeeds (0) or cannot do its job (2).
 fn collect_after_help(environment: &str) -> String {
     format!(
-        "Exit codes:\n  0  the bundle was written (what could not be collected is recorded in it)\n  2  ripcord could not do its job: bad arguments, nothing to collect from, the file cannot be written\n\n{}",
+        "Exit codes:\n  0  the bundle was written (what could not be collected is recorded in it)\n  2  ripcord could not do its job: bad arguments, the file cannot be written, or nothing at
+     all could be collected (the bundle is still written: it records why)\n\n{}",
         environment_help(std::iter::once(environment))
     )
 }

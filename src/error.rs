@@ -21,6 +21,14 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Client(#[from] crate::http::ClientError),
+    #[error("nothing could be collected from {target}: {cause}")]
+    #[diagnostic(code(ripcord::nothing_collected))]
+    NothingCollected {
+        target: String,
+        cause: String,
+        #[help]
+        help: Option<String>,
+    },
     #[error("unknown rule {0:?}")]
     #[diagnostic(
         code(ripcord::rules::unknown),

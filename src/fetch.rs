@@ -95,7 +95,7 @@ pub(crate) async fn get_streamed<T: serde::de::DeserializeOwned + Send + 'static
     let parsed = parser.await;
     let response = response.map_err(|e| transport_failure(endpoint, &e))?;
     if !(200..300).contains(&response.status) {
-        return Err(status_failure(endpoint, &response));
+        return Err(status_failure(endpoint, &response, credentials));
     }
     match parsed {
         Ok(Ok(value)) => Ok((value, response.headers)),
@@ -209,7 +209,11 @@ pub(crate) fn transport_failure(endpoint: Endpoint<'_>, error: &RequestError) ->
 }
 
 /// A failure for a non-2xx answer, with Elasticsearch's error type and reason when present.
-pub(crate) fn status_failure(endpoint: Endpoint<'_>, response: &Response) -> CollectFailure {
+pub(crate) fn status_failure(
+    endpoint: Endpoint<'_>,
+    response: &Response,
+    credentials: &Credentials,
+) -> CollectFailure {
     let detail = error_detail(&response.body);
     let status = response.status;
     let text = String::from_utf8_lossy(&response.body);
@@ -231,7 +235,15 @@ pub(crate) fn status_failure(endpoint: Endpoint<'_>, response: &Response) -> Col
     };
     let hint = match status {
         _ if html && detail.is_none() => Some("a proxy, load balancer or login page answered instead of the service: check the URL and the proxy".to_string()),
-        401 => Some(format!("authentication failed: check {}", endpoint.credentials_hint)),
+        // Two different fixes: setting a variable, or replacing what it holds.
+        401 if matches!(credentials, Credentials::None) => Some(format!(
+            "no credentials were set: set {}",
+            endpoint.credentials_hint
+        )),
+        401 => Some(format!(
+            "the credentials were rejected (expired, revoked, or for another cluster?): check {}",
+            endpoint.credentials_hint
+        )),
         403 => Some(match detail.as_deref().and_then(granted_by) {
             Some(granted) => format!("the user lacks a privilege; Elasticsearch says this is granted by {granted}"),
             None => format!("the user lacks the {} privilege", endpoint.privilege),

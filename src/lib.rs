@@ -10,6 +10,7 @@
 pub mod app;
 mod body;
 mod bounded;
+mod causes;
 pub mod cli;
 mod engine;
 pub mod error;

@@ -58,6 +58,9 @@ pub struct Collected {
     pub text: String,
     pub requests: usize,
     pub failures: usize,
+    /// Why nothing at all could be collected, if so: the bundle is written, then the run
+    /// ends with this (exit 2).
+    pub nothing: Option<Error>,
 }
 
 /// What `preflight`, `rollback` or `collect` produced, before it is printed.
@@ -209,6 +212,8 @@ impl<P: Product> Entry for Registered<P> {
             let source = P::live_source(&args).map_err(Error::from)?;
             let bundle = gather::<P>(source, &args, connection, operator, now).await?;
             Ok(Collected {
+                // Written all the same: the failures it records are what a ticket needs.
+                nothing: check_something_collected(&bundle).err(),
                 text: bundle::to_text(&bundle),
                 requests: bundle.requests.len(),
                 failures: bundle.failures.len(),
@@ -342,6 +347,55 @@ async fn facts<P: Product>(
     }
 }
 
+/// Stops the run (exit 2) when requests were sent and every one failed with no answer (DNS,
+/// connection, TLS, timeout) or a refusal to authenticate or authorise: there is nothing to
+/// judge, and a report of every rule `unknown` would bury the one thing to fix. Said in one
+/// line, by root cause. A request that tells something without an answer (a Kibana that
+/// refuses connections is stopped) is no failure, so it counts as collected.
+fn check_something_collected<P: Product>(bundle: &Bundle<P>) -> Result<(), Error> {
+    let useless = |status: Option<u16>| status.is_none_or(|s| matches!(s, 401 | 403 | 407));
+    if bundle.requests.is_empty()
+        || bundle.failures.len() < bundle.requests.len()
+        || !bundle.failures.iter().all(|f| useless(f.status))
+    {
+        return Ok(());
+    }
+    let causes = crate::causes::group(
+        bundle
+            .failures
+            .iter()
+            .map(|f| (f.endpoint.as_str(), f.reason.as_str(), f.hint.as_deref())),
+    );
+    let cause = causes
+        .iter()
+        .take(3)
+        .map(|c| format!("{}, on {}", c.reason, c.requests()))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let target = P::endpoints(bundle)
+        .values()
+        .flat_map(|v| match v {
+            serde_json::Value::Array(items) => items.clone(),
+            other => vec![other.clone()],
+        })
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(Error::NothingCollected {
+        target: if target.is_empty() {
+            P::NAME.to_string()
+        } else {
+            target
+        },
+        cause: if cause.is_empty() {
+            format!("{} requests, none answered", bundle.requests.len())
+        } else {
+            cause
+        },
+        help: causes.first().and_then(|c| c.hint.clone()),
+    })
+}
+
 /// `preflight` or `rollback` of product `P`, from flags to report. Arguments are checked
 /// first, then the rules, then the facts: a typo must not cost a collection.
 pub(crate) async fn evaluate<P: Product>(
@@ -358,6 +412,7 @@ pub(crate) async fn evaluate<P: Product>(
         None => Vec::new(),
     };
     let (bundle, source_kind) = facts::<P>(mode, args, flags, common, connection).await?;
+    check_something_collected(&bundle)?;
     // A bundle may have recorded `--to` at collection; the flags merged into it may add it.
     if mode == Mode::Preflight && bundle.operator.declared().to.is_none() {
         return Err(missing_to::<P>());

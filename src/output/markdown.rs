@@ -58,13 +58,12 @@ pub(super) fn render(r: &Report, look: &Look) -> String {
     }
     if !r.collection_failures.is_empty() {
         let _ = writeln!(out, "\n## Could not collect\n");
-        for f in &r.collection_failures {
-            let _ = writeln!(
-                out,
-                "- {}: {}",
-                code(&f.endpoint),
-                text(&format!("{}{}", f.reason, super::hint_suffix(f)))
-            );
+        for cause in super::root_causes(&r.collection_failures) {
+            let requests = match cause.endpoints.as_slice() {
+                [one] => code(one),
+                _ => text(&cause.requests()),
+            };
+            let _ = writeln!(out, "- {requests}: {}", text(&super::cause_text(&cause)));
         }
     }
     out

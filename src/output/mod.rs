@@ -224,24 +224,34 @@ fn write_preamble(out: &mut String, r: &Report, color: bool) {
     }
 }
 
-/// "Could not collect:" and one line per failure, in the plain-text formats.
+/// "Could not collect:" and one line per root cause, in the plain-text formats (JSON lists
+/// every failure).
 fn write_collection_failures(out: &mut String, r: &Report) {
     use std::fmt::Write as _;
     if r.collection_failures.is_empty() {
         return;
     }
     let _ = writeln!(out, "\nCould not collect:");
-    for f in &r.collection_failures {
-        let _ = writeln!(out, "  - {}: {}{}", f.endpoint, f.reason, hint_suffix(f));
+    for cause in root_causes(&r.collection_failures) {
+        let _ = writeln!(out, "  - {}: {}", cause.requests(), cause_text(&cause));
     }
 }
 
-/// ` — hint` after a collection failure, or nothing.
-fn hint_suffix(f: &CollectionFailure) -> String {
-    f.hint
-        .as_deref()
-        .map(|h| format!(" — {h}"))
-        .unwrap_or_default()
+/// The failures grouped by root cause.
+fn root_causes(failures: &[CollectionFailure]) -> Vec<crate::causes::Cause> {
+    crate::causes::group(
+        failures
+            .iter()
+            .map(|f| (f.endpoint.as_str(), f.reason.as_str(), f.hint.as_deref())),
+    )
+}
+
+/// `reason — hint`.
+fn cause_text(cause: &crate::causes::Cause) -> String {
+    match &cause.hint {
+        Some(h) => format!("{} — {h}", cause.reason),
+        None => cause.reason.clone(),
+    }
 }
 
 /// `text` in `style` when colouring, else as it is.

@@ -545,11 +545,16 @@ async fn ghes_exit_codes_and_plans() {
         1,
         "replication CRITICAL, no VM snapshot"
     );
-    assert_eq!(
-        live("ghes-unauthorized", &[]).await.2,
-        3,
-        "401: nothing verified"
+    // Every request refused: nothing to judge, one line naming the root cause (exit 2).
+    let (out, err, code) = live("ghes-unauthorized", &[]).await;
+    assert_eq!((code, out.as_str()), (2, ""), "401 everywhere: {err}");
+    assert!(
+        err.contains("nothing could be collected from ")
+            && err.contains("HTTP 401: empty body, on 5 requests (GET /manage/v1/")
+            && err.contains("no credentials were set: set RIPCORD_GHES_PASSWORD"),
+        "{err}"
     );
+    assert_eq!(err.matches("HTTP 401").count(), 1, "one line: {err}");
     let (out, _, code) = live("ghes-ha-patch-failure", &["--format", "json"]).await;
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();

@@ -425,3 +425,60 @@ async fn ghes_documented_bodies_parse() {
     assert_eq!(g["maintenance"][0]["status"], "off");
     assert_eq!(g["system_requirements"]["status"], "OK");
 }
+
+/// A 401 says which fix applies: no credentials were set, or the ones set were rejected; and
+/// when every request is refused, the run is one line and exit 2 (the bundle of `collect` is
+/// still written, for the ticket).
+#[tokio::test(flavor = "multi_thread")]
+async fn every_request_refused_is_one_line_that_tells_unset_from_rejected() {
+    let s = common::start("ghes-unauthorized").await;
+    let url = s.ghes.as_ref().expect("ghes").uri();
+    let run_args = args(&[
+        "preflight",
+        "ghes",
+        "--ghes",
+        &url,
+        "--to",
+        "3.15.2",
+        "--no-progress",
+    ]);
+    let unset = Ripcord::new(&run_args).run();
+    let rejected = Ripcord::new(&run_args)
+        .env("RIPCORD_GHES_PASSWORD", "not-the-password")
+        .run();
+    for (out, says) in [
+        (&unset, "no credentials were set: set RIPCORD_GHES_PASSWORD"),
+        (&rejected, "the credentials were rejected"),
+    ] {
+        assert_eq!((out.code, out.stdout.as_str()), (2, ""), "{}", out.stderr);
+        assert!(out.stderr.contains(says), "{says}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("nothing could be collected from"),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(out.stderr.matches("HTTP 401").count(), 1, "{}", out.stderr);
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let bundle = dir.path().join("facts.json");
+    let collect = Ripcord::new(&args(&[
+        "collect",
+        "ghes",
+        "--ghes",
+        &url,
+        "--no-progress",
+        "--output",
+        bundle.to_str().expect("utf-8"),
+    ]))
+    .run();
+    assert_eq!(collect.code, 2, "{}", collect.stderr);
+    assert!(
+        collect.stderr.contains("nothing could be collected"),
+        "{}",
+        collect.stderr
+    );
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(&bundle).expect("bundle written"))
+            .expect("json");
+    assert_eq!(written["failures"].as_array().map(Vec::len), Some(5));
+}

@@ -26,6 +26,10 @@ pub struct Manifest {
     pub ghes: Option<EsSection>,
     /// How the matrix and CLI tests run this scenario (inherited when absent).
     pub run: Option<Run>,
+    /// Nothing at all can be collected (every request refused or unanswered): evaluating it
+    /// is exit 2 with one line, no report. Not inherited.
+    #[serde(default)]
+    pub nothing_collected: bool,
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -371,6 +375,14 @@ impl Running {
     }
 }
 
+/// Every scenario that evaluates to a report (see [`Manifest::nothing_collected`]).
+pub fn reported_scenarios() -> Vec<String> {
+    scenarios()
+        .into_iter()
+        .filter(|name| !manifest(name).nothing_collected)
+        .collect()
+}
+
 /// `MODE PRODUCT --no-progress --now NOW [run args]`: how a scenario is evaluated.
 pub fn scenario_args(name: &str) -> Vec<String> {
     let run = manifest(name)
@@ -417,6 +429,14 @@ pub mod pipeline {
             Ok(Done::Report { report, .. }) => *report,
             Ok(other) => panic!("{args:?}: not a report: {other:?}"),
             Err(e) => panic!("{args:?}: {e:?}"),
+        }
+    }
+
+    /// The error `preflight`/`rollback` with `args` ends in (exit 2), as its message.
+    pub async fn failure(args: &[String]) -> String {
+        match run_args(argv(args)).await {
+            Ok(other) => panic!("{args:?}: expected an error, got {other:?}"),
+            Err(e) => e.to_string(),
         }
     }
 

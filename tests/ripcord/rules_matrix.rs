@@ -107,6 +107,18 @@ async fn rules_and_plans_by_scenario() {
         check_committed(&name, &collect_scenario(&name).await);
         let mut args = common::scenario_args(&name);
         args.extend(["--facts".to_string(), common::facts_path(&name)]);
+        if common::manifest(&name).nothing_collected {
+            let error = pipeline::failure(&args).await;
+            assert!(
+                error.starts_with("nothing could be collected"),
+                "{name}: {error}"
+            );
+            plans.insert(
+                name.clone(),
+                json!({"scenario": common::manifest(&name).description, "exit_code": 2, "error": error}),
+            );
+            continue;
+        }
         let report = pipeline::report(&args).await;
         let json = serde_json::to_value(&report).expect("report");
         crate::schemas::assert_valid("report.v1.json", &json, &name);

@@ -102,11 +102,11 @@ pub(crate) async fn status(
             // It answered, so it runs; we just may not read its version.
             instance.state = "running".into();
             instance.summary = Some(format!("HTTP {} from /api/status", response.status));
-            let f = crate::fetch::status_failure(failure_endpoint, &response);
+            let f = crate::fetch::status_failure(failure_endpoint, &response, cred);
             (instance, Some(f))
         }
         _ => {
-            let f = crate::fetch::status_failure(failure_endpoint, &response);
+            let f = crate::fetch::status_failure(failure_endpoint, &response, cred);
             instance.summary = Some(f.reason.clone());
             (instance, Some(f))
         }
