@@ -12,6 +12,7 @@ mod common;
 mod compat;
 mod hostile;
 mod junit;
+mod markdown;
 mod pasteable;
 mod rule_files;
 mod rules_matrix;
