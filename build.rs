@@ -1,4 +1,4 @@
-//! Embeds every `rules/<product>/<id>.toml` into the binary.
+//! Embeds every `rules/<product>/<id>.toml` into the binary, and records the commit built.
 //!
 //! std only (no `include_dir`): cargo re-runs this when anything under `rules/` changes, so a
 //! new rule file is always picked up, which `include_dir` does not guarantee.
@@ -9,6 +9,7 @@ use std::{env, fs};
 
 fn main() {
     println!("cargo::rerun-if-changed=rules");
+    commit();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
     let mut entries = Vec::new();
     collect(&root, &root, &mut entries);
@@ -28,6 +29,34 @@ fn main() {
     out.push_str("];\n");
     let dest = Path::new(&env::var("OUT_DIR").unwrap()).join("embedded_rules.rs");
     fs::write(dest, out).unwrap();
+}
+
+/// `RIPCORD_COMMIT` for `--version`: the commit built, from git when the source is a clone,
+/// else `RIPCORD_COMMIT` from the environment (a source tarball's packager), else `unknown`.
+fn commit() {
+    println!("cargo::rerun-if-env-changed=RIPCORD_COMMIT");
+    let git_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(".git");
+    // Only paths that exist: cargo reruns a build script whose watched path is missing on
+    // every build.
+    for watched in ["HEAD", "refs", "packed-refs"] {
+        let path = git_dir.join(watched);
+        if path.exists() {
+            println!("cargo::rerun-if-changed={}", path.display());
+        }
+    }
+    let from_git = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    let commit = from_git
+        .or_else(|| env::var("RIPCORD_COMMIT").ok())
+        .unwrap_or_else(|| "unknown".to_string());
+    println!("cargo::rustc-env=RIPCORD_COMMIT={commit}");
 }
 
 fn collect(root: &Path, dir: &Path, entries: &mut Vec<String>) {

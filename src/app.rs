@@ -8,8 +8,17 @@ use crate::pipeline::{self, Done, load_rules};
 
 /// Runs one command and returns its exit code.
 pub fn run(cli: Cli) -> Result<u8, Error> {
-    if let Command::Rules { command } = cli.command {
-        return rules(command);
+    match cli.command {
+        Command::Rules { command } => return rules(command),
+        Command::Completions { shell } => {
+            output::discovery::completions(shell)?;
+            return Ok(0);
+        }
+        Command::Man { dir } => {
+            output::discovery::man(dir.as_deref())?;
+            return Ok(0);
+        }
+        _ => {}
     }
     match block_on(pipeline::execute(&cli.command))?? {
         Done::Report {
@@ -69,9 +78,15 @@ fn rules(command: RulesCommand) -> Result<u8, Error> {
         }
         RulesCommand::Explain { rule_id, rules } => {
             let set = load_rules(rules.as_deref())?;
-            let rule = set
-                .get(&rule_id)
-                .ok_or_else(|| Error::UnknownRule(rule_id.clone()))?;
+            let rule = set.get(&rule_id).ok_or_else(|| Error::UnknownRule {
+                help: match set.closest(&rule_id) {
+                    Some(id) => {
+                        format!("did you mean {id:?}? `ripcord rules list` shows every rule")
+                    }
+                    None => "`ripcord rules list` shows every rule id".to_string(),
+                },
+                id: rule_id.clone(),
+            })?;
             output::rules::print_explain(rule)?;
         }
     }

@@ -12,11 +12,13 @@ use std::path::PathBuf;
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0  ready: no blocker failed, none unknown or errored (rollback: or nothing to roll back)
+  0  ready: no blocker failed, none unknown or errored
+     (rollback: or nothing to roll back)
   1  not ready: a blocker failed (with --fail-on warning, a warning too)
-  2  ripcord could not do its job: bad arguments, unreadable bundle or waivers, invalid
-     rule file, nothing at all collected (every request refused or unanswered)
-  3  incomplete: nothing failed, but a blocker is unknown or errored (could not verify)
+  2  ripcord could not do its job: bad arguments, unreadable bundle or waivers,
+     invalid rule file, nothing at all collected (every request refused or
+     unanswered)
+  3  incomplete: nothing failed, but a blocker is unknown or errored
   --exit-zero turns 1 and 3 into 0 (report-only jobs); 2 stays 2.";
 
 /// `--help`'s closing text of an evaluating command: exit codes and the credential variables
@@ -28,8 +30,7 @@ fn after_help<'a>(environment: impl Iterator<Item = &'a str>) -> String {
 /// The closing text of `collect`, which only succeeds (0) or cannot do its job (2).
 fn collect_after_help(environment: &str) -> String {
     format!(
-        "Exit codes:\n  0  the bundle was written (what could not be collected is recorded in it)\n  2  ripcord could not do its job: bad arguments, the file cannot be written, or nothing at
-     all could be collected (the bundle is still written: it records why)\n\n{}",
+        "Exit codes:\n  0  the bundle was written (what could not be collected is recorded in it)\n  2  ripcord could not do its job: bad arguments, the file cannot be written, or\n     nothing at all could be collected (the bundle is still written: it says why)\n\n{}",
         environment_help(std::iter::once(environment))
     )
 }
@@ -53,7 +54,8 @@ fn all_after_help() -> String {
 
 /// Read-only preflight and rollback-readiness checks for the Elastic Stack and GitHub Enterprise Server.
 #[derive(Debug, Parser)]
-#[command(name = "ripcord", version, about, long_about = None, after_help = all_after_help(), propagate_version = true)]
+#[command(name = "ripcord", version, long_version = long_version(), about, long_about = None,
+          after_help = all_after_help(), propagate_version = true, max_term_width = 80)]
 pub struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
@@ -83,6 +85,45 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Print a shell completion script, e.g. `ripcord completions bash >
+    /// /etc/bash_completion.d/ripcord`.
+    #[command(after_help = "\
+Examples:
+  ripcord completions bash > ~/.local/share/bash-completion/completions/ripcord
+  ripcord completions zsh > \"${fpath[1]}/_ripcord\"
+  ripcord completions fish > ~/.config/fish/completions/ripcord.fish
+  ripcord completions powershell >> $PROFILE")]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page, or write one page per command into a folder.
+    #[command(after_help = "\
+Examples:
+  ripcord man | man -l -
+  ripcord man --dir /usr/local/share/man/man1   # ripcord.1, ripcord-preflight-elastic.1, …")]
+    Man {
+        /// Write ripcord.1 and a page per subcommand into DIR instead of printing ripcord.1.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// `--version`: the version, the commit it was built from and how recent the release data
+/// shipped with the rules is (a stale binary judges new releases as unknown).
+fn long_version() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        let mut text = format!(
+            "{} (commit {})",
+            env!("CARGO_PKG_VERSION"),
+            env!("RIPCORD_COMMIT")
+        );
+        for (what, covers) in product::release_data() {
+            text.push_str(&format!("\n{what}: {covers}"));
+        }
+        text
+    })
 }
 
 /// Which command a [`ProductCommand`] belongs to, as a type so clap can build it statically.
@@ -152,6 +193,12 @@ impl<K: Kind> Subcommand for ProductCommand<K> {
                     after_help(std::iter::once(p.environment()))
                 }
             };
+            let examples: Vec<String> = p
+                .examples(K::KIND)
+                .lines()
+                .map(|l| format!("  {l}"))
+                .collect();
+            let help = format!("Examples:\n{}\n\n{help}", examples.join("\n"));
             cmd.subcommand(p.command(K::KIND).after_help(help))
         })
     }

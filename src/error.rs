@@ -29,12 +29,14 @@ pub enum Error {
         #[help]
         help: Option<String>,
     },
-    #[error("unknown rule {0:?}")]
-    #[diagnostic(
-        code(ripcord::rules::unknown),
-        help("`ripcord rules list` shows every rule id")
-    )]
-    UnknownRule(String),
+    #[error("unknown rule {id:?}")]
+    #[diagnostic(code(ripcord::rules::unknown))]
+    UnknownRule {
+        id: String,
+        /// The closest rule id, when one is near.
+        #[help]
+        help: String,
+    },
     #[error("cannot write output")]
     #[diagnostic(code(ripcord::io))]
     Io(#[from] std::io::Error),

@@ -28,6 +28,8 @@ use std::marker::PhantomData;
 pub(crate) trait Entry: Sync {
     fn name(&self) -> &'static str;
     fn environment(&self) -> &'static str;
+    /// `--help`'s Examples of `kind`.
+    fn examples(&self, kind: CommandKind) -> &'static str;
     /// The product's subcommand for `kind`: its own flags, then the command's common ones.
     fn command(&self, kind: CommandKind) -> clap::Command;
     /// The schema of its rule inputs and its fact groups, for checking rules at load time.
@@ -116,10 +118,9 @@ pub(crate) async fn execute(command: &Command) -> Result<Done, Error> {
                 destination,
             })
         }
-        Command::Rules { .. } => Err(Error::usage(
-            "`rules` lists and explains rules; it runs no pipeline",
-            None,
-        )),
+        Command::Rules { .. } | Command::Completions { .. } | Command::Man { .. } => {
+            Err(Error::usage("this command runs no pipeline", None))
+        }
     }
 }
 
@@ -163,6 +164,10 @@ impl<P: Product> Entry for Registered<P> {
 
     fn environment(&self) -> &'static str {
         P::ENVIRONMENT
+    }
+
+    fn examples(&self, kind: CommandKind) -> &'static str {
+        P::examples(kind)
     }
 
     fn command(&self, kind: CommandKind) -> clap::Command {

@@ -2,6 +2,7 @@
 //! `main`). Reports render from the `ripcord.report/v1` contract types.
 
 pub mod diagnostics;
+pub(crate) mod discovery;
 pub mod file;
 mod json;
 mod junit;

@@ -115,6 +115,8 @@ pub(crate) trait Product: Sized + Sync + 'static {
     /// The CEL variables rules read; its JSON Schema is what rule paths are checked against.
     type Inputs<'a>: Serialize + JsonSchema;
 
+    /// `--help`'s Examples for `kind`, taken from the README: lines of at most 78 columns.
+    fn examples(kind: CommandKind) -> &'static str;
     /// Adjusts help texts per command (the same flag can mean different things).
     fn command(cmd: clap::Command, _kind: CommandKind) -> clap::Command {
         cmd
@@ -199,4 +201,55 @@ pub(crate) fn check_url(url: &str, example: &str, services: &[&str]) -> Result<(
         ));
     }
     Ok(())
+}
+
+/// What the release data shipped with the rules covers, for `--version`: `(what, covers)`,
+/// e.g. `("Elasticsearch release dates", "through 2026-10-06")`. Read from the same embedded files
+/// the rules use; a file that does not parse says so instead of failing `--version`.
+pub(crate) fn release_data() -> Vec<(&'static str, String)> {
+    use serde_json::Value;
+    let parse = |text: &str| serde_json::from_str::<Value>(text).unwrap_or(Value::Null);
+    let newest = |dates: Vec<&str>| {
+        dates
+            .into_iter()
+            .max()
+            .map_or_else(|| "unreadable".to_string(), |d| format!("through {d}"))
+    };
+    let elastic = parse(elastic::derive::RELEASES_JSON);
+    let elastic_dates = elastic["releases"]
+        .as_object()
+        .map(|m| m.values().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let ghes = parse(ghes::derive::RELEASES_JSON);
+    let ghes_dates = ghes["releases"]
+        .as_object()
+        .map(|m| m.values().filter_map(|r| r["ga"].as_str()).collect())
+        .unwrap_or_default();
+    let issues = parse(ghes::derive::KNOWN_ISSUES_JSON);
+    let issues_source = issues["_source"].as_str().unwrap_or_default();
+    let issues_commit: String = issues_source
+        .split_once(" @ ")
+        .map(|(_, rest)| {
+            rest.chars()
+                .take_while(char::is_ascii_hexdigit)
+                .take(12)
+                .collect()
+        })
+        .unwrap_or_default();
+    vec![
+        ("Elasticsearch release dates", newest(elastic_dates)),
+        ("GHES feature release dates", newest(ghes_dates)),
+        (
+            "GHES known upgrade issues",
+            format!(
+                "{} series, from github/docs at {}",
+                issues["issues"].as_array().map_or(0, Vec::len),
+                if issues_commit.is_empty() {
+                    "?"
+                } else {
+                    &issues_commit
+                }
+            ),
+        ),
+    ]
 }

@@ -10,6 +10,7 @@ mod cli;
 mod collectors;
 mod common;
 mod compat;
+mod discovery;
 mod hostile;
 mod junit;
 mod markdown;

@@ -60,7 +60,7 @@ pub(crate) struct ReleaseOrder {
 }
 
 /// Elastic release dates, shipped with the rules.
-const RELEASES_JSON: &str = include_str!("../../../rules/elastic/releases.json");
+pub(crate) const RELEASES_JSON: &str = include_str!("../../../rules/elastic/releases.json");
 
 #[derive(serde::Deserialize)]
 struct ReleaseFile {

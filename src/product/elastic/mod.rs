@@ -83,10 +83,12 @@ impl Product for Elastic {
     const NAME: &'static str = "elastic";
     const ABOUT: &'static str = "Elasticsearch + Kibana";
     const ENVIRONMENT: &'static str = "\
-RIPCORD_ES_API_KEY                              Elasticsearch API key (the base64 id:key form)
-RIPCORD_ES_USERNAME, RIPCORD_ES_PASSWORD        Elasticsearch basic auth
-RIPCORD_KIBANA_API_KEY                          Kibana API key (default: the ES credentials)
-RIPCORD_KIBANA_USERNAME, RIPCORD_KIBANA_PASSWORD Kibana basic auth (default: the ES credentials)";
+RIPCORD_ES_API_KEY        Elasticsearch API key (the base64 id:key form),
+RIPCORD_ES_USERNAME       or basic auth: user
+RIPCORD_ES_PASSWORD       and password
+RIPCORD_KIBANA_API_KEY    Kibana API key, or
+RIPCORD_KIBANA_USERNAME   basic auth: user
+RIPCORD_KIBANA_PASSWORD   and password (default: the ES credentials)";
     const TARGET_FLAGS: &'static str = "--es/--kibana";
     const VERSION_EXAMPLE: &'static str = "8.15.3";
     const GROUPS: &'static [&'static str] = &[
@@ -113,6 +115,37 @@ RIPCORD_KIBANA_USERNAME, RIPCORD_KIBANA_PASSWORD Kibana basic auth (default: the
     type Facts = ElasticFacts;
     type Derived = Derived;
     type Inputs<'a> = Inputs<'a>;
+
+    fn examples(kind: CommandKind) -> &'static str {
+        match kind {
+            CommandKind::Preflight => {
+                "\
+# CI gate before upgrading to 8.15.3: table in the log, JUnit and a summary
+export RIPCORD_ES_API_KEY=...
+ripcord preflight elastic --es https://es:9200 --kibana https://kb-1:5601 \\
+    --to 8.15.3 --report junit=ripcord.xml \\
+    --report markdown=\"$GITHUB_STEP_SUMMARY\" --waivers waivers.toml
+# tomorrow's gate, judged on today's bundle
+ripcord preflight elastic --facts facts.json --to 8.15.3 \\
+    --now 2026-11-21T02:00:00Z"
+            }
+            CommandKind::Rollback => {
+                "\
+# on-call, after a failed Kibana upgrade: can we get back, and how?
+ripcord rollback elastic --es https://es:9200 \\
+    --kibana https://kb-1:5601 --kibana https://kb-2:5601
+# the same from a saved bundle (no cluster needed)
+ripcord rollback elastic --facts fixtures/facts/failed-minor-upgrade.json"
+            }
+            CommandKind::Collect => {
+                "\
+# collect once, evaluate anywhere (a ticket, CI, a laptop)
+ripcord collect elastic --es https://es:9200 --kibana https://kb-1:5601 \\
+    --output facts.json
+ripcord rollback elastic --facts facts.json"
+            }
+        }
+    }
 
     fn command(cmd: clap::Command, kind: CommandKind) -> clap::Command {
         let (from, to) = match kind {

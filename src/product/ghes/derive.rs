@@ -15,7 +15,7 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 /// The GHES feature releases, shipped with the rules (`rules/ghes/releases.json`).
-const RELEASES_JSON: &str = include_str!("../../../rules/ghes/releases.json");
+pub(crate) const RELEASES_JSON: &str = include_str!("../../../rules/ghes/releases.json");
 
 /// GA and end of support of one feature release.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -119,7 +119,8 @@ pub(crate) struct KnownIssue {
 }
 
 /// Known upgrade problems, shipped with the rules (`rules/ghes/known-upgrade-issues.json`).
-const KNOWN_ISSUES_JSON: &str = include_str!("../../../rules/ghes/known-upgrade-issues.json");
+pub(crate) const KNOWN_ISSUES_JSON: &str =
+    include_str!("../../../rules/ghes/known-upgrade-issues.json");
 
 #[derive(serde::Deserialize)]
 struct KnownIssuesFile {

@@ -125,8 +125,8 @@ impl Product for Ghes {
     const ABOUT: &'static str =
         "GitHub Enterprise Server (Manage API, or facts from flags when the primary is down)";
     const ENVIRONMENT: &'static str = "\
-RIPCORD_GHES_PASSWORD                           GHES root site administrator password (user api_key)
-RIPCORD_GHES_USERNAME                           GHES Management Console user (instead of api_key)";
+RIPCORD_GHES_PASSWORD     root site administrator password (user api_key)
+RIPCORD_GHES_USERNAME     a Management Console user instead of api_key";
     const TARGET_FLAGS: &'static str = "--ghes";
     const VERSION_EXAMPLE: &'static str = "3.15.2";
     const GROUPS: &'static [&'static str] = &[
@@ -147,6 +147,32 @@ RIPCORD_GHES_USERNAME                           GHES Management Console user (in
     type Facts = Option<GhesFacts>;
     type Derived = GhesDerived;
     type Inputs<'a> = Inputs<'a>;
+
+    fn examples(kind: CommandKind) -> &'static str {
+        match kind {
+            CommandKind::Preflight => {
+                "\
+# CI gate before a feature upgrade
+export RIPCORD_GHES_PASSWORD=...
+ripcord preflight ghes --ghes https://ghe.example.com:8443 --to 3.15.2 \\
+    --vm-snapshot snap-0a1b2c --vm-snapshot-taken-at 2026-11-20T02:00:00Z"
+            }
+            CommandKind::Rollback => {
+                "\
+# on-call: the primary's upgrade failed; the Manage API still answers
+ripcord rollback ghes --ghes https://ghe.example.com:8443
+# on-call: the primary is down; everything from flags
+ripcord rollback ghes --from 3.14.6 --to 3.15.2 --platform ami \\
+    --vm-snapshot snap-0a1b2c --vm-snapshot-taken-at 2026-11-20T02:00:00Z \\
+    --upgrade-started-at 2026-11-20T03:00:00Z"
+            }
+            CommandKind::Collect => {
+                "\
+ripcord collect ghes --ghes https://ghe.example.com:8443 --output facts.json
+ripcord rollback ghes --facts facts.json"
+            }
+        }
+    }
 
     fn command(cmd: clap::Command, kind: CommandKind) -> clap::Command {
         match kind {
