@@ -38,7 +38,7 @@ fn write_suite(w: &mut Writer<Vec<u8>>, r: &Report, id: usize) -> std::io::Resul
     let skipped = r
         .findings
         .iter()
-        .filter(|f| r.weight(f) == Weight::Shown)
+        .filter(|f| matches!(r.weight(f), Weight::Shown | Weight::Waived))
         .count();
     let target = target_line(r);
     let mut suite = BytesStart::new("testsuite");

@@ -258,6 +258,13 @@ fn a_waiver_turns_its_failure_into_waived_with_reason_and_owner() {
         if format == "junit" {
             crate::junit::validate(&out.stdout).expect("valid JUnit");
             assert!(!out.stdout.contains("<failure"), "waived is not a failure");
+            // The suite's count agrees with its `<skipped/>` elements (skips and the waiver).
+            let skipped = out.stdout.matches("<skipped/>").count();
+            assert!(
+                out.stdout.contains(&format!(" skipped=\"{skipped}\"")),
+                "{}",
+                out.stdout
+            );
         }
     }
 }
