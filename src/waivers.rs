@@ -14,7 +14,7 @@
 //! ```
 
 use crate::ruleset::RuleSet;
-use crate::ruleset::load::line_col;
+use crate::ruleset::load::locate;
 use miette::{NamedSource, SourceSpan};
 use serde::Deserialize;
 use std::ops::Range;
@@ -207,18 +207,14 @@ fn problem(
     message: String,
     help: Option<String>,
 ) -> Box<WaiverFileError> {
-    let start = text.floor_char_boundary(span.start);
-    let end = text
-        .ceil_char_boundary(span.end.max(start))
-        .max(text.ceil_char_boundary(start + 1));
-    let (line, column) = line_col(text, start);
+    let (span, line, column) = locate(text, span);
     Box::new(WaiverFileError {
         path: path.to_string(),
         line,
         column,
         message,
         src: NamedSource::new(path, text.to_string()),
-        span: SourceSpan::from((start, end.saturating_sub(start))),
+        span,
         help,
     })
 }

@@ -59,8 +59,8 @@ pub struct Outputs {
     main: (Format, Destination),
     /// `--report FORMAT=FILE`, in the order given.
     files: Vec<(Format, Destination)>,
-    /// How the table looks on stdout (files get [`Look::file`]).
-    stdout_look: Look,
+    /// How the `--format` report looks where it goes (a file gets [`Look::file`]).
+    main_look: Look,
     show_skipped: bool,
 }
 
@@ -100,7 +100,7 @@ impl Outputs {
                 Destination::prepare(&report.path, true, "--report")?,
             ));
         }
-        let stdout_look = if matches!(main, Destination::Stdout) {
+        let main_look = if matches!(main, Destination::Stdout) {
             Look::stdout(common.color, common.show_skipped)
         } else {
             Look::file(common.show_skipped)
@@ -108,7 +108,7 @@ impl Outputs {
         Ok(Self {
             main: (common.format, main),
             files,
-            stdout_look,
+            main_look,
             show_skipped: common.show_skipped,
         })
     }
@@ -117,12 +117,8 @@ impl Outputs {
     /// the others; the first such error is returned (exit 2) once all were tried.
     pub(crate) fn write(self, report: &Report) -> Result<(), Error> {
         let (format, main) = self.main;
-        let look = match main {
-            Destination::Stdout => self.stdout_look,
-            Destination::File(_) => Look::file(self.show_skipped),
-        };
         let mut first_error = None;
-        let all = std::iter::once((format, main, look)).chain(
+        let all = std::iter::once((format, main, self.main_look)).chain(
             self.files
                 .into_iter()
                 .map(|(f, d)| (f, d, Look::file(self.show_skipped))),
@@ -151,14 +147,12 @@ impl Outputs {
     }
 }
 
-/// A format's name as the flags spell it.
-pub(crate) fn format_name(format: Format) -> &'static str {
-    match format {
-        Format::Table => "table",
-        Format::Json => "json",
-        Format::Markdown => "markdown",
-        Format::Junit => "junit",
-    }
+/// A format's name as the flags spell it (clap's, so the two cannot differ).
+fn format_name(format: Format) -> String {
+    use clap::ValueEnum as _;
+    format
+        .to_possible_value()
+        .map_or_else(String::new, |v| v.get_name().to_string())
 }
 
 impl Look {

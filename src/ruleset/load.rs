@@ -710,22 +710,30 @@ fn problem(
     label: &str,
     help: Option<String>,
 ) -> RuleFileError {
-    let start = text.floor_char_boundary(span.start);
-    let mut end = text.ceil_char_boundary(span.end.max(start));
-    if end == start {
-        end = text.ceil_char_boundary(start + 1);
-    }
-    let (line, column) = line_col(text, start);
+    let (span, line, column) = locate(text, span);
     RuleFileError {
         path: path.to_string(),
         line,
         column,
         message,
         src: NamedSource::new(path, text.to_string()),
-        span: SourceSpan::from((start, end - start)),
+        span,
         label: label.to_string(),
         help,
     }
+}
+
+/// Where `span` is in `text`, as a diagnostic shows it: clamped to the text and to character
+/// boundaries, at least one character wide, with the 1-based line and column of its start.
+/// Shared by every input file with diagnostics (rule files, waivers).
+pub(crate) fn locate(text: &str, span: Range<usize>) -> (SourceSpan, usize, usize) {
+    let start = text.floor_char_boundary(span.start);
+    let mut end = text.ceil_char_boundary(span.end.max(start));
+    if end == start {
+        end = text.ceil_char_boundary(start + 1);
+    }
+    let (line, column) = line_col(text, start);
+    (SourceSpan::from((start, end - start)), line, column)
 }
 
 /// 1-based line and character column of a byte offset (clamped to the text, and back to the
