@@ -29,6 +29,10 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
             output::write_report(&report, outputs)?;
             Ok(exit_code(report.exit_code, exit_zero))
         }
+        Done::Fleet(done) => {
+            output::write_fleet(&done.report, done.outputs)?;
+            Ok(exit_code(done.report.exit_code, done.exit_zero))
+        }
         Done::Bundle {
             collected,
             destination,

@@ -3,7 +3,7 @@
 //! Product-neutral: `preflight`, `rollback` and `collect` each get one subcommand per
 //! registered product, built from the product's own flags (see [`ProductCommand`]).
 
-use crate::output::Format;
+use crate::output::{FleetFormat, Format};
 use crate::product::{self, CommandKind};
 use crate::report::FailOn;
 use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand};
@@ -81,6 +81,16 @@ pub(crate) enum Command {
         product: ProductCommand<Collect>,
     },
     /// List the rules or explain one.
+    /// Check every deployment of an inventory in one run: one report, what changed since the
+    /// last one, metrics to alert on
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true,
+              after_help = fleet_after_help())]
+    Fleet {
+        #[command(flatten)]
+        args: Box<FleetArgs>,
+        #[command(subcommand)]
+        command: Option<FleetCommand>,
+    },
     Rules {
         #[command(subcommand)]
         command: RulesCommand,
@@ -228,7 +238,7 @@ pub(crate) struct CommonArgs {
     pub(crate) output: Option<PathBuf>,
     /// Also write the report in FORMAT to FILE, from the same run (repeatable), e.g.
     /// --report junit=ripcord.xml --report markdown=$GITHUB_STEP_SUMMARY.
-    #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = crate::output::ReportFile::parse)]
+    #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = crate::output::ReportFile::<Format>::parse)]
     pub(crate) reports: Vec<crate::output::ReportFile>,
     /// Which failures make the exit code 1.
     #[arg(long, value_enum, default_value_t = FailOn::Blocker, env = "RIPCORD_FAIL_ON")]
@@ -307,6 +317,153 @@ pub(crate) struct ConnectionArgs {
     /// Log every request (method, URL, status; never headers) to stderr.
     #[arg(short, long)]
     pub(crate) verbose: bool,
+}
+
+const FLEET_EXIT_CODES: &str = "\
+Exit codes:
+  0  every target ready (rollback: or nothing to roll back)
+  1  a target is not ready
+  2  ripcord could not do its job: bad arguments, an invalid inventory,
+     unreadable waivers, baseline or shard report, an invalid rule file
+  3  nothing failed, but a target is incomplete or could not be judged
+  --exit-zero turns 1 and 3 into 0; 2 stays 2.";
+
+fn fleet_after_help() -> String {
+    format!(
+        "Examples:\n  ripcord fleet --inventory fleet.toml --baseline last-night.json \\\n      --report html=tonight.html --report json=tonight.json \\\n      --report prometheus=ripcord.prom\n  ripcord fleet --inventory fleet.toml --shard 3/8 --report json=shard-3.json\n  ripcord fleet merge shard-*.json --report html=tonight.html\n\n{FLEET_EXIT_CODES}\n\n{}",
+        "Environment:\n  Credentials are read from the variables each target's `credentials` names\n  in the inventory (api_key_env, username_env, password_env), never from\n  the file itself.\n\nripcord only ever sends GET and HEAD requests."
+    )
+}
+
+/// `ripcord fleet merge`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum FleetCommand {
+    /// Join the shard reports of one sharded run (`--shard I/N`) into the report an unsharded
+    /// run gives
+    #[command(
+        after_help = "Examples:\n  ripcord fleet merge shard-*.json --baseline last-night.json \\\n      --report html=tonight.html --report json=tonight.json"
+    )]
+    Merge {
+        /// The shard reports (`--report json=FILE` of each shard), every shard once
+        #[arg(value_name = "SHARD.json", required = true)]
+        shards: Vec<PathBuf>,
+        #[command(flatten)]
+        out: FleetOutputArgs,
+    },
+}
+
+/// `--shard I/N`: the I-th (1-based) of N shards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Shard {
+    pub(crate) index: u32,
+    pub(crate) count: u32,
+}
+
+fn parse_shard(text: &str) -> Result<Shard, String> {
+    let (i, n) = text.split_once('/').ok_or_else(|| {
+        format!("expected I/N, e.g. 3/8 (the third of eight shards), not {text:?}")
+    })?;
+    let index: u32 = i
+        .trim()
+        .parse()
+        .map_err(|_| format!("{i:?} is not a shard number"))?;
+    let count: u32 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("{n:?} is not a shard count"))?;
+    if count == 0 || count > 10_000 {
+        return Err(format!("the shard count must be 1 to 10000, not {count}"));
+    }
+    if index == 0 || index > count {
+        return Err(format!("shards are numbered 1 to {count}, not {index}"));
+    }
+    Ok(Shard { index, count })
+}
+
+/// Where a fleet report goes, and the report it is compared with: `fleet` and `fleet merge`.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct FleetOutputArgs {
+    /// A previous fleet JSON report: what changed since then is shown first
+    #[arg(long, value_name = "FLEET.json")]
+    pub(crate) baseline: Option<PathBuf>,
+    /// Output format on stdout (or --output)
+    #[arg(long, value_enum, default_value_t = FleetFormat::Table, env = "RIPCORD_FORMAT")]
+    pub(crate) format: FleetFormat,
+    /// Write the --format report to FILE instead of stdout (atomically)
+    #[arg(long, short, value_name = "FILE", env = "RIPCORD_OUTPUT")]
+    pub(crate) output: Option<PathBuf>,
+    /// Also write the report in FORMAT to FILE (repeatable), e.g. html=tonight.html,
+    /// prometheus=/var/lib/node_exporter/ripcord.prom
+    #[arg(long = "report", value_name = "FORMAT=FILE",
+          value_parser = crate::output::ReportFile::<FleetFormat>::parse)]
+    pub(crate) reports: Vec<crate::output::ReportFile<FleetFormat>>,
+    /// Exit 0 even when a target is not ready or incomplete (the report still says so)
+    #[arg(long, env = "RIPCORD_EXIT_ZERO")]
+    pub(crate) exit_zero: bool,
+    /// Colour the table on a terminal
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, env = "RIPCORD_COLOR")]
+    pub(crate) color: ColorChoice,
+    /// List skipped rules instead of counting them
+    #[arg(long)]
+    pub(crate) show_skipped: bool,
+}
+
+/// `ripcord fleet`'s flags.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct FleetArgs {
+    /// The inventory: a TOML file of [[target]] tables (README "Fleet")
+    #[arg(long, value_name = "FILE", required = true)]
+    pub(crate) inventory: Option<PathBuf>,
+    /// Run only shard I of N (1-based): the inventory's names sorted, dealt out in turn
+    #[arg(long, value_name = "I/N", value_parser = parse_shard, conflicts_with = "shards")]
+    pub(crate) shard: Option<Shard>,
+    /// Run shard JOB_COMPLETION_INDEX+1 of N (a Kubernetes Indexed Job)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub(crate) shards: Option<u32>,
+    /// Keep each target's facts bundle as DIR/NAME.json (re-evaluate with --facts DIR)
+    #[arg(long, value_name = "DIR")]
+    pub(crate) bundles: Option<PathBuf>,
+    /// Judge each target from DIR/NAME.json instead of collecting (offline)
+    #[arg(long, value_name = "DIR", conflicts_with = "bundles")]
+    pub(crate) facts: Option<PathBuf>,
+    /// How many targets run at once
+    #[arg(long, value_name = "N", default_value_t = 32,
+          value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub(crate) concurrency: u64,
+    /// Which failures make a target not ready
+    #[arg(long, value_enum, default_value_t = FailOn::Blocker, env = "RIPCORD_FAIL_ON")]
+    pub(crate) fail_on: FailOn,
+    /// Waivers (TOML); `target` globs match inventory names too
+    #[arg(long, value_name = "FILE", env = "RIPCORD_WAIVERS")]
+    pub(crate) waivers: Option<PathBuf>,
+    /// Add or replace rules from DIR
+    #[arg(long, value_name = "DIR", env = "RIPCORD_RULES")]
+    pub(crate) rules: Option<PathBuf>,
+    /// Judge as of this instant instead of now (every target)
+    #[arg(long, value_name = "RFC3339")]
+    pub(crate) now: Option<jiff::Timestamp>,
+    /// Per-request timeout, where the inventory sets none [default: 10]
+    #[arg(long, value_name = "SECS", env = "RIPCORD_TIMEOUT",
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub(crate) timeout: Option<u64>,
+    /// Per-target deadline, where the inventory sets none [default: 120]
+    #[arg(long, value_name = "SECS", env = "RIPCORD_DEADLINE",
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub(crate) deadline: Option<u64>,
+    /// CA certificate (PEM), where the inventory sets none
+    #[arg(long, value_name = "PEM", env = "RIPCORD_CA_CERT")]
+    pub(crate) ca_cert: Option<PathBuf>,
+    /// Do not verify TLS certificates of any target (warned)
+    #[arg(long)]
+    pub(crate) insecure: bool,
+    /// No `12/35 done` line on stderr
+    #[arg(long)]
+    pub(crate) no_progress: bool,
+    /// Log every request (URL, status, duration; never headers)
+    #[arg(short, long)]
+    pub(crate) verbose: bool,
+    #[command(flatten)]
+    pub(crate) out: FleetOutputArgs,
 }
 
 #[derive(Debug, Subcommand)]

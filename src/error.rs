@@ -20,6 +20,9 @@ pub enum Error {
     Waivers(#[from] Box<crate::waivers::WaiverFileError>),
     #[error(transparent)]
     #[diagnostic(transparent)]
+    Inventory(#[from] Box<crate::fleet::inventory::InventoryError>),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
     Client(#[from] crate::http::ClientError),
     #[error("nothing could be collected from {target}: {cause}")]
     #[diagnostic(code(ripcord::nothing_collected))]

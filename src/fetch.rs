@@ -238,11 +238,11 @@ pub(crate) fn status_failure(
         // Two different fixes: setting a variable, or replacing what it holds.
         401 if matches!(credentials, Credentials::None) => Some(format!(
             "no credentials were set: set {}",
-            endpoint.credentials_hint
+            crate::secrets::credentials_hint(endpoint.credentials_hint)
         )),
         401 => Some(format!(
             "the credentials were rejected (expired, revoked, or for another cluster?): check {}",
-            endpoint.credentials_hint
+            crate::secrets::credentials_hint(endpoint.credentials_hint)
         )),
         403 => Some(match detail.as_deref().and_then(granted_by) {
             Some(granted) => format!("the user lacks a privilege; Elasticsearch says this is granted by {granted}"),

@@ -407,7 +407,7 @@ pub(crate) fn env_credentials_used(prefix: &str) -> (Credentials, AuthUsed) {
             Credentials::ApiKey(key),
             AuthUsed {
                 method: AuthMethod::ApiKey,
-                variables: vec![api_key],
+                variables: vec![crate::secrets::shown_name(&api_key)],
             },
         );
     }
@@ -420,7 +420,10 @@ pub(crate) fn env_credentials_used(prefix: &str) -> (Credentials, AuthUsed) {
             Credentials::Basic { username, password },
             AuthUsed {
                 method: AuthMethod::Basic,
-                variables: vec![user, pass],
+                variables: vec![
+                    crate::secrets::shown_name(&user),
+                    crate::secrets::shown_name(&pass),
+                ],
             },
         ),
         _ => (Credentials::None, AuthUsed::default()),
@@ -432,13 +435,10 @@ pub(crate) fn env_secret(name: &str) -> Option<SecretString> {
     env_text(name).map(SecretString::from)
 }
 
-/// A non-empty environment variable, its trailing line break dropped (see
-/// [`crate::secrets::clean`]; a value that still cannot be a header stopped the run before).
+/// A non-empty credential variable, its trailing line break dropped (see
+/// [`crate::secrets::lookup`]; a value that still cannot be a header stopped the run before).
 pub(crate) fn env_text(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|v| crate::secrets::clean(&v).to_string())
-        .filter(|v| !v.is_empty())
+    crate::secrets::lookup(name)
 }
 
 /// Joins a base URL (with or without trailing slash or path prefix) and an absolute path.

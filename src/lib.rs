@@ -17,6 +17,7 @@ pub mod error;
 mod facts;
 mod fetch;
 mod files;
+pub mod fleet;
 mod http;
 pub mod memory;
 pub mod output;

@@ -28,6 +28,8 @@ use std::marker::PhantomData;
 pub(crate) trait Entry: Sync {
     fn name(&self) -> &'static str;
     fn environment(&self) -> &'static str;
+    /// What a fleet inventory's `credentials` may hold for it.
+    fn credentials(&self) -> crate::product::CredentialForms;
     /// `--help`'s Examples of `kind`.
     fn examples(&self, kind: CommandKind) -> &'static str;
     /// The product's subcommand for `kind`: its own flags, then the command's common ones.
@@ -44,6 +46,12 @@ pub(crate) trait Entry: Sync {
         common: &'a CommonArgs,
         connection: &'a ConnectionArgs,
     ) -> LocalBoxFuture<'a, Result<v1::Report, Error>>;
+    /// Checks a fleet target's flags (built from its inventory entry) as `preflight` or
+    /// `rollback` would before collecting: a bad URL or version must fail the inventory, not
+    /// the night's run.
+    fn check_target(&self, mode: Mode, matches: &ArgMatches) -> Result<(), Error>;
+    /// Runs one fleet target (`preflight` or `rollback`) with the fleet's rules and waivers.
+    fn run_target<'a>(&'a self, job: TargetJob<'a>) -> LocalBoxFuture<'a, TargetRun>;
     /// Runs `collect` and returns the bundle's text.
     fn collect<'a>(
         &'a self,
@@ -51,6 +59,31 @@ pub(crate) trait Entry: Sync {
         connection: &'a ConnectionArgs,
         now: jiff::Timestamp,
     ) -> LocalBoxFuture<'a, Result<Collected, Error>>;
+}
+
+/// One fleet target to run: its flags as the single-target command would parse them, and
+/// what the fleet loaded once for every target.
+pub(crate) struct TargetJob<'a> {
+    pub(crate) mode: Mode,
+    /// The target's flags (`--es`, `--to`, `--timeout`, …).
+    pub(crate) matches: &'a ArgMatches,
+    /// The fleet's common flags, `facts` set to this target's bundle for an offline run.
+    pub(crate) common: &'a CommonArgs,
+    pub(crate) connection: &'a ConnectionArgs,
+    pub(crate) rules: &'a RuleSet,
+    pub(crate) waivers: &'a [crate::waivers::Waiver],
+    /// The inventory name, set as the report's `target.name`.
+    pub(crate) name: &'a str,
+    /// Keep the facts bundle (`--bundles DIR`).
+    pub(crate) keep_bundle: bool,
+}
+
+/// What one fleet target's run gave: its report or why there is none, and its facts bundle
+/// when asked for and collected (also when nothing could be collected: it says why).
+#[derive(Debug)]
+pub(crate) struct TargetRun {
+    pub(crate) report: Result<v1::Report, Error>,
+    pub(crate) bundle: Option<String>,
 }
 
 /// A collected bundle, ready to be written.
@@ -75,6 +108,8 @@ pub enum Done {
         /// `--exit-zero`: the process exits 0 for a verdict of 1 or 3.
         exit_zero: bool,
     },
+    /// `ripcord fleet` and `fleet merge`.
+    Fleet(crate::fleet::FleetDone),
     Bundle {
         collected: Collected,
         /// Checked (and a temporary file made there) before collecting.
@@ -118,6 +153,12 @@ pub(crate) async fn execute(command: &Command) -> Result<Done, Error> {
                 destination,
             })
         }
+        Command::Fleet { args, command } => match command {
+            Some(crate::cli::FleetCommand::Merge { shards, out }) => {
+                Ok(Done::Fleet(crate::fleet::merge(shards, out)?))
+            }
+            None => Ok(Done::Fleet(crate::fleet::run(args).await?)),
+        },
         Command::Rules { .. } | Command::Completions { .. } | Command::Man { .. } => {
             Err(Error::usage("this command runs no pipeline", None))
         }
@@ -166,6 +207,10 @@ impl<P: Product> Entry for Registered<P> {
         P::ENVIRONMENT
     }
 
+    fn credentials(&self) -> crate::product::CredentialForms {
+        P::CREDENTIALS
+    }
+
     fn examples(&self, kind: CommandKind) -> &'static str {
         P::examples(kind)
     }
@@ -201,6 +246,44 @@ impl<P: Product> Entry for Registered<P> {
         Box::pin(async move {
             let args = product_args::<P>(matches)?;
             evaluate::<P>(mode, &args, common, connection).await
+        })
+    }
+
+    fn check_target(&self, mode: Mode, matches: &ArgMatches) -> Result<(), Error> {
+        let args = product_args::<P>(matches)?;
+        let mut flags = P::operator(&args);
+        check_versions::<P>(&mut flags)?;
+        P::live_source(&args).map_err(Error::from)?;
+        if mode == Mode::Preflight && flags.declared().to.is_none() {
+            return Err(missing_to::<P>());
+        }
+        Ok(())
+    }
+
+    fn run_target<'a>(&'a self, job: TargetJob<'a>) -> LocalBoxFuture<'a, TargetRun> {
+        Box::pin(async move {
+            let mut bundle = None;
+            let report = async {
+                let args = product_args::<P>(job.matches)?;
+                let mut flags = P::operator(&args);
+                check_versions::<P>(&mut flags)?;
+                judge::<P>(
+                    Judge {
+                        mode: job.mode,
+                        args: &args,
+                        flags,
+                        common: job.common,
+                        connection: job.connection,
+                        rules: job.rules,
+                        waivers: job.waivers,
+                        name: Some(job.name),
+                    },
+                    job.keep_bundle.then_some(&mut bundle),
+                )
+                .await
+            }
+            .await;
+            TargetRun { report, bundle }
         })
     }
 
@@ -317,10 +400,13 @@ async fn facts<P: Product>(
     flags: P::Operator,
     common: &CommonArgs,
     connection: &ConnectionArgs,
+    fleet: bool,
 ) -> Result<(Bundle<P>, &'static str), Error> {
     match &common.facts {
         Some(path) => {
-            if P::has_target(args) {
+            // A fleet's `--facts DIR` judges each target's bundle; its inventory URLs are
+            // where the bundle came from, not a second source.
+            if P::has_target(args) && !fleet {
                 return Err(Error::usage(
                     format!("give either --facts or {}, not both", P::TARGET_FLAGS),
                     None,
@@ -416,7 +502,58 @@ pub(crate) async fn evaluate<P: Product>(
         Some(path) => crate::waivers::load(path, &rules)?,
         None => Vec::new(),
     };
-    let (bundle, source_kind) = facts::<P>(mode, args, flags, common, connection).await?;
+    judge::<P>(
+        Judge {
+            mode,
+            args,
+            flags,
+            common,
+            connection,
+            rules: &rules,
+            waivers: &waivers,
+            name: None,
+        },
+        None,
+    )
+    .await
+}
+
+/// One evaluation's inputs, its flags checked and its rules and waivers loaded.
+struct Judge<'a, P: Product> {
+    mode: Mode,
+    args: &'a P::Args,
+    flags: P::Operator,
+    common: &'a CommonArgs,
+    connection: &'a ConnectionArgs,
+    rules: &'a RuleSet,
+    waivers: &'a [crate::waivers::Waiver],
+    /// A fleet target's inventory name.
+    name: Option<&'a str>,
+}
+
+/// Facts → derive → rules → plan → report, for one target. `keep_bundle` receives the facts
+/// bundle's text as soon as it is gathered live (before the checks that may end the run).
+async fn judge<P: Product>(
+    job: Judge<'_, P>,
+    keep_bundle: Option<&mut Option<String>>,
+) -> Result<v1::Report, Error> {
+    let Judge {
+        mode,
+        args,
+        flags,
+        common,
+        connection,
+        rules,
+        waivers,
+        name,
+    } = job;
+    let (bundle, source_kind) =
+        facts::<P>(mode, args, flags, common, connection, name.is_some()).await?;
+    if let Some(keep) = keep_bundle
+        && source_kind == LiveSource::Live.as_str()
+    {
+        *keep = Some(bundle::to_text(&bundle));
+    }
     check_something_collected(&bundle)?;
     // A bundle may have recorded `--to` at collection; the flags merged into it may add it.
     if mode == Mode::Preflight && bundle.operator.declared().to.is_none() {
@@ -441,10 +578,12 @@ pub(crate) async fn evaluate<P: Product>(
         recorded: bundle.connection.is_some(),
     };
     let plan = P::plan(&bundle, &derived, &context);
+    let mut target = P::target(&bundle, &derived);
+    target.name = name.map(str::to_string);
     Ok(report::assemble(report::Parts {
         product: P::NAME,
         mode,
-        target: P::target(&bundle, &derived),
+        target,
         upgrade: P::upgrade(&derived),
         findings,
         plan,
@@ -458,7 +597,8 @@ pub(crate) async fn evaluate<P: Product>(
         },
         failures: &bundle.failures,
         fail_on: common.fail_on,
-        waivers: &waivers,
+        snapshot: P::rollback_snapshot(&bundle, &derived),
+        waivers,
         generated_at: common.now.unwrap_or_else(jiff::Timestamp::now),
     }))
 }

@@ -17,8 +17,22 @@ pub(crate) const REDACTED: &str = "[redacted]";
 /// Suffixes of the variables that hold secrets.
 const SECRET_SUFFIXES: &[&str] = &["_API_KEY", "_PASSWORD", "_TOKEN"];
 
-/// Every `RIPCORD_*` credential variable set (non-empty), with its value cleaned.
+/// Every `RIPCORD_*` credential variable set (non-empty), with its value cleaned. Inside a
+/// fleet target's [`Scope`], the variables its inventory entry maps onto those names instead.
 fn credential_variables() -> Vec<(String, String)> {
+    if let Ok(mapped) = SCOPE.try_with(|scope| {
+        scope
+            .mapped
+            .iter()
+            .map(|m| (m.name.clone(), m.value.clone()))
+            .collect::<Vec<_>>()
+    }) {
+        return mapped;
+    }
+    process_credential_variables()
+}
+
+fn process_credential_variables() -> Vec<(String, String)> {
     std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .filter(|(k, _)| k.starts_with("RIPCORD_") && is_credential(k))
@@ -69,13 +83,125 @@ pub(crate) fn check_environment() -> Result<(), BadCredential> {
 }
 
 /// The first secret variable set for `service` (`RIPCORD_<service>_API_KEY`, `_PASSWORD`,
-/// `_TOKEN`), by name.
+/// `_TOKEN`), by the name the user set it under.
 pub(crate) fn configured(service: &str) -> Option<String> {
     let prefix = format!("RIPCORD_{service}_");
     credential_variables()
         .into_iter()
         .map(|(k, _)| k)
         .find(|k| k.starts_with(&prefix) && is_secret(k))
+        .map(|k| shown_name(&k))
+}
+
+/// A credential variable's value by its single-target name (`RIPCORD_ES_API_KEY`), cleaned,
+/// if set and not empty. Inside a fleet target's [`Scope`] only what its inventory entry maps
+/// counts: the process's own `RIPCORD_*` credentials must not reach every target of a fleet.
+pub(crate) fn lookup(name: &str) -> Option<String> {
+    let value = match SCOPE.try_with(|scope| {
+        scope
+            .mapped
+            .iter()
+            .find(|m| m.name == name)
+            .map(|m| m.value.clone())
+    }) {
+        Ok(mapped) => mapped,
+        Err(_) => std::env::var(name).ok(),
+    };
+    value
+        .map(|v| clean(&v).to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// The name a user knows a credential variable by: in a fleet target's [`Scope`], the variable
+/// its inventory entry names (`LOGS_PROD_ES_API_KEY`), so hints, bundles and the plan's
+/// commands (`$LOGS_PROD_ES_API_KEY`) speak of what is actually set.
+pub(crate) fn shown_name(name: &str) -> String {
+    SCOPE
+        .try_with(|scope| {
+            scope
+                .mapped
+                .iter()
+                .find(|m| m.name == name)
+                .map(|m| m.variable.clone())
+        })
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| name.to_string())
+}
+
+/// What to set when a service asks for credentials: `single_target` (the `RIPCORD_*`
+/// variables) outside a fleet, the inventory entry's `credentials` inside one.
+pub(crate) fn credentials_hint(single_target: &str) -> String {
+    SCOPE
+        .try_with(|scope| scope.hint.clone())
+        .unwrap_or_else(|_| single_target.to_string())
+}
+
+/// One fleet target's credentials: its inventory entry's variables mapped onto the
+/// single-target names the collectors read. Set for the target's future only (a task-local,
+/// not the process environment, which concurrent targets share).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Scope {
+    mapped: Vec<Mapped>,
+    hint: String,
+}
+
+#[derive(Debug, Clone)]
+struct Mapped {
+    /// The single-target name, e.g. `RIPCORD_ES_API_KEY`.
+    name: String,
+    /// The variable the inventory names, e.g. `LOGS_PROD_ES_API_KEY`.
+    variable: String,
+    value: String,
+}
+
+impl Scope {
+    /// `pairs` are (single-target name, inventory variable); a variable unset or empty maps
+    /// to nothing, so the target runs unauthenticated and the 401 hint says what to set.
+    /// `hint` names the inventory entry, for that hint.
+    pub(crate) fn new(pairs: &[(String, String)], hint: String) -> Self {
+        let mapped = pairs
+            .iter()
+            .filter_map(|(name, variable)| {
+                let value = std::env::var(variable).ok()?;
+                let value = clean(&value).to_string();
+                (!value.is_empty()).then(|| Mapped {
+                    name: name.clone(),
+                    variable: variable.clone(),
+                    value,
+                })
+            })
+            .collect();
+        Self { mapped, hint }
+    }
+
+    /// The secrets it holds, for [`register`].
+    pub(crate) fn secrets(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.mapped
+            .iter()
+            .map(|m| (m.name.as_str(), m.value.as_str()))
+    }
+
+    /// Runs `future` with these credentials.
+    pub(crate) async fn run<F: Future>(self, future: F) -> F::Output {
+        SCOPE.scope(std::sync::Arc::new(self), future).await
+    }
+}
+
+tokio::task_local! {
+    static SCOPE: std::sync::Arc<Scope>;
+}
+
+/// Credentials read from variables named outside `RIPCORD_*` (a fleet inventory's), by their
+/// single-target name, so [`Redactor::from_env`] removes them from every output too.
+static REGISTERED: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+
+/// Adds credentials to what every output is redacted of, for the rest of the process.
+pub(crate) fn register<'a>(secrets: impl IntoIterator<Item = (&'a str, &'a str)>) {
+    let mut registered = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());
+    for (name, value) in secrets {
+        registered.push((name.to_string(), value.to_string()));
+    }
 }
 
 /// Removes every configured secret from text.
@@ -88,7 +214,14 @@ pub(crate) struct Redactor {
 impl Redactor {
     /// The secrets of the current environment, in every form they may come back in.
     pub(crate) fn from_env() -> Self {
-        let variables = credential_variables();
+        let mut variables = process_credential_variables();
+        variables.extend(
+            REGISTERED
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .cloned(),
+        );
         let users: Vec<&str> = variables
             .iter()
             .filter(|(k, _)| k.ends_with("_USERNAME"))

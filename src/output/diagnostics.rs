@@ -47,20 +47,24 @@ pub fn fail(error: crate::error::Error, json: bool) {
     let code = error
         .code()
         .map_or_else(|| "ripcord::error".to_string(), |c| c.to_string());
-    // The message with its causes, as one line: `cannot read facts bundle x: No such file…`.
-    let mut message = error.to_string();
-    let mut cause = std::error::Error::source(&error);
-    while let Some(c) = cause {
-        message = format!("{message}: {c}");
-        cause = c.source();
-    }
-    let message = one_line(&message);
+    let message = error_line(&error);
     let help = error.help().map(|h| h.to_string());
     let rendered = super::text::visible(&format!("{:?}", miette::Report::new(error)));
     emit(&rendered);
     if json {
         print_error_document(code, message, help, Some(rendered));
     }
+}
+
+/// An error and its causes as one line: `cannot read facts bundle x: No such file…`.
+pub(crate) fn error_line(error: &crate::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(c) = cause {
+        message = format!("{message}: {c}");
+        cause = c.source();
+    }
+    one_line(&message)
 }
 
 /// A command line clap refused (exit 2): clap's message on stderr, and the error document

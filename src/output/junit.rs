@@ -24,6 +24,101 @@ pub(super) fn render(r: &Report) -> String {
     out
 }
 
+/// A fleet: one suite per target, in the report's (name) order; a target that could not be
+/// judged is a suite of one `<error>`.
+pub(super) fn render_fleet(r: &crate::fleet::v1::FleetReport) -> String {
+    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
+    let _ = write_fleet(&mut w, r);
+    let mut out = String::from_utf8_lossy(&w.into_inner()).into_owned();
+    out.push('\n');
+    out
+}
+
+fn write_fleet(w: &mut Writer<Vec<u8>>, r: &crate::fleet::v1::FleetReport) -> std::io::Result<()> {
+    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+    w.write_event(Event::Start(BytesStart::new("testsuites")))?;
+    for (id, target) in r.targets.iter().enumerate() {
+        match &target.report {
+            Some(report) => write_suite(w, report, id)?,
+            None => write_error_suite(w, target, r.generated_at, id)?,
+        }
+    }
+    w.write_event(Event::End(BytesEnd::new("testsuites")))?;
+    Ok(())
+}
+
+/// The suite of a fleet target with no report: one `<error>` saying why.
+fn write_error_suite(
+    w: &mut Writer<Vec<u8>>,
+    t: &crate::fleet::v1::TargetResult,
+    generated_at: jiff::Timestamp,
+    id: usize,
+) -> std::io::Result<()> {
+    let package = format!("ripcord.{}.{}", t.product, t.mode);
+    let error = t.error.as_deref().unwrap_or("could not be judged");
+    let mut suite = BytesStart::new("testsuite");
+    suite.push_attribute((
+        "name",
+        format!("ripcord {} {}: {}", t.mode, t.product, t.name).as_str(),
+    ));
+    suite.push_attribute(("package", package.as_str()));
+    suite.push_attribute(("id", id.to_string().as_str()));
+    suite.push_attribute((
+        "timestamp",
+        generated_at
+            .strftime("%Y-%m-%dT%H:%M:%S")
+            .to_string()
+            .as_str(),
+    ));
+    suite.push_attribute(("hostname", token(&t.name).as_str()));
+    for (name, value) in [
+        ("tests", "1"),
+        ("failures", "0"),
+        ("errors", "1"),
+        ("skipped", "0"),
+        ("time", "0"),
+    ] {
+        suite.push_attribute((name, value));
+    }
+    w.write_event(Event::Start(suite))?;
+    w.write_event(Event::Start(BytesStart::new("properties")))?;
+    for (name, value) in [
+        ("ripcord.target", t.name.clone()),
+        ("ripcord.verdict", t.verdict.as_str().to_string()),
+        ("ripcord.exit_code", t.exit_code.to_string()),
+    ] {
+        let mut p = BytesStart::new("property");
+        p.push_attribute(("name", name));
+        p.push_attribute(("value", value.as_str()));
+        w.write_event(Event::Empty(p))?;
+    }
+    w.write_event(Event::End(BytesEnd::new("properties")))?;
+    let mut case = BytesStart::new("testcase");
+    case.push_attribute(("name", "judge"));
+    case.push_attribute((
+        "classname",
+        format!("{package}.{}", t.name.replace('.', "_")).as_str(),
+    ));
+    case.push_attribute(("time", "0"));
+    w.write_event(Event::Start(case))?;
+    let mut e = BytesStart::new("error");
+    e.push_attribute(("type", "error"));
+    e.push_attribute(("message", error));
+    w.write_event(Event::Start(e))?;
+    let body = match &t.hint {
+        Some(h) => format!("{error}\n\nhint: {h}"),
+        None => error.to_string(),
+    };
+    w.write_event(Event::Text(text(&body)))?;
+    w.write_event(Event::End(BytesEnd::new("error")))?;
+    w.write_event(Event::End(BytesEnd::new("testcase")))?;
+    w.write_event(Event::Start(BytesStart::new("system-out")))?;
+    w.write_event(Event::Text(text(&format!("ERROR: {body}\n"))))?;
+    w.write_event(Event::End(BytesEnd::new("system-out")))?;
+    w.write_event(Event::Empty(BytesStart::new("system-err")))?;
+    w.write_event(Event::End(BytesEnd::new("testsuite")))
+}
+
 fn write_document(w: &mut Writer<Vec<u8>>, r: &Report) -> std::io::Result<()> {
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     w.write_event(Event::Start(BytesStart::new("testsuites")))?;
@@ -142,8 +237,9 @@ fn package(r: &Report) -> String {
 /// The target in one word: the cluster's name, the GHES host, else the host of its URL.
 fn short_target(r: &Report) -> String {
     r.target
-        .cluster_name
+        .name
         .as_deref()
+        .or(r.target.cluster_name.as_deref())
         .map(token)
         .unwrap_or_else(|| hostname(r))
         .replace(' ', "_")

@@ -4,11 +4,14 @@
 pub mod diagnostics;
 pub(crate) mod discovery;
 pub mod file;
+mod fleet;
+mod html;
 mod json;
 mod junit;
 mod markdown;
 mod outputs;
 pub(crate) mod progress;
+mod prometheus;
 pub(crate) mod rules;
 mod table;
 pub(crate) mod text;
@@ -18,6 +21,7 @@ use crate::pipeline::Collected;
 use crate::report::v1::{CollectionFailure, Outcome, Report, Request, Verdict};
 use crate::secrets::Redactor;
 use file::Destination;
+pub(crate) use outputs::Wanted;
 pub use outputs::{Outputs, ReportFile};
 use std::io::Write;
 
@@ -29,6 +33,19 @@ pub enum Format {
     Json,
     Markdown,
     Junit,
+}
+
+/// Output format of a fleet report: the single-target formats, plus a self-contained HTML page
+/// and a Prometheus textfile for node_exporter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum FleetFormat {
+    #[default]
+    Table,
+    Json,
+    Markdown,
+    Junit,
+    Html,
+    Prometheus,
 }
 
 /// How a report looks where it is written: colour and width matter only to the table.
@@ -62,6 +79,23 @@ pub(crate) fn write_report(report: &Report, outputs: Outputs) -> Result<(), Erro
         diagnostics::warn(warning);
     }
     outputs.write(report)
+}
+
+/// Writes a fleet report to every destination; its warnings, and every target's, go to
+/// stderr.
+pub(crate) fn write_fleet(
+    report: &crate::fleet::v1::FleetReport,
+    outputs: Outputs<FleetFormat>,
+) -> Result<(), Error> {
+    for warning in &report.warnings {
+        diagnostics::warn(warning);
+    }
+    for target in &report.targets {
+        for warning in target.report.iter().flat_map(|r| &r.warnings) {
+            diagnostics::warn(&format!("{}: {warning}", target.name));
+        }
+    }
+    outputs.write_with(|format, look| fleet::render(report, format, look))
 }
 
 /// Writes a collected bundle to its destination (checked before collecting) and says so on
@@ -146,6 +180,14 @@ fn summary_line(r: &Report, color: bool) -> String {
 /// The system judged, in words: `Elasticsearch cluster logs-prod (uuid …), 2 Kibana
 /// instances`, `GHES ghe.example.com`.
 fn target_line(r: &Report) -> String {
+    match &r.target.name {
+        Some(name) => format!("{name}: {}", system_line(r)),
+        None => system_line(r),
+    }
+}
+
+/// The system itself, without its fleet name.
+fn system_line(r: &Report) -> String {
     let t = &r.target;
     if let Some(host) = &t.ghes_primary {
         return format!("GHES {host}");

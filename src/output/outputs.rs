@@ -11,19 +11,19 @@ use crate::report::v1::Report;
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
-/// One `--report FORMAT=FILE`.
+/// One `--report FORMAT=FILE`, of a single-target report's [`Format`] or a fleet's
+/// [`super::FleetFormat`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReportFile {
-    pub format: Format,
+pub struct ReportFile<F = Format> {
+    pub format: F,
     pub path: PathBuf,
 }
 
-impl ReportFile {
+impl<F: clap::ValueEnum + Copy + std::fmt::Debug> ReportFile<F> {
     /// Parses `FORMAT=FILE` (clap's value parser for `--report`).
     pub(crate) fn parse(text: &str) -> Result<Self, String> {
-        use clap::ValueEnum as _;
         let names = || {
-            Format::value_variants()
+            F::value_variants()
                 .iter()
                 .filter_map(|f| f.to_possible_value())
                 .map(|v| v.get_name().to_string())
@@ -36,10 +36,13 @@ impl ReportFile {
                 names()
             ));
         };
-        let format = Format::from_str(format, true)
+        let format = F::from_str(format, true)
             .map_err(|_| format!("unknown format {format:?} (formats: {})", names()))?;
         match path {
-            "" => Err(format!("no file after {format:?}=, e.g. junit=ripcord.xml")),
+            "" => Err(format!(
+                "no file after {}=, e.g. junit=ripcord.xml",
+                format_name(format)
+            )),
             "-" => Err(
                 "stdout takes the --format report; --report writes files (e.g. junit=ripcord.xml)"
                     .to_string(),
@@ -54,20 +57,49 @@ impl ReportFile {
 
 /// Every destination of one run's report, prepared before any work is done.
 #[derive(Debug)]
-pub struct Outputs {
+pub struct Outputs<F = Format> {
     /// `--format`, to stdout or `--output`.
-    main: (Format, Destination),
+    main: (F, Destination),
     /// `--report FORMAT=FILE`, in the order given.
-    files: Vec<(Format, Destination)>,
+    files: Vec<(F, Destination)>,
     /// How the `--format` report looks where it goes (a file gets [`Look::file`]).
     main_look: Look,
     show_skipped: bool,
 }
 
+/// What a run's flags say about its outputs (`--format`, `--output`, `--report`, `--color`,
+/// `--show-skipped`).
+pub(crate) struct Wanted<'a, F> {
+    pub(crate) format: F,
+    pub(crate) output: Option<&'a Path>,
+    pub(crate) reports: &'a [ReportFile<F>],
+    pub(crate) color: ColorChoice,
+    pub(crate) show_skipped: bool,
+}
+
 impl Outputs {
+    /// A single-target command's outputs.
+    pub(crate) fn prepare(common: &CommonArgs) -> Result<Self, Error> {
+        Self::prepare_wanted(Wanted {
+            format: common.format,
+            output: common.output.as_deref(),
+            reports: &common.reports,
+            color: common.color,
+            show_skipped: common.show_skipped,
+        })
+    }
+
+    /// Writes the report to every destination (see [`Outputs::write_with`]).
+    pub(crate) fn write(self, report: &Report) -> Result<(), Error> {
+        self.write_with(|format, look| render(report, format, look))
+    }
+}
+
+impl<F: clap::ValueEnum + Copy> Outputs<F> {
     /// Checks every destination: each file's folder takes a new file, and no two outputs
     /// name the same file (one would silently replace the other).
-    pub(crate) fn prepare(common: &CommonArgs) -> Result<Self, Error> {
+    pub(crate) fn prepare_wanted(wanted: Wanted<'_, F>) -> Result<Self, Error> {
+        let common = wanted;
         let mut seen: Vec<(PathBuf, String)> = Vec::new();
         let mut claim = |path: &Path, flag: String| -> Result<(), Error> {
             let key = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
@@ -80,7 +112,7 @@ impl Outputs {
             seen.push((key, flag));
             Ok(())
         };
-        let main = match &common.output {
+        let main = match common.output {
             Some(path) if path.as_os_str() != "-" => {
                 claim(path, format!("--output {}", path.display()))?;
                 Destination::prepare(path, true, "--output")?
@@ -88,7 +120,7 @@ impl Outputs {
             _ => Destination::Stdout,
         };
         let mut files = Vec::with_capacity(common.reports.len());
-        for report in &common.reports {
+        for report in common.reports {
             let flag = format!(
                 "--report {}={}",
                 format_name(report.format),
@@ -113,9 +145,10 @@ impl Outputs {
         })
     }
 
-    /// Writes the report to every destination. A file that cannot be written does not stop
-    /// the others; the first such error is returned (exit 2) once all were tried.
-    pub(crate) fn write(self, report: &Report) -> Result<(), Error> {
+    /// Writes the report, rendered by `render`, to every destination. A file that cannot be
+    /// written does not stop the others; the first such error is returned (exit 2) once all
+    /// were tried.
+    pub(crate) fn write_with(self, render: impl Fn(F, &Look) -> String) -> Result<(), Error> {
         let (format, main) = self.main;
         let mut first_error = None;
         let all = std::iter::once((format, main, self.main_look)).chain(
@@ -125,7 +158,7 @@ impl Outputs {
         );
         for (format, destination, look) in all {
             let shown = destination.path().map(|p| p.display().to_string());
-            match destination.write(&render(report, format, &look)) {
+            match destination.write(&render(format, &look)) {
                 Ok(()) => {
                     if let Some(path) = shown {
                         super::diagnostics::note(&format!(
@@ -148,8 +181,7 @@ impl Outputs {
 }
 
 /// A format's name as the flags spell it (clap's, so the two cannot differ).
-fn format_name(format: Format) -> String {
-    use clap::ValueEnum as _;
+fn format_name<F: clap::ValueEnum>(format: F) -> String {
     format
         .to_possible_value()
         .map_or_else(String::new, |v| v.get_name().to_string())
@@ -267,18 +299,18 @@ mod tests {
     #[test]
     fn report_files_parse_format_then_file() {
         assert_eq!(
-            ReportFile::parse("junit=out/ripcord.xml"),
+            ReportFile::<Format>::parse("junit=out/ripcord.xml"),
             Ok(ReportFile {
                 format: Format::Junit,
                 path: PathBuf::from("out/ripcord.xml")
             })
         );
         assert_eq!(
-            ReportFile::parse("Markdown=a=b.md").map(|r| r.path),
+            ReportFile::<Format>::parse("Markdown=a=b.md").map(|r| r.path),
             Ok(PathBuf::from("a=b.md"))
         );
         for bad in ["junit", "xml=a.xml", "json=", "table=-"] {
-            assert!(ReportFile::parse(bad).is_err(), "{bad}");
+            assert!(ReportFile::<Format>::parse(bad).is_err(), "{bad}");
         }
     }
 }

@@ -91,6 +91,17 @@ pub(crate) trait OperatorFacts:
     fn merge(&mut self, flags: Self);
 }
 
+/// How a fleet inventory's `credentials` name a product's secrets: each accepted set of keys
+/// (`api_key_env`, `username_env`, `password_env`) maps onto the single-target variable
+/// `RIPCORD_<service>_<KEY>` the collectors read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CredentialForms {
+    /// `ES`, `GHES`: the service of `RIPCORD_<service>_*`.
+    pub(crate) service: &'static str,
+    /// The key sets accepted, e.g. `[["api_key_env"], ["username_env", "password_env"]]`.
+    pub(crate) forms: &'static [&'static [&'static str]],
+}
+
 /// Everything one product contributes to the pipeline, from flags to plan.
 pub(crate) trait Product: Sized + Sync + 'static {
     /// The subcommand, the bundle's `product` and facts key, and the rules folder.
@@ -103,6 +114,8 @@ pub(crate) trait Product: Sized + Sync + 'static {
     const TARGET_FLAGS: &'static str;
     /// A version of this product, for usage errors (`e.g. --to 8.15.3`).
     const VERSION_EXAMPLE: &'static str;
+    /// What a fleet inventory's `credentials` may hold for it.
+    const CREDENTIALS: CredentialForms;
 
     /// Target and operator flags (everything but the common and connection flags).
     type Args: clap::Args + clap::FromArgMatches + Clone + Debug;
@@ -144,6 +157,13 @@ pub(crate) trait Product: Sized + Sync + 'static {
     /// Which groups are available, and why a missing one is missing.
     fn availability(bundle: &Bundle<Self>, derived: &Self::Derived) -> Availability;
     fn plan(bundle: &Bundle<Self>, derived: &Self::Derived, context: &PlanContext) -> Plan;
+    /// The snapshot its plan restores, if any (its age is set when the report is assembled).
+    fn rollback_snapshot(
+        _bundle: &Bundle<Self>,
+        _derived: &Self::Derived,
+    ) -> Option<crate::report::v1::PlanSnapshot> {
+        None
+    }
     /// The report's `target`: the system judged.
     fn target(bundle: &Bundle<Self>, derived: &Self::Derived) -> crate::report::v1::Target;
     /// The report's `source` endpoints of a bundle, in order.
@@ -168,9 +188,17 @@ pub(crate) fn find(name: &str) -> Option<&'static dyn crate::pipeline::Entry> {
 /// (every request would silently go to `/`). Credentials from `RIPCORD_<service>_*` (first
 /// of `services` that has any) about to travel over plain `http://` are warned about.
 pub(crate) fn check_url(url: &str, example: &str, services: &[&str]) -> Result<(), Usage> {
+    // `--es: …`: the flag (the example's first word) names which URL, also to a fleet
+    // inventory pointing at the key.
+    let flag = example
+        .split_whitespace()
+        .next()
+        .filter(|w| w.starts_with("--"))
+        .map(|f| format!("{f}: "))
+        .unwrap_or_default();
     let refuse = |why: &str| {
         Err(Usage::new(
-            format!("{why}: {:?}", crate::http::strip_userinfo(url)),
+            format!("{flag}{why}: {:?}", crate::http::strip_userinfo(url)),
             Some(&format!("e.g. {example}")),
         ))
     };
@@ -181,7 +209,7 @@ pub(crate) fn check_url(url: &str, example: &str, services: &[&str]) -> Result<(
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(Usage::new(
             format!(
-                "credentials in a URL are refused: {:?}",
+                "{flag}credentials in a URL are refused: {:?}",
                 crate::http::strip_userinfo(url)
             ),
             Some("remove `user:password@` and set the RIPCORD_* variables instead (see --help)"),

@@ -29,6 +29,8 @@ pub(crate) struct Parts<'a> {
     pub(crate) source: v1::Source,
     pub(crate) failures: &'a [CollectFailure],
     pub(crate) fail_on: FailOn,
+    /// The snapshot the plan restores (the product's choice), its age set here.
+    pub(crate) snapshot: Option<v1::PlanSnapshot>,
     /// `--waivers`, all of them (those about other targets are left out here).
     pub(crate) waivers: &'a [Waiver],
     pub(crate) generated_at: jiff::Timestamp,
@@ -40,6 +42,16 @@ pub(crate) fn assemble(parts: Parts<'_>) -> v1::Report {
     // that is not needed, so their failures do not make it "not ready".
     let nothing_to_roll_back =
         parts.mode == Mode::Rollback && parts.plan.kind == PlanKind::NothingToRollBack;
+    // Only a plan with steps back restores anything.
+    let snapshot = (parts.plan.kind == PlanKind::Steps)
+        .then_some(parts.snapshot)
+        .flatten()
+        .map(|s| v1::PlanSnapshot {
+            age_seconds: s
+                .taken_at
+                .map(|t| parts.generated_at.duration_since(t).as_secs()),
+            ..s
+        });
     let mut report = v1::Report {
         schema: v1::REPORT_SCHEMA.to_string(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -56,7 +68,10 @@ pub(crate) fn assemble(parts: Parts<'_>) -> v1::Report {
         },
         summary: v1::Summary::default(),
         findings: parts.findings.into_iter().map(finding).collect(),
-        plan: plan(parts.plan),
+        plan: v1::Plan {
+            snapshot,
+            ..plan(parts.plan)
+        },
         warnings: stale_warning(&parts.source, parts.generated_at)
             .into_iter()
             .collect(),
@@ -141,8 +156,10 @@ fn summarize(findings: &[v1::Finding]) -> v1::Summary {
 /// that would have covered a failure is said in the report's warnings, since its failure
 /// counts again.
 fn apply_waivers(report: &mut v1::Report, waivers: &[Waiver], now: jiff::Timestamp) {
-    let name = report.target.name().unwrap_or_default().to_string();
-    let about_target: Vec<&Waiver> = waivers.iter().filter(|w| w.covers(&name)).collect();
+    let about_target: Vec<&Waiver> = waivers
+        .iter()
+        .filter(|w| report.target.names().any(|name| w.covers(name)))
+        .collect();
     let mut applied = vec![false; about_target.len()];
     for finding in &mut report.findings {
         if finding.outcome != v1::Outcome::Fail {
@@ -244,6 +261,7 @@ fn plan(p: Plan) -> v1::Plan {
         steps: p.steps.into_iter().map(step).collect(),
         warnings: p.warnings,
         alternatives: p.alternatives.into_iter().map(plan).collect(),
+        snapshot: None,
     }
 }
 

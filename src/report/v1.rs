@@ -148,18 +148,31 @@ impl Report {
 }
 
 impl Target {
-    /// The target's name, which waivers match: the Elasticsearch cluster's name, or the GHES
-    /// primary's host name.
+    /// The target's name: its fleet inventory name, else the Elasticsearch cluster's name, or
+    /// the GHES primary's host name.
     pub fn name(&self) -> Option<&str> {
-        self.cluster_name
+        self.name
             .as_deref()
+            .or(self.cluster_name.as_deref())
             .or(self.ghes_primary.as_deref())
+    }
+
+    /// Every name waivers may match: the fleet inventory name, the Elasticsearch cluster
+    /// name, the GHES primary host (a waiver written for single-target runs keeps applying
+    /// when the target joins a fleet).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        [&self.name, &self.cluster_name, &self.ghes_primary]
+            .into_iter()
+            .filter_map(|n| n.as_deref())
     }
 }
 
 /// The system judged. Fields that do not apply to a product are left out.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Target {
+    /// Fleet runs: the target's `name` in the inventory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// Elastic: how the stack is deployed (`deb`, `rpm`, `docker`, `tar`, `eck`, `cloud` or
     /// `unknown`); the plan's commands speak it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -279,6 +292,26 @@ pub struct Plan {
     /// Other ways back (GHES: promoting a replica still on the old version).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alternatives: Vec<Plan>,
+    /// The snapshot this way back restores (preflight: would restore), when there is one:
+    /// what a nightly report graphs and alerts on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<PlanSnapshot>,
+}
+
+/// The snapshot a plan restores.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct PlanSnapshot {
+    /// Elastic: the snapshot's name; GHES: the VM snapshot's id (as the operator gave it).
+    pub name: String,
+    /// Elastic: the snapshot repository.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    /// When it was taken (Elastic: its `start_time`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken_at: Option<jiff::Timestamp>,
+    /// Its age at `generated_at`, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_seconds: Option<i64>,
 }
 
 /// One step of a plan.

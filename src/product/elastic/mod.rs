@@ -90,6 +90,11 @@ RIPCORD_KIBANA_API_KEY    Kibana API key, or
 RIPCORD_KIBANA_USERNAME   basic auth: user
 RIPCORD_KIBANA_PASSWORD   and password (default: the ES credentials)";
     const TARGET_FLAGS: &'static str = "--es/--kibana";
+    /// Kibana uses the Elasticsearch credentials, as `RIPCORD_KIBANA_*` unset does.
+    const CREDENTIALS: crate::product::CredentialForms = crate::product::CredentialForms {
+        service: "ES",
+        forms: &[&["api_key_env"], &["username_env", "password_env"]],
+    };
     const VERSION_EXAMPLE: &'static str = "8.15.3";
     const GROUPS: &'static [&'static str] = &[
         "es.cluster",
@@ -187,10 +192,10 @@ ripcord rollback elastic --facts facts.json"
             ));
         }
         if let Some(url) = &args.es {
-            crate::product::check_url(url, "https://es:9200", &["ES"])?;
+            crate::product::check_url(url, "--es https://es:9200", &["ES"])?;
         }
         for url in &args.kibana {
-            crate::product::check_url(url, "https://kb-1:5601", &["KIBANA", "ES"])?;
+            crate::product::check_url(url, "--kibana https://kb-1:5601", &["KIBANA", "ES"])?;
         }
         Ok(LiveSource::Live)
     }
@@ -315,6 +320,27 @@ ripcord rollback elastic --facts facts.json"
         plan::plan(bundle, derived, context)
     }
 
+    /// A cluster restore restores the Elasticsearch rollback snapshot; every other way back
+    /// the snapshot with the `kibana` feature state.
+    fn rollback_snapshot(
+        _bundle: &Bundle<Self>,
+        derived: &Derived,
+    ) -> Option<crate::report::v1::PlanSnapshot> {
+        let choice = match derived.rollback.path {
+            derive::Path::RestoreCluster => derived.es_rollback_snapshot.as_ref(),
+            _ => derived
+                .kibana_snapshot
+                .as_ref()
+                .or(derived.es_rollback_snapshot.as_ref()),
+        }?;
+        Some(crate::report::v1::PlanSnapshot {
+            name: choice.snapshot.clone(),
+            repository: Some(choice.repository.clone()),
+            taken_at: choice.start_time,
+            age_seconds: None,
+        })
+    }
+
     fn target(bundle: &Bundle<Self>, derived: &Derived) -> crate::report::v1::Target {
         let cluster = bundle.facts.cluster.as_ref();
         crate::report::v1::Target {
@@ -324,6 +350,7 @@ ripcord rollback elastic --facts facts.json"
             cluster_uuid: cluster.and_then(|c| c.cluster_uuid.clone()),
             kibana: bundle.target.kibana.clone(),
             ghes_primary: None,
+            name: None,
         }
     }
 

@@ -128,6 +128,11 @@ impl Product for Ghes {
 RIPCORD_GHES_PASSWORD     root site administrator password (user api_key)
 RIPCORD_GHES_USERNAME     a Management Console user instead of api_key";
     const TARGET_FLAGS: &'static str = "--ghes";
+    /// The root site administrator's password (user `api_key`), or a Management Console user.
+    const CREDENTIALS: crate::product::CredentialForms = crate::product::CredentialForms {
+        service: "GHES",
+        forms: &[&["password_env"], &["username_env", "password_env"]],
+    };
     const VERSION_EXAMPLE: &'static str = "3.15.2";
     const GROUPS: &'static [&'static str] = &[
         "ghes.versions",
@@ -205,7 +210,7 @@ ripcord rollback ghes --facts facts.json"
     fn live_source(args: &GhesArgs) -> Result<LiveSource, Usage> {
         match &args.ghes {
             Some(url) => {
-                crate::product::check_url(url, "https://ghe.example.com:8443", &["GHES"])?;
+                crate::product::check_url(url, "--ghes https://ghe.example.com:8443", &["GHES"])?;
                 Ok(LiveSource::Live)
             }
             None => Ok(LiveSource::Flags),
@@ -292,6 +297,19 @@ ripcord rollback ghes --facts facts.json"
 
     fn plan(bundle: &Bundle<Self>, derived: &GhesDerived, _: &PlanContext) -> crate::plan::Plan {
         plan::plan(bundle, derived)
+    }
+
+    /// The VM snapshot the operator declared (`--vm-snapshot`), when named.
+    fn rollback_snapshot(
+        _bundle: &Bundle<Self>,
+        derived: &GhesDerived,
+    ) -> Option<crate::report::v1::PlanSnapshot> {
+        Some(crate::report::v1::PlanSnapshot {
+            name: derived.vm_snapshot.id.clone()?,
+            repository: None,
+            taken_at: derived.vm_snapshot.taken_at,
+            age_seconds: None,
+        })
     }
 
     fn target(bundle: &Bundle<Self>, derived: &GhesDerived) -> crate::report::v1::Target {
