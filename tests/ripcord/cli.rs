@@ -737,8 +737,16 @@ fn a_bundle_with_its_keys_sorted_gives_the_same_report() {
     let sorted = dir.path().join("sorted.json");
     std::fs::write(&sorted, serde_json::to_string(&bundle).unwrap()).unwrap();
     let run = |path: &str| {
+        // One clock: the plan's snapshot age is measured at the report's time.
         let (out, err, code) = ripcord(&args(&[
-            "rollback", "elastic", "--facts", path, "--format", "json",
+            "rollback",
+            "elastic",
+            "--facts",
+            path,
+            "--format",
+            "json",
+            "--now",
+            "2026-11-22T12:00:00Z",
         ]));
         assert_eq!(code, 0, "{err}");
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
