@@ -49,7 +49,7 @@ pub(crate) trait Entry: Sync {
     /// Checks a fleet target's flags (built from its inventory entry) as `preflight` or
     /// `rollback` would before collecting: a bad URL or version must fail the inventory, not
     /// the night's run.
-    fn check_target(&self, mode: Mode, matches: &ArgMatches) -> Result<(), Error>;
+    fn check_target(&self, mode: Mode, matches: &ArgMatches, offline: bool) -> Result<(), Error>;
     /// Runs one fleet target (`preflight` or `rollback`) with the fleet's rules and waivers.
     fn run_target<'a>(&'a self, job: TargetJob<'a>) -> LocalBoxFuture<'a, TargetRun>;
     /// Runs `collect` and returns the bundle's text.
@@ -249,11 +249,13 @@ impl<P: Product> Entry for Registered<P> {
         })
     }
 
-    fn check_target(&self, mode: Mode, matches: &ArgMatches) -> Result<(), Error> {
+    fn check_target(&self, mode: Mode, matches: &ArgMatches, offline: bool) -> Result<(), Error> {
         let args = product_args::<P>(matches)?;
         let mut flags = P::operator(&args);
         check_versions::<P>(&mut flags)?;
-        P::live_source(&args).map_err(Error::from)?;
+        if !offline {
+            P::live_source(&args).map_err(Error::from)?;
+        }
         if mode == Mode::Preflight && flags.declared().to.is_none() {
             return Err(missing_to::<P>());
         }

@@ -74,6 +74,8 @@ pub(crate) struct FlagDefaults {
     pub(crate) ca_cert: Option<PathBuf>,
     pub(crate) insecure: bool,
     pub(crate) verbose: bool,
+    /// `--facts DIR`: targets are judged from bundles, so none needs a URL.
+    pub(crate) offline: bool,
 }
 
 /// A checked inventory.
@@ -499,23 +501,25 @@ fn check_target(
             possible,
         )
     })?;
-    product.check_target(mode, &matches).map_err(|e| {
-        let (message, help) = match e {
-            Error::Usage(message, help) => (message, help),
-            other => (other.to_string(), None),
-        };
-        let span = origins
-            .iter()
-            .filter(|(flag, _)| mentions(&message, flag))
-            .map(|(_, s)| s.clone())
-            .next()
-            .unwrap_or_else(|| name_value.span());
-        fail(
-            span,
-            within(inventory_words(&message)),
-            help.map(|h| inventory_words(&h)),
-        )
-    })?;
+    product
+        .check_target(mode, &matches, flags.offline)
+        .map_err(|e| {
+            let (message, help) = match e {
+                Error::Usage(message, help) => (message, help),
+                other => (other.to_string(), None),
+            };
+            let span = origins
+                .iter()
+                .filter(|(flag, _)| mentions(&message, flag))
+                .map(|(_, s)| s.clone())
+                .next()
+                .unwrap_or_else(|| name_value.span());
+            fail(
+                span,
+                within(inventory_words(&message)),
+                help.map(|h| inventory_words(&h)),
+            )
+        })?;
     let mut connection = ConnectionArgs::from_arg_matches(&matches)
         .map_err(|e| fail(name_value.span(), within(clap_message(&e)), None))?;
     connection.no_progress = true;

@@ -50,6 +50,7 @@ pub(crate) async fn run(args: &FleetArgs) -> Result<FleetDone, Error> {
             ca_cert: args.ca_cert.clone(),
             insecure: args.insecure,
             verbose: args.verbose,
+            offline: args.facts.is_some(),
         },
     )?;
     let rules = crate::pipeline::load_rules(args.rules.as_deref())?;
@@ -212,7 +213,6 @@ pub(crate) fn merge(shard_files: &[PathBuf], out: &FleetOutputArgs) -> Result<Fl
             Some("wait for every shard's job, or merge the report each one wrote"),
         ));
     }
-    covered.sort_unstable();
     let generated_at = shards
         .iter()
         .map(|(_, r)| r.generated_at)
@@ -236,11 +236,12 @@ pub(crate) fn merge(shard_files: &[PathBuf], out: &FleetOutputArgs) -> Result<Fl
         ));
     }
     targets.sort_by(|a, b| a.name.cmp(&b.name));
+    // Every shard is there: the merge is the unsharded run's report, nothing to tell apart.
     let mut report = assemble(
         generated_at,
         inventory,
         inventory_targets,
-        (count > 1).then_some(Shards { count, covered }),
+        None,
         targets,
         baseline.as_ref().zip(out.baseline.as_deref()),
     );

@@ -11,6 +11,7 @@ mod collectors;
 mod common;
 mod compat;
 mod discovery;
+mod fleet;
 mod hostile;
 mod junit;
 mod markdown;

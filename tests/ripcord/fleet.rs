@@ -1,0 +1,789 @@
+//! `ripcord fleet`: the same findings as the single-target commands for the same facts, live
+//! targets on loopback servers each with its own credentials, the baseline's changes, shards
+//! merged into the unsharded report, and every format checked by a real consumer (JSON Schema
+//! validator, xmllint, the Prometheus client's parser, headless Chromium).
+
+use crate::common::{self, Ripcord};
+use serde_json::Value;
+use std::path::Path;
+
+/// The fleet's one clock in these tests.
+const NOW: &str = "2026-11-22T12:00:00Z";
+
+/// An inventory target of a fixture scenario: its product and mode, its run flags as keys.
+fn scenario_target(name: &str) -> String {
+    let run = common::manifest(name).run.expect("run");
+    let mut keys: Vec<(String, Vec<String>)> = Vec::new();
+    let mut args = run.args.iter();
+    while let Some(flag) = args.next() {
+        let key = flag.trim_start_matches("--").replace('-', "_");
+        let value = args.next().expect("every run flag takes a value").clone();
+        match keys.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, values)) => values.push(value),
+            None => keys.push((key, vec![value])),
+        }
+    }
+    let mut toml = format!(
+        "[[target]]\nname = {name:?}\nproduct = {:?}\nmode = {:?}\ntags = [\"fixture\"]\n",
+        run.product, run.mode
+    );
+    for (key, values) in keys {
+        let line = match (key.as_str(), values.as_slice()) {
+            ("timeout", [v]) => format!("{key} = {v}\n"),
+            (_, [v]) => format!("{key} = {v:?}\n"),
+            (_, vs) => format!("{key} = {vs:?}\n"),
+        };
+        toml.push_str(&line);
+    }
+    toml
+}
+
+fn write(dir: &Path, file: &str, text: &str) -> String {
+    let path = dir.join(file);
+    std::fs::write(&path, text).expect("write");
+    path.display().to_string()
+}
+
+fn json(out: &common::Output) -> Value {
+    serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", out.stdout, out.stderr))
+}
+
+fn target<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["targets"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .find(|t| t["name"] == name)
+        .unwrap_or_else(|| panic!("no target {name}"))
+}
+
+/// Every scenario with a report, as one fleet judged offline from the committed bundles.
+fn all_scenarios_inventory(dir: &Path) -> (String, Vec<String>) {
+    let names = common::reported_scenarios();
+    let text: String = names.iter().map(|n| scenario_target(n)).collect();
+    (write(dir, "fleet.toml", &text), names)
+}
+
+#[test]
+fn every_target_gets_exactly_the_single_target_report() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (inventory, names) = all_scenarios_inventory(dir.path());
+    let out = Ripcord::new(&[
+        "fleet",
+        "--inventory",
+        &inventory,
+        "--facts",
+        "fixtures/facts",
+        "--now",
+        NOW,
+        "--format",
+        "json",
+    ])
+    .run();
+    let fleet = json(&out);
+    crate::schemas::assert_valid("fleet.v1.json", &fleet, "the fleet report");
+    assert_eq!(fleet["schema"], "ripcord.fleet/v1");
+    assert_eq!(fleet["summary"]["targets"], names.len());
+    let mut worst = 0;
+    for name in &names {
+        let run = common::manifest(name).run.expect("run");
+        let mut single = vec![
+            run.mode.clone(),
+            run.product.clone(),
+            "--facts".into(),
+            common::facts_path(name),
+            "--now".into(),
+            NOW.into(),
+            "--format".into(),
+            "json".into(),
+        ];
+        single.extend(run.args.iter().cloned());
+        let alone = Ripcord::new(&single).run();
+        let alone_report = json(&alone);
+        let t = target(&fleet, name);
+        let report = &t["report"];
+        for key in [
+            "findings",
+            "plan",
+            "verdict",
+            "exit_code",
+            "summary",
+            "upgrade",
+        ] {
+            assert_eq!(report[key], alone_report[key], "{name}: {key}");
+        }
+        assert_eq!(report["target"]["name"], name.as_str());
+        assert_eq!(t["verdict"], alone_report["verdict"], "{name}");
+        assert_eq!(t["exit_code"], alone.code, "{name}");
+        assert_eq!(t["product"], run.product.as_str());
+        assert_eq!(t["tags"], serde_json::json!(["fixture"]));
+        worst = match (worst, alone.code) {
+            (1, _) | (_, 1) => 1,
+            (3, _) | (_, 3) => 3,
+            _ => 0,
+        };
+    }
+    assert_eq!(out.code, worst, "{}", out.stderr);
+    assert_eq!(fleet["exit_code"], worst);
+}
+
+#[test]
+fn shards_merge_into_the_unsharded_report() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (inventory, names) = all_scenarios_inventory(dir.path());
+    let base = [
+        "fleet",
+        "--inventory",
+        &inventory,
+        "--facts",
+        "fixtures/facts",
+        "--now",
+        NOW,
+    ];
+    let whole = Ripcord::new(&base).args(&["--format", "json"]).run();
+    let mut shard_files = Vec::new();
+    let mut seen = 0;
+    for i in 1..=3 {
+        let file = dir.path().join(format!("shard-{i}.json"));
+        let out = Ripcord::new(&base)
+            .args(&["--shard", &format!("{i}/3"), "--report"])
+            .args(&[format!("json={}", file.display())])
+            .run();
+        assert!(matches!(out.code, 0 | 1 | 3), "{}", out.stderr);
+        let shard: Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).expect("shard")).expect("json");
+        assert_eq!(
+            shard["shards"],
+            serde_json::json!({"count": 3, "covered": [i]})
+        );
+        let n = shard["targets"].as_array().expect("targets").len();
+        assert!(n.abs_diff(names.len() / 3) <= 1, "balanced: {n}");
+        seen += n;
+        shard_files.push(file.display().to_string());
+    }
+    assert_eq!(seen, names.len(), "every target in exactly one shard");
+
+    // Kubernetes' Indexed Job: JOB_COMPLETION_INDEX is 0-based.
+    let indexed = Ripcord::new(&base)
+        .args(&["--shards", "3", "--format", "json"])
+        .env("JOB_COMPLETION_INDEX", "1")
+        .run();
+    let second: Value =
+        serde_json::from_str(&std::fs::read_to_string(&shard_files[1]).expect("shard"))
+            .expect("json");
+    assert_eq!(json(&indexed)["targets"], second["targets"]);
+
+    let mut merge = vec!["fleet".to_string(), "merge".into()];
+    merge.extend(shard_files.iter().rev().cloned());
+    merge.extend(["--format".into(), "json".into()]);
+    let merged = Ripcord::new(&merge).run();
+    assert_eq!(merged.code, whole.code, "{}", merged.stderr);
+    assert_eq!(
+        json(&merged),
+        json(&whole),
+        "the merge equals the unsharded run"
+    );
+
+    // A shard missing, or given twice, would silently change the fleet: refused.
+    let missing = Ripcord::new(&["fleet", "merge", &shard_files[0], &shard_files[2]]).run();
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing.stderr.contains("shard 2/3 missing"),
+        "{}",
+        missing.stderr
+    );
+    let twice = Ripcord::new(&[
+        "fleet",
+        "merge",
+        &shard_files[0],
+        &shard_files[0],
+        &shard_files[1],
+        &shard_files[2],
+    ])
+    .run();
+    assert_eq!(twice.code, 2);
+    assert!(
+        twice.stderr.contains("shard 1/3 is in both"),
+        "{}",
+        twice.stderr
+    );
+    let not_fleet =
+        Ripcord::new(&["fleet", "merge", "fixtures/facts/healthy-preflight.json"]).run();
+    assert_eq!(not_fleet.code, 2);
+    assert!(
+        not_fleet.stderr.contains("not a ripcord.fleet/v1 report"),
+        "{}",
+        not_fleet.stderr
+    );
+}
+
+#[test]
+fn the_baseline_s_changes_come_first() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let last = dir.path().join("last");
+    let tonight = dir.path().join("tonight");
+    for d in [&last, &tonight] {
+        std::fs::create_dir(d).expect("mkdir");
+    }
+    let copy = |scenario: &str, to: &Path, name: &str| {
+        std::fs::copy(
+            common::facts_path(scenario),
+            to.join(format!("{name}.json")),
+        )
+        .expect("copy");
+    };
+    // logs: its snapshot went stale; ghe: unchanged; old: removed; new: added.
+    copy("healthy-preflight", &last, "logs");
+    copy("healthy-preflight-stale", &tonight, "logs");
+    copy("ghes-ha-preflight", &last, "ghe");
+    copy("ghes-ha-preflight", &tonight, "ghe");
+    copy("healthy-preflight", &last, "old");
+    copy("healthy-preflight", &tonight, "new");
+    let target = |name: &str, product: &str, to: &str| {
+        format!(
+            "[[target]]\nname = \"{name}\"\nproduct = \"{product}\"\n{} = \"https://{name}.example:9200\"\nto = \"{to}\"\n",
+            if product == "ghes" { "ghes" } else { "es" }
+        )
+    };
+    let last_inventory = write(
+        dir.path(),
+        "last.toml",
+        &(target("logs", "elastic", "8.15.3")
+            + &target("ghe", "ghes", "3.19.2")
+            + &target("old", "elastic", "8.15.3")),
+    );
+    let inventory = write(
+        dir.path(),
+        "fleet.toml",
+        &(target("logs", "elastic", "8.15.3")
+            + &target("ghe", "ghes", "3.19.2")
+            + &target("new", "elastic", "8.15.3")),
+    );
+    let baseline = dir.path().join("last-night.json");
+    let first = Ripcord::new(&[
+        "fleet",
+        "--inventory",
+        &last_inventory,
+        "--facts",
+        last.to_str().expect("utf-8"),
+        "--now",
+        "2026-11-20T12:00:00Z",
+        "--report",
+    ])
+    .args(&[format!("json={}", baseline.display())])
+    .run();
+    assert_eq!(first.code, 0, "{}", first.stderr);
+
+    let base = [
+        "fleet",
+        "--inventory",
+        &inventory,
+        "--facts",
+        tonight.to_str().expect("utf-8"),
+        "--now",
+        NOW,
+        "--baseline",
+        baseline.to_str().expect("utf-8"),
+    ];
+    let out = Ripcord::new(&base).args(&["--format", "json"]).run();
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let report = json(&out);
+    let changes: Vec<(String, String, String)> = report["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| {
+            (
+                c["target"].as_str().unwrap_or_default().to_string(),
+                c["kind"].as_str().unwrap_or_default().to_string(),
+                c["rule"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String, String)> = [
+        ("logs", "verdict_changed", ""),
+        ("logs", "started_failing", "kibana-snapshot"),
+        ("new", "target_added", ""),
+        ("old", "target_removed", ""),
+    ]
+    .iter()
+    .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+    .collect();
+    assert_eq!(changes, expected);
+    assert_eq!(report["baseline"]["generated_at"], "2026-11-20T12:00:00Z");
+    let logs = &report["changes"][0];
+    assert_eq!(
+        (logs["from"].as_str(), logs["to"].as_str()),
+        (Some("ready"), Some("not_ready"))
+    );
+
+    for format in ["table", "markdown", "html"] {
+        let text = Ripcord::new(&base).args(&["--format", format]).run().stdout;
+        let changes_at = text
+            .find("Changes")
+            .unwrap_or_else(|| panic!("{format}: no changes\n{text}"));
+        let started = text
+            .find("started failing: kibana-snapshot")
+            .unwrap_or_else(|| panic!("{format}: {text}"));
+        let matrix_or_table = ["Targets", "│ target"]
+            .iter()
+            .filter_map(|m| text.find(m))
+            .min()
+            .expect("targets");
+        assert!(
+            changes_at < matrix_or_table && started < matrix_or_table,
+            "{format}: changes first\n{text}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_inventory_is_exit_2_at_its_line_and_column() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let inventory = write(
+        dir.path(),
+        "fleet.toml",
+        "[[target]]\nname = \"logs\"\nproduct = \"elastic\"\nes = \"https://es:9200\"\nto = \"8.15.3\"\nkibanna = \"https://kb:5601\"\n",
+    );
+    let out = Ripcord::new(&["fleet", "--inventory", &inventory]).run();
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("fleet.toml:6:1: target \"logs\": unknown key \"kibanna\""),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("did you mean \"kibana\"?"),
+        "{}",
+        out.stderr
+    );
+    let doc = Ripcord::new(&["fleet", "--inventory", &inventory, "--format", "json"]).run();
+    let error: Value = serde_json::from_str(&doc.stdout).expect("error document");
+    assert_eq!(error["error"]["code"], "ripcord::fleet::inventory");
+
+    // A secret written where a variable's name belongs is refused, and never echoed.
+    let secret = write(
+        dir.path(),
+        "secret.toml",
+        "[[target]]\nname = \"logs\"\nproduct = \"elastic\"\nes = \"https://es:9200\"\nto = \"8.15.3\"\ncredentials = { api_key_env = \"dGhpcyBpcyBzZWNyZXQ=\" }\n",
+    );
+    let out = Ripcord::new(&["fleet", "--inventory", &secret]).run();
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("must name an environment variable"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// A server that answers 401 with the `Authorization` header it was sent in its body, as a
+/// careless proxy does.
+struct EchoAuthorization;
+
+impl wiremock::Respond for EchoAuthorization {
+    fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+        let auth = request
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("none")
+            .to_string();
+        wiremock::ResponseTemplate::new(401).set_body_json(serde_json::json!({
+            "error": {"type": "security_exception", "reason": format!("unable to authenticate with [{auth}]")},
+            "status": 401
+        }))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_live_fleet_runs_every_target_with_its_own_credentials() {
+    let logs = common::start("healthy-preflight").await;
+    let ghe = common::start("ghes-ha-preflight").await;
+    let echo = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(EchoAuthorization)
+        .mount(&echo)
+        .await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let kibana: Vec<String> = logs.kibana_urls();
+    let text = format!(
+        r#"[defaults]
+mode = "preflight"
+timeout = 5
+
+[[target]]
+name = "logs"
+product = "elastic"
+es = "{es}"
+kibana = {kibana:?}
+to = "8.15.3"
+tags = ["prod"]
+credentials = {{ api_key_env = "LOGS_ES_API_KEY" }}
+
+[[target]]
+name = "ghe"
+product = "ghes"
+ghes = "{ghe}"
+to = "3.19.2"
+vm_snapshot = "snap-0a1b2c"
+vm_snapshot_taken_at = 2026-11-20T11:00:00Z
+credentials = {{ password_env = "GHE_ROOT_PASSWORD" }}
+
+[[target]]
+name = "echo"
+product = "elastic"
+es = "{echo}"
+to = "8.15.3"
+credentials = {{ username_env = "ECHO_USER", password_env = "ECHO_PASSWORD" }}
+
+[[target]]
+name = "down"
+product = "elastic"
+es = "{down}"
+to = "8.15.3"
+credentials = {{ api_key_env = "DOWN_ES_API_KEY" }}
+"#,
+        es = logs.es_url(),
+        ghe = ghe.target_args()[1],
+        echo = echo.uri(),
+        down = common::closed_port_url(),
+    );
+    let inventory = write(dir.path(), "fleet.toml", &text);
+    let bundles = dir.path().join("bundles");
+    let secrets = [
+        ("LOGS_ES_API_KEY", "bG9nczpzM2NyZXQtbG9ncw=="),
+        ("GHE_ROOT_PASSWORD", "s3cret-ghe-root"),
+        ("ECHO_USER", "ripcord"),
+        ("ECHO_PASSWORD", "s3cret-echo-pass"),
+    ];
+    let run = move |extra: Vec<String>| {
+        // The scenarios' own clock: their snapshots are fresh then.
+        let mut r = Ripcord::new(&[
+            "fleet",
+            "--inventory",
+            &inventory,
+            "--now",
+            "2026-11-20T12:00:00Z",
+            "--format",
+            "json",
+        ])
+        .args(&extra);
+        for (k, v) in secrets {
+            r = r.env(k, v);
+        }
+        r.run()
+    };
+    let bundles_arg = vec!["--bundles".to_string(), bundles.display().to_string()];
+    let run_again = run.clone();
+    let out = tokio::task::spawn_blocking(move || run(bundles_arg))
+        .await
+        .expect("run");
+    let report = json(&out);
+    let verdicts: Vec<String> = report["targets"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .map(|t| {
+            format!(
+                "{} {} {} {}",
+                t["name"], t["verdict"], t["error"], t["hint"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        out.code, 3,
+        "down and echo incomplete, nothing fails: {verdicts:#?}\n{}",
+        out.stderr
+    );
+    assert_eq!(target(&report, "logs")["verdict"], "ready");
+    assert_eq!(target(&report, "ghe")["verdict"], "ready");
+    // Unreachable: judged like the single-target run judges it, every blocker unknown.
+    let down = target(&report, "down");
+    assert_eq!(down["verdict"], "incomplete");
+    assert_eq!(down["exit_code"], 3);
+    assert!(
+        down["report"]["collection_failures"][0]["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("connection refused"),
+        "{down}"
+    );
+    // Unset: the hint names the inventory's variable, not RIPCORD_ES_API_KEY.
+    assert!(
+        out.stderr
+            .contains("DOWN_ES_API_KEY (credentials of target down) is not set"),
+        "{}",
+        out.stderr
+    );
+    // Refused: the hint names the inventory's variables, not RIPCORD_ES_*.
+    let echo_target = target(&report, "echo");
+    assert_eq!(echo_target["verdict"], "incomplete");
+    let hint = echo_target["report"]["collection_failures"][0]["hint"]
+        .as_str()
+        .expect("hint");
+    assert!(
+        hint.contains("credentials were rejected")
+            && hint.contains(
+                "ECHO_USER and ECHO_PASSWORD (credentials of target \"echo\" in the inventory)"
+            ),
+        "{hint}"
+    );
+
+    // Each target's own credentials went to its own server only.
+    async fn sent(server: &wiremock::MockServer) -> std::collections::BTreeSet<String> {
+        server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|r| {
+                r.headers
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            })
+            .collect()
+    }
+    assert_eq!(
+        sent(logs.es.as_ref().expect("es"))
+            .await
+            .into_iter()
+            .collect::<Vec<_>>(),
+        ["ApiKey bG9nczpzM2NyZXQtbG9ncw=="]
+    );
+    use base64::Engine as _;
+    let basic = |u: &str, p: &str| {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
+        )
+    };
+    assert_eq!(
+        sent(ghe.ghes.as_ref().expect("ghes"))
+            .await
+            .into_iter()
+            .collect::<Vec<_>>(),
+        [basic("api_key", "s3cret-ghe-root")]
+    );
+    assert_eq!(
+        sent(&echo).await.into_iter().collect::<Vec<_>>(),
+        [basic("ripcord", "s3cret-echo-pass")]
+    );
+
+    // The echoed secret is in no output and no bundle; the plan names the inventory variable.
+    let mut everything = format!("{}{}", out.stdout, out.stderr);
+    for entry in std::fs::read_dir(&bundles).expect("bundles") {
+        let path = entry.expect("entry").path();
+        everything.push_str(&std::fs::read_to_string(&path).expect("bundle"));
+    }
+    for secret in ["s3cret-ghe-root", "s3cret-echo-pass"] {
+        assert!(!everything.contains(secret), "{secret} leaked");
+    }
+    for leaked in [
+        "bG9nczpzM2NyZXQtbG9ncw==",
+        "logs:s3cret-logs",
+        &basic("ripcord", "s3cret-echo-pass")[6..],
+    ] {
+        assert!(!everything.contains(leaked), "{leaked} leaked");
+    }
+    assert!(everything.contains("[redacted]"), "the echo was redacted");
+    let logs_report = &target(&report, "logs")["report"];
+    let commands = logs_report["plan"].to_string();
+    assert!(commands.contains("$LOGS_ES_API_KEY"), "{commands}");
+
+    // --bundles kept what was collected (down too: it says why); --facts DIR judges them again.
+    let mut kept: Vec<String> = std::fs::read_dir(&bundles)
+        .expect("bundles")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    kept.sort();
+    assert_eq!(kept, ["down.json", "echo.json", "ghe.json", "logs.json"]);
+    let facts_arg = vec!["--facts".to_string(), bundles.display().to_string()];
+    let again = tokio::task::spawn_blocking(move || run_again(facts_arg))
+        .await
+        .expect("run");
+    let offline = json(&again);
+    for name in ["logs", "ghe"] {
+        assert_eq!(
+            target(&offline, name)["report"]["findings"],
+            target(&report, name)["report"]["findings"],
+            "{name}"
+        );
+        assert_eq!(
+            target(&offline, name)["report"]["plan"],
+            target(&report, name)["report"]["plan"],
+            "{name}"
+        );
+    }
+    assert_eq!(target(&offline, "down")["verdict"], "incomplete");
+    logs.assert_read_only("logs").await;
+    ghe.assert_read_only("ghe").await;
+}
+
+#[test]
+fn the_prometheus_textfile_parses_with_the_prometheus_client() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (inventory, names) = all_scenarios_inventory(dir.path());
+    let prom = dir.path().join("ripcord.prom");
+    let out = Ripcord::new(&[
+        "fleet",
+        "--inventory",
+        &inventory,
+        "--facts",
+        "fixtures/facts",
+        "--now",
+        NOW,
+        "--report",
+    ])
+    .args(&[format!("prometheus={}", prom.display())])
+    .run();
+    assert!(matches!(out.code, 1 | 3), "{}", out.stderr);
+    let script = r#"
+import sys, json
+from prometheus_client.parser import text_string_to_metric_families
+families = {}
+for f in text_string_to_metric_families(open(sys.argv[1]).read()):
+    families[f.name] = [(s.name, s.labels, s.value) for s in f.samples]
+print(json.dumps(families))
+"#;
+    let parsed = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&prom)
+        .output()
+        .unwrap_or_else(|e| panic!("python3 is needed: {e}"));
+    assert!(
+        parsed.status.success(),
+        "the Prometheus client's parser refused the file (pip install prometheus-client; .ci/run does): {}",
+        String::from_utf8_lossy(&parsed.stderr)
+    );
+    let families: Value = serde_json::from_slice(&parsed.stdout).expect("json");
+    let ready = families["ripcord_target_ready"].as_array().expect("ready");
+    assert_eq!(ready.len(), names.len());
+    let fleet: Value = json(
+        &Ripcord::new(&[
+            "fleet",
+            "--inventory",
+            &inventory,
+            "--facts",
+            "fixtures/facts",
+            "--now",
+            NOW,
+            "--format",
+            "json",
+        ])
+        .run(),
+    );
+    for sample in ready {
+        let name = sample[1]["target"].as_str().expect("target");
+        let t = target(&fleet, name);
+        let expected = if matches!(
+            t["verdict"].as_str(),
+            Some("ready" | "nothing_to_roll_back")
+        ) {
+            1.0
+        } else {
+            0.0
+        };
+        assert_eq!(sample[2].as_f64(), Some(expected), "{name}");
+        assert_eq!(sample[1]["product"], t["product"]);
+    }
+    // The rule state set: exactly one state is 1 per (target, rule).
+    let mut ones: std::collections::BTreeMap<(String, String), u32> = Default::default();
+    for s in families["ripcord_rule_outcome"]
+        .as_array()
+        .expect("outcomes")
+    {
+        let key = (
+            s[1]["target"].as_str().unwrap_or_default().to_string(),
+            s[1]["rule"].as_str().unwrap_or_default().to_string(),
+        );
+        *ones.entry(key).or_default() += u32::from(s[2].as_f64() == Some(1.0));
+    }
+    assert!(!ones.is_empty() && ones.values().all(|n| *n == 1));
+    let ts = &families["ripcord_run_timestamp_seconds"][0][2];
+    assert_eq!(
+        ts.as_f64(),
+        Some(jiff::Timestamp::from_str(NOW).expect("ts").as_second() as f64)
+    );
+    let ages = families["ripcord_snapshot_age_seconds"]
+        .as_array()
+        .expect("ages");
+    let healthy = ages
+        .iter()
+        .find(|s| s[1]["target"] == "healthy-preflight")
+        .expect("healthy-preflight has a snapshot");
+    assert_eq!(healthy[1]["snapshot"], "nightly-2026.11.20-0130");
+    assert_eq!(healthy[2].as_f64(), Some((2.0 * 86400.0) + 10.5 * 3600.0));
+}
+
+use std::str::FromStr as _;
+
+#[test]
+fn the_fleet_junit_has_one_valid_suite_per_target() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (inventory, names) = all_scenarios_inventory(dir.path());
+    let extra = write(
+        dir.path(),
+        "extra.toml",
+        "[[target]]\nname = \"missing-bundle\"\nproduct = \"ghes\"\nghes = \"https://ghe:8443\"\nto = \"3.19.2\"\n",
+    );
+    let both = write(
+        dir.path(),
+        "both.toml",
+        &(std::fs::read_to_string(&inventory).expect("inv")
+            + &std::fs::read_to_string(&extra).expect("extra")),
+    );
+    let out = Ripcord::new(&[
+        "fleet",
+        "--inventory",
+        &both,
+        "--facts",
+        "fixtures/facts",
+        "--now",
+        NOW,
+        "--format",
+        "junit",
+    ])
+    .run();
+    if let Err(why) = crate::junit::validate(&out.stdout) {
+        panic!("fleet JUnit is not valid: {why}\n{}", out.stdout);
+    }
+    assert_eq!(out.stdout.matches("<testsuite ").count(), names.len() + 1);
+    assert!(
+        out.stdout.contains("cannot read facts bundle"),
+        "the missing bundle is an <error>"
+    );
+}
+
+#[test]
+fn the_markdown_renders_every_target() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (inventory, names) = all_scenarios_inventory(dir.path());
+    let out = Ripcord::new(&[
+        "fleet",
+        "--inventory",
+        &inventory,
+        "--facts",
+        "fixtures/facts",
+        "--now",
+        NOW,
+        "--format",
+        "markdown",
+    ])
+    .run();
+    let mut in_table = 0;
+    let mut html = false;
+    let parser =
+        pulldown_cmark::Parser::new_ext(&out.stdout, pulldown_cmark::Options::ENABLE_TABLES);
+    for event in parser {
+        match event {
+            pulldown_cmark::Event::Start(pulldown_cmark::Tag::TableRow) => in_table += 1,
+            pulldown_cmark::Event::Html(_) | pulldown_cmark::Event::InlineHtml(_) => html = true,
+            _ => {}
+        }
+    }
+    assert_eq!(in_table, names.len(), "one row per target");
+    assert!(!html, "no raw HTML");
+}
