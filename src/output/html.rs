@@ -22,7 +22,7 @@ h1 { font-size: 1.25em; margin: .2em 0; } h2 { font-size: 1.1em; margin-top: 1.6
 .scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; border: 1px solid #8c959f55; border-radius: 6px; }
 table { border-collapse: collapse; font-size: .9em; }
 th, td { padding: .3em .5em; border-bottom: 1px solid #8c959f33; text-align: left; white-space: nowrap; }
-#matrix th.rule { writing-mode: vertical-rl; transform: rotate(180deg); font-weight: 500; max-height: 14em; }
+#matrix th.rule { writing-mode: vertical-rl; transform: rotate(180deg); font-weight: 500; }
 #matrix th.target { position: sticky; left: 0; background: Canvas; z-index: 1; }
 td.o { text-align: center; color: #fff; font-weight: 600; min-width: 1.6em; }
 .o-pass { background: var(--pass); } .o-fail { background: var(--fail); } .o-skip { background: var(--skip); }

@@ -787,3 +787,146 @@ fn the_markdown_renders_every_target() {
     assert_eq!(in_table, names.len(), "one row per target");
     assert!(!html, "no raw HTML");
 }
+
+/// Headless Chromium (Debian's `chromium`, which `.ci/run` installs) with the flags a closed
+/// network needs, on a fresh profile; returns (stdout, stderr).
+fn chromium(args: &[String]) -> (String, String) {
+    let binary = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            std::process::Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .unwrap_or_else(|| {
+            panic!("Chromium is needed (Debian: apt-get install chromium; .ci/run does)")
+        });
+    let profile = tempfile::tempdir().expect("profile");
+    let out = std::process::Command::new(binary)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .output()
+        .expect("chromium runs");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// What Chromium said the page did wrong: console errors, blocked loads, failed requests.
+fn page_errors(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| {
+            l.contains(":CONSOLE")
+                || l.contains("Content Security Policy")
+                || l.contains("net::ERR_")
+        })
+        .collect()
+}
+
+#[test]
+fn the_html_report_loads_in_a_headless_browser_with_every_target_in_the_matrix() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (inventory, names) = all_scenarios_inventory(dir.path());
+    let html = dir.path().join("fleet.html");
+    let out = Ripcord::new(&[
+        "fleet",
+        "--inventory",
+        &inventory,
+        "--facts",
+        "fixtures/facts",
+        "--now",
+        NOW,
+        "--report",
+    ])
+    .args(&[format!("html={}", html.display())])
+    .run();
+    assert!(matches!(out.code, 1 | 3), "{}", out.stderr);
+    let text = std::fs::read_to_string(&html).expect("html");
+    // Nothing that loads: no such element (every server string is escaped, so `<` in the
+    // page is markup), nothing fetched from the style sheet.
+    for tag in [
+        "<script", "<link", "<img", "<iframe", "<object", "<embed", "<base",
+    ] {
+        assert!(
+            !text.contains(tag),
+            "{tag} in the page: it must be self-contained"
+        );
+    }
+    let style =
+        &text[text.find("<style>").expect("style")..text.find("</style>").expect("style end")];
+    assert!(
+        !style.contains("url(") && !style.contains("@import"),
+        "the style loads nothing"
+    );
+    assert!(text.contains("Content-Security-Policy\" content=\"default-src 'none'"));
+    let url = format!("file://{}", html.display());
+
+    // The DOM after load: one matrix row per target, and no error from the page.
+    let (dom, stderr) = chromium(&["--dump-dom".into(), url.clone()]);
+    assert!(dom.contains("<table id=\"matrix\">"), "{stderr}");
+    for name in &names {
+        assert!(
+            dom.contains(&format!("<tr data-target=\"{name}\">")),
+            "{name} missing from the matrix"
+        );
+    }
+    assert_eq!(dom.matches("<tr data-target=").count(), names.len());
+    assert!(
+        page_errors(&stderr).is_empty(),
+        "{:#?}",
+        page_errors(&stderr)
+    );
+
+    // The check can fail: the same page with an external stylesheet is blocked and said so.
+    let tainted = dir.path().join("tainted.html");
+    std::fs::write(
+        &tainted,
+        text.replacen(
+            "</head>",
+            "<link rel=\"stylesheet\" href=\"https://cdn.example/x.css\"></head>",
+            1,
+        ),
+    )
+    .expect("write");
+    let (_, stderr) = chromium(&["--dump-dom".into(), format!("file://{}", tainted.display())]);
+    assert!(
+        !page_errors(&stderr).is_empty(),
+        "a blocked load must show: {stderr}"
+    );
+
+    // Screenshots as a phone and a laptop show it (kept for the reviewer under target/tmp).
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    for (file, size) in [
+        ("fleet-report-phone.png", "412,915"),
+        ("fleet-report-desktop.png", "1280,1000"),
+    ] {
+        let path = shots.join(file);
+        let _ = std::fs::remove_file(&path);
+        chromium(&[
+            format!("--window-size={size}"),
+            format!("--screenshot={}", path.display()),
+            url.clone(),
+        ]);
+        let png = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(
+            png.starts_with(b"\x89PNG") && png.len() > 10_000,
+            "{} is a real screenshot",
+            path.display()
+        );
+    }
+}
