@@ -462,6 +462,7 @@ pub struct Ripcord {
     args: Vec<String>,
     env: Vec<(String, String)>,
     stdin: Option<Vec<u8>>,
+    dir: Option<PathBuf>,
 }
 
 /// What one run of the binary printed and returned.
@@ -477,7 +478,14 @@ impl Ripcord {
             args: args.iter().map(|a| a.as_ref().to_string()).collect(),
             env: Vec::new(),
             stdin: None,
+            dir: None,
         }
+    }
+
+    /// Runs in `dir` (relative paths in the arguments are from there).
+    pub fn dir(mut self, dir: &Path) -> Self {
+        self.dir = Some(dir.to_path_buf());
+        self
     }
 
     /// Adds arguments.
@@ -515,6 +523,9 @@ impl Ripcord {
         }
         if let Some(bytes) = &self.stdin {
             cmd.write_stdin(bytes.clone());
+        }
+        if let Some(dir) = &self.dir {
+            cmd.current_dir(dir);
         }
         let out = cmd.args(&self.args).output().expect("run");
         Output {
