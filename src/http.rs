@@ -179,22 +179,7 @@ pub(crate) struct ReadOnlyClient {
 impl ReadOnlyClient {
     /// Builds the client; fails only on an unreadable CA file.
     pub(crate) fn new(options: ClientOptions) -> Result<Self, ClientError> {
-        #[allow(
-            clippy::disallowed_methods,
-            reason = "the one HTTP client of ripcord is built here, and it only sends GET"
-        )]
-        let mut builder = reqwest::Client::builder()
-            .user_agent(concat!("ripcord/", env!("CARGO_PKG_VERSION")))
-            .timeout(options.timeout)
-            .connect_timeout(options.timeout)
-            .redirect(reqwest::redirect::Policy::none());
-        if let Some(path) = &options.ca_cert {
-            builder = builder.tls_certs_merge(read_ca_certs(path)?);
-        }
-        if options.insecure {
-            builder = builder.tls_danger_accept_invalid_certs(true);
-        }
-        let inner = builder.build().map_err(ClientError::Build)?;
+        let inner = shared_client(&options)?;
         Ok(Self {
             inner,
             deadline: Instant::now() + options.deadline,
@@ -384,6 +369,61 @@ fn read_ca_certs(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, Cl
         }));
     }
     Ok(certs)
+}
+
+/// The reqwest clients of one fleet run, by TLS and timeout options: building one loads and
+/// parses the system's root certificates, milliseconds that a thousand targets would pay a
+/// thousand times. Sharing one shares only its connection pool (keyed by host); credentials
+/// are per request, the request log and deadline per [`ReadOnlyClient`]. Scoped to one run
+/// (one runtime): a pooled connection must not outlive the runtime that drives it.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct ClientCache(Arc<Mutex<Vec<(CacheKey, reqwest::Client)>>>);
+
+type CacheKey = (Duration, Option<std::path::PathBuf>, bool);
+
+tokio::task_local! {
+    static CLIENTS: ClientCache;
+}
+
+impl ClientCache {
+    /// Runs `future` with every [`ReadOnlyClient`] it creates drawn from this cache.
+    pub(crate) async fn run<F: Future>(self, future: F) -> F::Output {
+        CLIENTS.scope(self, future).await
+    }
+}
+
+/// The reqwest client for these options: from the run's [`ClientCache`] when there is one.
+fn shared_client(options: &ClientOptions) -> Result<reqwest::Client, ClientError> {
+    let Ok(cache) = CLIENTS.try_with(Clone::clone) else {
+        return build_client(options);
+    };
+    let key: CacheKey = (options.timeout, options.ca_cert.clone(), options.insecure);
+    let mut built = cache.0.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, client)) = built.iter().find(|(k, _)| *k == key) {
+        return Ok(client.clone());
+    }
+    let client = build_client(options)?;
+    built.push((key, client.clone()));
+    Ok(client)
+}
+
+fn build_client(options: &ClientOptions) -> Result<reqwest::Client, ClientError> {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the one HTTP client of ripcord is built here, and it only sends GET"
+    )]
+    let mut builder = reqwest::Client::builder()
+        .user_agent(concat!("ripcord/", env!("CARGO_PKG_VERSION")))
+        .timeout(options.timeout)
+        .connect_timeout(options.timeout)
+        .redirect(reqwest::redirect::Policy::none());
+    if let Some(path) = &options.ca_cert {
+        builder = builder.tls_certs_merge(read_ca_certs(path)?);
+    }
+    if options.insecure {
+        builder = builder.tls_danger_accept_invalid_certs(true);
+    }
+    builder.build().map_err(ClientError::Build)
 }
 
 /// The error and its sources in one line; reqwest's top-level message alone says too little.

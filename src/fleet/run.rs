@@ -42,13 +42,18 @@ pub(crate) async fn run_all(
     let progress = crate::output::progress::fleet(targets.len(), !shared.progress);
     let mut results: Vec<Option<(TargetResult, Option<String>)>> =
         (0..targets.len()).map(|_| None).collect();
-    let mut runs = futures::stream::iter(targets.iter().enumerate())
-        .map(|(i, spec)| async move { (i, run_one(spec, shared).await) })
-        .buffer_unordered(shared.concurrency.max(1));
-    while let Some((i, result)) = runs.next().await {
-        progress.done();
-        results[i] = Some(result);
-    }
+    let clients = crate::http::ClientCache::default();
+    clients
+        .run(async {
+            let mut runs = futures::stream::iter(targets.iter().enumerate())
+                .map(|(i, spec)| async move { (i, run_one(spec, shared).await) })
+                .buffer_unordered(shared.concurrency.max(1));
+            while let Some((i, result)) = runs.next().await {
+                progress.done();
+                results[i] = Some(result);
+            }
+        })
+        .await;
     drop(progress);
     let mut warnings = Vec::new();
     let results = results

@@ -933,15 +933,21 @@ fn the_html_report_loads_in_a_headless_browser_with_every_target_in_the_matrix()
 
 /// The code blocks of README's fleet section, in order, as (language, text).
 fn readme_fleet_blocks() -> Vec<(String, String)> {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).expect("README");
-    let start = readme.find("\n## Fleet").expect("README has a Fleet section");
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README");
+    let start = readme
+        .find("\n## Fleet")
+        .expect("README has a Fleet section");
     let section = &readme[start + 1..];
     let section = &section[..section[3..].find("\n## ").map_or(section.len(), |e| e + 3)];
     let mut blocks = Vec::new();
     let mut lines = section.lines();
     while let Some(line) = lines.next() {
         if let Some(lang) = line.strip_prefix("```") {
-            let body: Vec<&str> = lines.by_ref().take_while(|l| !l.starts_with("```")).collect();
+            let body: Vec<&str> = lines
+                .by_ref()
+                .take_while(|l| !l.starts_with("```"))
+                .collect();
             blocks.push((lang.to_string(), body.join("\n")));
         }
     }
@@ -965,9 +971,21 @@ async fn the_readme_fleet_section_runs_as_written() {
     let logs = common::start("healthy-preflight").await;
     let ghe = common::start("ghes-single-node").await;
     let blocks = readme_fleet_blocks();
-    let toml = &blocks.iter().find(|(lang, _)| lang == "toml").expect("an inventory").1;
-    let shells: Vec<&String> = blocks.iter().filter(|(lang, _)| lang == "sh").map(|(_, b)| b).collect();
-    assert_eq!(shells.len(), 2, "the nightly commands, then the sharded ones");
+    let toml = &blocks
+        .iter()
+        .find(|(lang, _)| lang == "toml")
+        .expect("an inventory")
+        .1;
+    let shells: Vec<&String> = blocks
+        .iter()
+        .filter(|(lang, _)| lang == "sh")
+        .map(|(_, b)| b)
+        .collect();
+    assert_eq!(
+        shells.len(),
+        2,
+        "the nightly commands, then the sharded ones"
+    );
     let kibana = logs.kibana_urls();
     let inventory = toml
         .replace("https://es-logs:9200", &logs.es_url())
@@ -990,18 +1008,32 @@ async fn the_readme_fleet_section_runs_as_written() {
     assert_eq!(nightly.len(), 2);
     for args in nightly {
         let run = run.clone();
-        let out = tokio::task::spawn_blocking(move || run(args)).await.expect("run");
+        let out = tokio::task::spawn_blocking(move || run(args))
+            .await
+            .expect("run");
         assert!(matches!(out.code, 0 | 1 | 3), "{}", out.stderr);
         assert!(!out.stderr.contains("is not set"), "{}", out.stderr);
     }
-    for file in ["last-night.json", "tonight.html", "tonight.json", "ripcord.prom"] {
+    for file in [
+        "last-night.json",
+        "tonight.html",
+        "tonight.json",
+        "ripcord.prom",
+    ] {
         assert!(dir.path().join(file).is_file(), "{file} written");
     }
-    let tonight: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("tonight.json")).expect("json")).expect("json");
+    let tonight: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("tonight.json")).expect("json"),
+    )
+    .expect("json");
     assert_eq!(tonight["baseline"]["file"], "last-night.json");
     assert_eq!(tonight["summary"]["targets"], 2);
     for name in ["logs-prod", "ghe"] {
-        assert!(target(&tonight, name)["report"].is_object(), "{name} was judged: {}", target(&tonight, name));
+        assert!(
+            target(&tonight, name)["report"].is_object(),
+            "{name} was judged: {}",
+            target(&tonight, name)
+        );
     }
 
     // One Indexed Job pod per shard, then the aggregate step, with the shell's glob expanded.
@@ -1010,10 +1042,15 @@ async fn the_readme_fleet_section_runs_as_written() {
     for i in 1..=8 {
         let args: Vec<String> = sharded[0]
             .iter()
-            .map(|a| a.replace("3/8", &format!("{i}/8")).replace("shard-3", &format!("shard-{i}")))
+            .map(|a| {
+                a.replace("3/8", &format!("{i}/8"))
+                    .replace("shard-3", &format!("shard-{i}"))
+            })
             .collect();
         let run = run.clone();
-        let out = tokio::task::spawn_blocking(move || run(args)).await.expect("run");
+        let out = tokio::task::spawn_blocking(move || run(args))
+            .await
+            .expect("run");
         assert!(matches!(out.code, 0 | 1 | 3), "{}", out.stderr);
     }
     let mut shards: Vec<String> = std::fs::read_dir(dir.path())
@@ -1025,13 +1062,24 @@ async fn the_readme_fleet_section_runs_as_written() {
     assert_eq!(shards.len(), 8);
     let merge: Vec<String> = sharded[1]
         .iter()
-        .flat_map(|a| if a == "shard-*.json" { shards.clone() } else { vec![a.clone()] })
+        .flat_map(|a| {
+            if a == "shard-*.json" {
+                shards.clone()
+            } else {
+                vec![a.clone()]
+            }
+        })
         .collect();
-    let out = tokio::task::spawn_blocking(move || run(merge)).await.expect("run");
+    let out = tokio::task::spawn_blocking(move || run(merge))
+        .await
+        .expect("run");
     assert!(matches!(out.code, 0 | 1 | 3), "{}", out.stderr);
     let html = std::fs::read_to_string(dir.path().join("tonight.html")).expect("merged html");
     for name in ["logs-prod", "ghe"] {
-        assert!(html.contains(&format!("<tr data-target=\"{name}\">")), "{name}");
+        assert!(
+            html.contains(&format!("<tr data-target=\"{name}\">")),
+            "{name}"
+        );
     }
     logs.assert_read_only("logs").await;
     ghe.assert_read_only("ghe").await;
