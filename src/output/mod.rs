@@ -81,6 +81,9 @@ pub(crate) fn write_report(report: &Report, outputs: Outputs) -> Result<(), Erro
     outputs.write(report)
 }
 
+/// How many warnings about a fleet's targets stderr shows.
+const FLEET_WARNINGS_SHOWN: usize = 20;
+
 /// Writes a fleet report to every destination; its warnings, and every target's, go to
 /// stderr.
 pub(crate) fn write_fleet(
@@ -90,10 +93,25 @@ pub(crate) fn write_fleet(
     for warning in &report.warnings {
         diagnostics::warn(warning);
     }
-    for target in &report.targets {
-        for warning in target.report.iter().flat_map(|r| &r.warnings) {
-            diagnostics::warn(&format!("{}: {warning}", target.name));
-        }
+    // A thousand targets' stale-facts warnings would bury the log: the first few, then a count.
+    let warnings: Vec<String> = report
+        .targets
+        .iter()
+        .flat_map(|t| {
+            t.report
+                .iter()
+                .flat_map(|r| &r.warnings)
+                .map(move |w| format!("{}: {w}", t.name))
+        })
+        .collect();
+    for warning in warnings.iter().take(FLEET_WARNINGS_SHOWN) {
+        diagnostics::warn(warning);
+    }
+    if warnings.len() > FLEET_WARNINGS_SHOWN {
+        diagnostics::warn(&format!(
+            "and {} more warnings about targets: each target's report lists its own",
+            warnings.len() - FLEET_WARNINGS_SHOWN
+        ));
     }
     outputs.write_with(|format, look| fleet::render(report, format, look))
 }
