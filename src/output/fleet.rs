@@ -126,6 +126,15 @@ pub(super) fn heading(r: &FleetReport) -> String {
     )
 }
 
+/// `since 2026-11-21T02:00Z (last-night.json)`: the baseline, as every format names it.
+pub(super) fn since(b: &crate::fleet::v1::Baseline) -> String {
+    format!(
+        "since {} ({})",
+        crate::report::as_of(b.generated_at),
+        b.file
+    )
+}
+
 /// One change in words: `ready → not ready`, `started failing: kibana-snapshot — …`.
 pub(super) fn change_text(c: &crate::fleet::v1::Change) -> String {
     let verdict = |v: Option<TargetVerdict>| v.map_or("-", verdict_label);
@@ -195,11 +204,7 @@ fn table(r: &FleetReport, look: &Look) -> String {
         );
     }
     if let Some(b) = &r.baseline {
-        let since = format!(
-            "since {} ({})",
-            crate::report::as_of(b.generated_at),
-            b.file
-        );
+        let since = since(b);
         if r.changes.is_empty() {
             let _ = writeln!(out, "\nNo changes {since}.");
         } else {
@@ -300,11 +305,7 @@ fn markdown_report(r: &FleetReport, _look: &Look) -> String {
         let _ = writeln!(out, "> {}\n", text(w));
     }
     if let Some(b) = &r.baseline {
-        let since = format!(
-            "since {} ({})",
-            crate::report::as_of(b.generated_at),
-            b.file
-        );
+        let since = since(b);
         if r.changes.is_empty() {
             let _ = writeln!(out, "## Changes\n\nNo changes {}.\n", text(&since));
         } else {

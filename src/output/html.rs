@@ -79,11 +79,7 @@ fn write_changes(out: &mut String, r: &FleetReport) {
     let Some(b) = &r.baseline else {
         return;
     };
-    let since = format!(
-        "since {} ({})",
-        crate::report::as_of(b.generated_at),
-        b.file
-    );
+    let since = super::fleet::since(b);
     let _ = writeln!(out, "<h2 id=\"changes\">Changes {}</h2>", esc(&since));
     if r.changes.is_empty() {
         let _ = writeln!(out, "<p>No changes.</p>");
