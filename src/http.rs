@@ -12,7 +12,7 @@
 
 use crate::facts::{AuthMethod, AuthUsed, RequestRecord};
 use base64::Engine as _;
-use reqwest::header::{AUTHORIZATION, HeaderValue};
+use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -33,6 +33,21 @@ pub(crate) enum Credentials {
         username: String,
         password: SecretString,
     },
+    /// `Authorization: Bearer <token>` (a Google Cloud or Azure access token).
+    Bearer(SecretString),
+    /// AWS Signature Version 4, computed per request over its URL and time.
+    AwsSigV4(AwsKeys),
+}
+
+/// The AWS credentials of the standard environment, and where to sign for.
+#[derive(Clone)]
+pub(crate) struct AwsKeys {
+    pub(crate) access_key_id: String,
+    pub(crate) secret_access_key: SecretString,
+    pub(crate) session_token: Option<SecretString>,
+    pub(crate) region: String,
+    /// The service name in the credential scope (`ec2`).
+    pub(crate) service: &'static str,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -41,14 +56,19 @@ impl std::fmt::Debug for Credentials {
             Self::None => f.write_str("None"),
             Self::ApiKey(_) => f.write_str("ApiKey([redacted])"),
             Self::Basic { username, .. } => write!(f, "Basic({username}, [redacted])"),
+            Self::Bearer(_) => f.write_str("Bearer([redacted])"),
+            Self::AwsSigV4(keys) => write!(f, "AwsSigV4({}, [redacted])", keys.region),
         }
     }
 }
 
 impl Credentials {
-    fn header(&self) -> Option<HeaderValue> {
+    /// The headers that authenticate a GET of `url`, marked sensitive (reqwest keeps them out
+    /// of its `Debug`). SigV4 signs the URL and the current time, so it is computed here, per
+    /// request; a URL it cannot sign is an error, not an unsigned request.
+    fn headers(&self, url: &str) -> Result<Vec<(HeaderName, HeaderValue)>, String> {
         let raw = match self {
-            Self::None => return None,
+            Self::None => return Ok(Vec::new()),
             Self::ApiKey(key) => format!("ApiKey {}", key.expose_secret()),
             Self::Basic { username, password } => {
                 let pair = format!("{username}:{}", password.expose_secret());
@@ -57,11 +77,56 @@ impl Credentials {
                     base64::engine::general_purpose::STANDARD.encode(pair)
                 )
             }
+            Self::Bearer(token) => format!("Bearer {}", token.expose_secret()),
+            Self::AwsSigV4(keys) => return sigv4_headers(keys, url),
         };
-        let mut value = HeaderValue::from_str(&raw).ok()?;
-        value.set_sensitive(true);
-        Some(value)
+        Ok(vec![(AUTHORIZATION, sensitive(&raw)?)])
     }
+}
+
+fn sensitive(raw: &str) -> Result<HeaderValue, String> {
+    let mut value = HeaderValue::from_str(raw)
+        .map_err(|_| "the credential cannot travel in an HTTP header".to_string())?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// Signs `GET url` (empty body) with SigV4 by the `aws-sigv4` crate: `Authorization`,
+/// `X-Amz-Date`, and `X-Amz-Security-Token` for temporary credentials.
+fn sigv4_headers(keys: &AwsKeys, url: &str) -> Result<Vec<(HeaderName, HeaderValue)>, String> {
+    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+    let identity = aws_credential_types::Credentials::new(
+        keys.access_key_id.clone(),
+        keys.secret_access_key.expose_secret().to_string(),
+        keys.session_token
+            .as_ref()
+            .map(|t| t.expose_secret().to_string()),
+        None,
+        "environment",
+    )
+    .into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(&keys.region)
+        .name(keys.service)
+        .time(std::time::SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .map_err(|e| format!("cannot sign the request: {e}"))?
+        .into();
+    let request = SignableRequest::new("GET", url, std::iter::empty(), SignableBody::Bytes(&[]))
+        .map_err(|e| format!("cannot sign the request: {e}"))?;
+    let (instructions, _) = sign(request, &params)
+        .map_err(|e| format!("cannot sign the request: {e}"))?
+        .into_parts();
+    instructions
+        .headers()
+        .map(|(name, value)| {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| format!("cannot sign the request: bad header {name}"))?;
+            Ok((name, sensitive(value)?))
+        })
+        .collect()
 }
 
 /// Connection settings shared by every request of a run.
@@ -220,16 +285,18 @@ impl ReadOnlyClient {
         credentials: &Credentials,
         body: BodyTo,
     ) -> Result<Response, RequestError> {
-        if let Some(value) = credentials.header() {
-            request = request.header(AUTHORIZATION, value);
-        }
         let started = Instant::now();
         let left = self.deadline.saturating_duration_since(started);
-        let result = if left.is_zero() {
-            Err(RequestError::Deadline(self.options.deadline.as_secs()))
-        } else {
-            self.read(request.timeout(self.options.timeout.min(left)), body)
-                .await
+        let result = match credentials.headers(url) {
+            Err(why) => Err(RequestError::Other(why)),
+            Ok(_) if left.is_zero() => Err(RequestError::Deadline(self.options.deadline.as_secs())),
+            Ok(headers) => {
+                for (name, value) in headers {
+                    request = request.header(name, value);
+                }
+                self.read(request.timeout(self.options.timeout.min(left)), body)
+                    .await
+            }
         };
         let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let shown_url = strip_userinfo(url);

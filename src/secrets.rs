@@ -14,8 +14,23 @@ use std::borrow::Cow;
 /// What replaces a secret.
 pub(crate) const REDACTED: &str = "[redacted]";
 
-/// Suffixes of the variables that hold secrets.
-const SECRET_SUFFIXES: &[&str] = &["_API_KEY", "_PASSWORD", "_TOKEN"];
+/// Suffixes of the variables that hold secrets (`RIPCORD_GCE_ACCESS_TOKEN` and
+/// `RIPCORD_AZURE_ACCESS_TOKEN` among them; the AWS key id is redacted too, as it names the
+/// account's identity).
+const SECRET_SUFFIXES: &[&str] = &[
+    "_API_KEY",
+    "_PASSWORD",
+    "_TOKEN",
+    "_SECRET_ACCESS_KEY",
+    "_ACCESS_KEY_ID",
+];
+
+/// The standard AWS credential variables ripcord signs platform requests with.
+const AWS_VARIABLES: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+];
 
 /// Every `RIPCORD_*` credential variable set (non-empty), with its value cleaned. Inside a
 /// fleet target's [`Scope`], the variables its inventory entry maps onto those names instead.
@@ -35,7 +50,9 @@ fn credential_variables() -> Vec<(String, String)> {
 fn process_credential_variables() -> Vec<(String, String)> {
     std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-        .filter(|(k, _)| k.starts_with("RIPCORD_") && is_credential(k))
+        .filter(|(k, _)| {
+            (k.starts_with("RIPCORD_") && is_credential(k)) || AWS_VARIABLES.contains(&k.as_str())
+        })
         .map(|(k, v)| (k, clean(&v).to_string()))
         .filter(|(_, v)| !v.is_empty())
         .collect()

@@ -60,6 +60,10 @@ pub(crate) enum AuthMethod {
     ApiKey,
     /// HTTP basic.
     Basic,
+    /// `Authorization: Bearer …` (a Google Cloud or Azure access token).
+    Bearer,
+    /// AWS Signature Version 4 (the standard `AWS_*` variables).
+    AwsSigv4,
 }
 
 /// One request in the audit log: the read-only promise, checkable after the fact.

@@ -157,6 +157,11 @@ pub(crate) trait Product: Sized + Sync + 'static {
     /// Which groups are available, and why a missing one is missing.
     fn availability(bundle: &Bundle<Self>, derived: &Self::Derived) -> Availability;
     fn plan(bundle: &Bundle<Self>, derived: &Self::Derived, context: &PlanContext) -> Plan;
+    /// Whether the operator's flags alone are facts worth judging, so a run whose every request
+    /// failed is still judged (its findings unknown) rather than stopped as "nothing collected".
+    fn flags_are_facts(_bundle: &Bundle<Self>) -> bool {
+        false
+    }
     /// The snapshot its plan restores, if any (its age is set when the report is assembled).
     fn rollback_snapshot(
         _bundle: &Bundle<Self>,

@@ -124,6 +124,7 @@ pub(crate) async fn collect(c: &ReadOnlyClient, base: &str) -> (GhesFacts, Vec<C
         replication: keep(&mut failures, replication),
         maintenance: keep(&mut failures, maintenance),
         system_requirements: keep(&mut failures, requirements),
+        vm: None,
     };
     (facts, failures)
 }

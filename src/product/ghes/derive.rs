@@ -6,7 +6,7 @@
 use super::Ghes;
 use super::facts::{GhesFacts, GhesOperator};
 use crate::facts::Bundle;
-use crate::upgrade::{Mode, UpgradeBasis, age_hours};
+use crate::upgrade::{Mode, UpgradeBasis};
 use crate::version::{self, cmp_lenient as cmp};
 use jiff::Timestamp;
 use schemars::JsonSchema;
@@ -84,15 +84,7 @@ impl std::ops::Deref for GhesUpgrade {
     }
 }
 
-/// The operator's VM snapshot.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub(crate) struct VmSnapshot {
-    pub(crate) id: Option<String>,
-    pub(crate) taken_at: Option<Timestamp>,
-    pub(crate) age_hours: Option<f64>,
-    /// Taken before the upgrade started (rollback) / before now (preflight).
-    pub(crate) before_upgrade: Option<bool>,
-}
+pub(crate) use super::vm_snapshot::VmSnapshot;
 
 /// Support status of the target's feature release.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -265,15 +257,17 @@ pub(crate) fn derive(bundle: &Bundle<Ghes>, mode: Mode) -> GhesDerived {
             .is_some_and(|v| (v.major, v.minor) >= (3, 14))
     };
     let repl_all_commands = has_all(from.as_deref()) && has_all(to.as_deref());
-    let vm_snapshot = VmSnapshot {
-        id: op.vm_snapshot.clone(),
-        taken_at: op.vm_snapshot_taken_at,
-        age_hours: op.vm_snapshot_taken_at.map(|t| age_hours(now, t)),
-        before_upgrade: match (op.vm_snapshot_taken_at, started_at) {
-            (Some(t), Some(s)) => Some(t < s),
-            _ => None,
+    let vm_snapshot = super::vm_snapshot::judge(
+        &super::vm_snapshot::Declared {
+            id: op.vm_snapshot.as_deref(),
+            taken_at: op.vm_snapshot_taken_at,
+            vm: op.vm.as_deref(),
+            platform: platform.as_deref(),
+            cutoff: started_at,
+            now,
         },
-    };
+        facts.vm.as_ref(),
+    );
     let to_release = release_status(to.as_deref(), now);
     let rollback_meaning = match kind.as_str() {
         "patch" => "a patch release runs no data migrations: roll back in place with ghe-upgrade --allow-patch-rollback and the full .pkg of the old patch (a hotpatch .hpkg cannot roll back)".to_string(),

@@ -43,6 +43,9 @@ pub(crate) struct GhesOperator {
     /// `--vm-snapshot-taken-at`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) vm_snapshot_taken_at: Option<Timestamp>,
+    /// `--vm`: the primary's VM on its platform, whose snapshots were read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) vm: Option<String>,
 }
 
 impl OperatorFacts for GhesOperator {
@@ -64,6 +67,7 @@ impl OperatorFacts for GhesOperator {
         prefer(&mut self.platform, flags.platform);
         prefer(&mut self.vm_snapshot, flags.vm_snapshot);
         prefer(&mut self.vm_snapshot_taken_at, flags.vm_snapshot_taken_at);
+        prefer(&mut self.vm, flags.vm);
         for r in flags.replicas {
             self.replicas.retain(|x| x.hostname != r.hostname);
             self.replicas.push(r);
@@ -100,6 +104,9 @@ pub(crate) struct GhesFacts {
     pub(crate) maintenance: Option<Vec<GhesMaintenance>>,
     /// `GET /manage/v1/checks/system-requirements`.
     pub(crate) system_requirements: Option<GhesSystemRequirements>,
+    /// The primary's VM disks and their snapshots, read from its platform (`--vm`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) vm: Option<super::platform::VmEvidence>,
 }
 
 /// One node of `GET /manage/v1/version`.

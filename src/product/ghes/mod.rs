@@ -6,6 +6,8 @@ mod collect;
 pub(crate) mod derive;
 pub(crate) mod facts;
 mod plan;
+pub(crate) mod platform;
+mod vm_snapshot;
 
 use crate::engine::Availability;
 use crate::facts::Bundle;
@@ -49,6 +51,19 @@ pub(crate) struct GhesArgs {
     /// When the upgrade started (RFC 3339).
     #[arg(long, value_name = "RFC3339")]
     upgrade_started_at: Option<jiff::Timestamp>,
+    /// The primary's VM, to read its snapshots from the platform: an EC2 instance id (ami),
+    /// projects/P/zones/Z/instances/NAME (gce), or the VM's resource id (azure).
+    #[arg(long, value_name = "ID")]
+    vm: Option<String>,
+    /// The EC2 API endpoint (a VPC endpoint; default https://ec2.$AWS_REGION.amazonaws.com).
+    #[arg(long, value_name = "URL")]
+    aws_endpoint: Option<String>,
+    /// The Compute Engine API endpoint (default https://compute.googleapis.com).
+    #[arg(long, value_name = "URL")]
+    gce_endpoint: Option<String>,
+    /// The Azure Resource Manager endpoint (default https://management.azure.com).
+    #[arg(long, value_name = "URL")]
+    azure_endpoint: Option<String>,
 }
 
 /// GHES platforms, as `GET /manage/v1/version` names them.
@@ -109,7 +124,18 @@ static NOT_ASKED: GhesFacts = GhesFacts {
     replication: None,
     maintenance: None,
     system_requirements: None,
+    vm: None,
 };
+
+/// Whether `--vm` asked a platform ripcord reads and no evidence came back.
+fn platform_unanswered(bundle: &Bundle<Ghes>, derived: &GhesDerived) -> bool {
+    bundle.operator.vm.is_some()
+        && derived
+            .platform
+            .as_deref()
+            .is_some_and(|p| platform::not_readable(p).is_none())
+        && bundle.facts.as_ref().is_none_or(|f| f.vm.is_none())
+}
 
 /// The groups the Manage API fills.
 const API_GROUPS: [&str; 5] = [
@@ -140,6 +166,7 @@ RIPCORD_GHES_USERNAME     a Management Console user instead of api_key";
         "ghes.replication",
         "ghes.maintenance",
         "ghes.system_requirements",
+        platform::GROUP,
         "upgrade.from",
         "upgrade.to",
         "upgrade.started_at",
@@ -198,6 +225,7 @@ ripcord rollback ghes --facts facts.json"
             replicas: args.replica.clone(),
             vm_snapshot: args.vm_snapshot.clone(),
             vm_snapshot_taken_at: args.vm_snapshot_taken_at,
+            vm: args.vm.clone(),
         }
     }
 
@@ -207,13 +235,45 @@ ripcord rollback ghes --facts facts.json"
 
     /// Without a URL the facts are the flags alone (the primary is down, or GHES is older
     /// than 3.9).
+    /// `--vm` alone (the primary is down) still reads the platform, which `--platform` names.
     fn live_source(args: &GhesArgs) -> Result<LiveSource, Usage> {
-        match &args.ghes {
-            Some(url) => {
+        for (flag, url, example) in [
+            (
+                "--aws-endpoint",
+                &args.aws_endpoint,
+                "--aws-endpoint https://vpce-0a1b.ec2.us-east-1.vpce.amazonaws.com",
+            ),
+            (
+                "--gce-endpoint",
+                &args.gce_endpoint,
+                "--gce-endpoint https://compute.googleapis.com",
+            ),
+            (
+                "--azure-endpoint",
+                &args.azure_endpoint,
+                "--azure-endpoint https://management.azure.com",
+            ),
+        ] {
+            if let Some(url) = url {
+                crate::product::check_url(url, example, &[flag])?;
+            }
+        }
+        if let (Some(vm), Some(platform)) = (&args.vm, args.platform) {
+            platform::check_vm(platform.as_str(), vm).map_err(|why| {
+                Usage::new(why, Some("--vm names the primary's VM on its platform"))
+            })?;
+        }
+        match (&args.ghes, &args.vm) {
+            (Some(url), _) => {
                 crate::product::check_url(url, "--ghes https://ghe.example.com:8443", &["GHES"])?;
                 Ok(LiveSource::Live)
             }
-            None => Ok(LiveSource::Flags),
+            (None, Some(_)) if args.platform.is_none() => Err(Usage::new(
+                "--vm without --ghes needs --platform (ami, gce or azure): the Manage API that names it was not asked",
+                Some("e.g. --platform ami --vm i-0abcd1234ef567890"),
+            )),
+            (None, Some(_)) => Ok(LiveSource::Live),
+            (None, None) => Ok(LiveSource::Flags),
         }
     }
 
@@ -225,14 +285,39 @@ ripcord rollback ghes --facts facts.json"
     ) -> Bundle<Self> {
         let mut bundle = Bundle::<Self>::new(now);
         bundle.operator = operator;
-        // `live_source` sends a URL-less run down the flags-only path; nothing to ask here.
-        let Some(url) = &args.ghes else {
-            return bundle;
-        };
-        let (facts, failures) = collect::collect(client, url).await;
-        bundle.target.ghes = Some(crate::http::strip_userinfo(url));
-        bundle.facts = Some(facts);
-        bundle.failures = failures;
+        if let Some(url) = &args.ghes {
+            let (facts, failures) = collect::collect(client, url).await;
+            bundle.target.ghes = Some(crate::http::strip_userinfo(url));
+            bundle.facts = Some(facts);
+            bundle.failures = failures;
+        }
+        if let Some(vm) = &args.vm {
+            // The platform the operator names, else the one the Manage API reports.
+            let platform = args.platform.map(|p| p.as_str().to_string()).or_else(|| {
+                bundle
+                    .facts
+                    .iter()
+                    .flat_map(|f| f.versions.iter().flatten())
+                    .find_map(|n| n.platform.clone())
+            });
+            if let Some(platform) = platform.filter(|p| platform::not_readable(p).is_none()) {
+                let endpoints = platform::PlatformEndpoints {
+                    aws: args.aws_endpoint.clone(),
+                    gce: args.gce_endpoint.clone(),
+                    azure: args.azure_endpoint.clone(),
+                };
+                let read = platform::read(client, &platform, vm, &endpoints).await;
+                if let Some((service, used)) = read.auth {
+                    bundle
+                        .connection
+                        .get_or_insert_with(Default::default)
+                        .auth
+                        .insert(service, used);
+                }
+                bundle.facts.get_or_insert_with(GhesFacts::default).vm = read.evidence;
+                bundle.failures.extend(read.failures);
+            }
+        }
         bundle.requests = client.request_log();
         crate::facts::sort_logs(&mut bundle.failures, &mut bundle.requests);
         bundle
@@ -270,6 +355,8 @@ ripcord rollback ghes --facts facts.json"
             ("upgrade.from", u.from.is_some()),
             ("upgrade.to", u.to.is_some()),
             ("upgrade.started_at", u.started_at.is_some()),
+            // Asked of the platform (`--vm` on a platform ripcord reads) and not answered.
+            (platform::GROUP, !platform_unanswered(bundle, derived)),
             // What a recorded VM snapshot is judged against: the upgrade start. With none
             // recorded there is nothing to judge, and saying so comes first.
             (
@@ -283,6 +370,12 @@ ripcord rollback ghes --facts facts.json"
             ("upgrade.started_at", u.started_at_source.clone()),
             ("upgrade.snapshot_cutoff", u.started_at_source.clone()),
         ]);
+        if platform_unanswered(bundle, derived) {
+            why_missing.insert(
+                platform::GROUP,
+                "the platform was not read (a bundle judged with --vm holds no platform evidence; collect with --vm)".to_string(),
+            );
+        }
         if bundle.target.ghes.is_none() {
             for g in API_GROUPS {
                 why_missing.insert(g, "no --ghes URL given (facts from flags only)".to_string());
@@ -293,6 +386,12 @@ ripcord rollback ghes --facts facts.json"
             why_missing,
             failed: BTreeMap::new(),
         }
+    }
+
+    /// With no Manage API URL the operator's flags are the facts: a platform that refused
+    /// leaves its finding unknown, not the whole run uncollected.
+    fn flags_are_facts(bundle: &Bundle<Self>) -> bool {
+        bundle.target.ghes.is_none()
     }
 
     fn plan(bundle: &Bundle<Self>, derived: &GhesDerived, _: &PlanContext) -> crate::plan::Plan {

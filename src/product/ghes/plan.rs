@@ -133,7 +133,7 @@ pub(crate) fn plan(bundle: &Bundle<Ghes>, d: &GhesDerived) -> Plan {
     }
     if let Some(replica) = &d.promotable_replica {
         let promotion = promote(replica, from, &primary);
-        if d.upgrade.kind == "feature" && d.vm_snapshot.id.is_none() {
+        if d.upgrade.kind == "feature" && d.vm_snapshot.usable_id().is_none() {
             // No VM snapshot recorded: promoting the replica is the way back the facts show;
             // searching the platform for an unrecorded snapshot is the alternative.
             let search = Plan {
@@ -359,9 +359,12 @@ fn feature_steps(d: &GhesDerived, from: &str, primary: &Primary, plan: &mut Plan
         .as_ref()
         .map(|r| format!(", or promote replica {r} (still on {from})"))
         .unwrap_or_default();
-    match &d.vm_snapshot.id {
+    match d.vm_snapshot.usable_id() {
         Some(snapshot) => {
-            let (title, how) = snapshot_wording(d.platform.as_deref(), snapshot);
+            let (title, mut how) = snapshot_wording(d.platform.as_deref(), snapshot);
+            if let Some(set) = d.vm_snapshot.disk_set() {
+                how = format!("{how}; the platform lists them as complete: {set}");
+            }
             let taken = d
                 .vm_snapshot
                 .taken_at
@@ -381,11 +384,17 @@ fn feature_steps(d: &GhesDerived, from: &str, primary: &Primary, plan: &mut Plan
             });
         }
         None => {
-            plan.headline = match &d.promotable_replica {
-                Some(replica) => format!(
+            plan.headline = match (&d.promotable_replica, &d.vm_snapshot.problem) {
+                (Some(replica), None) => format!(
                     "Rollback possible by promoting replica {replica} (still on {from}): no VM snapshot of the primary was recorded (--vm-snapshot), the only other way back from a feature release"
                 ),
-                None => "No recorded way back: a feature release rolls back only by restoring a VM snapshot of the primary taken before the upgrade, and none was recorded (--vm-snapshot)".to_string(),
+                (Some(replica), Some(problem)) => format!(
+                    "Rollback possible by promoting replica {replica} (still on {from}): the platform contradicts the VM snapshot, the only other way back from a feature release: {problem}"
+                ),
+                (None, None) => "No recorded way back: a feature release rolls back only by restoring a VM snapshot of the primary taken before the upgrade, and none was recorded (--vm-snapshot)".to_string(),
+                (None, Some(problem)) => format!(
+                    "No verified way back: a feature release rolls back only by restoring a VM snapshot of the primary taken before the upgrade, and the platform shows none usable: {problem}"
+                ),
             };
             if d.promotable_replica.is_none() {
                 plan.kind = PlanKind::NoWayBack;
@@ -460,7 +469,7 @@ fn feature_steps(d: &GhesDerived, from: &str, primary: &Primary, plan: &mut Plan
     }
     plan.steps.push(verify(d, from, primary));
     plan.steps.push(leave_maintenance(primary));
-    match (&d.vm_snapshot.id, d.vm_snapshot.taken_at) {
+    match (d.vm_snapshot.usable_id(), d.vm_snapshot.taken_at) {
         (Some(_), Some(t)) => plan.warnings.push(format!(
             "everything written to GHES after {t} (the VM snapshot) is lost"
         )),
