@@ -511,7 +511,7 @@ impl Ripcord {
         let mut cmd = assert_cmd::Command::cargo_bin("ripcord").expect("binary");
         // Nothing of the caller's terminal or CI settings leaks into what a test sees.
         for (key, _) in std::env::vars() {
-            if key.starts_with("RIPCORD_") {
+            if key.starts_with("RIPCORD_") || key.starts_with("AWS_") {
                 cmd.env_remove(key);
             }
         }

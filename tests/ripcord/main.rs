@@ -16,6 +16,7 @@ mod hostile;
 mod junit;
 mod markdown;
 mod pasteable;
+mod platforms;
 mod rule_files;
 mod rules_matrix;
 mod rules_meta;
