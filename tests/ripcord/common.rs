@@ -8,7 +8,7 @@
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use wiremock::matchers::{method, path};
+use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 #[derive(Debug, Deserialize, Clone)]
@@ -24,6 +24,10 @@ pub struct Manifest {
     /// The GHES Manage API server (routes merge like `es`).
     #[serde(default)]
     pub ghes: Option<EsSection>,
+    /// The GHES primary's cloud API (`kind` = `aws`, `gce` or `azure`): its loopback URL is
+    /// passed as `--aws-endpoint`, `--gce-endpoint` or `--azure-endpoint`. Not inherited.
+    #[serde(default)]
+    pub platform: Option<PlatformSection>,
     /// How the matrix and CLI tests run this scenario (inherited when absent).
     pub run: Option<Run>,
     /// Nothing at all can be collected (every request refused or unanswered): evaluating it
@@ -58,6 +62,25 @@ pub struct EsSection {
     pub routes: Vec<Route>,
     /// Answer every path not listed with this route (e.g. a proxy's error page).
     pub fallback: Option<Route>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformSection {
+    pub kind: String,
+    #[serde(default)]
+    pub routes: Vec<Route>,
+}
+
+impl PlatformSection {
+    /// The stable name a bundle commits for the loopback URL.
+    fn stable_url(&self) -> &'static str {
+        match self.kind.as_str() {
+            "aws" => "https://ec2.us-east-1.amazonaws.com",
+            "gce" => "https://compute.googleapis.com",
+            _ => "https://management.azure.com",
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -98,6 +121,12 @@ pub struct Route {
     /// Extra response headers (a proxy's, such as Elastic Cloud's `X-Found-Handling-Cluster`).
     #[serde(default)]
     pub headers: std::collections::BTreeMap<String, String>,
+    /// Query parameters the request must carry (the EC2 Query API answers everything on `/`).
+    #[serde(default)]
+    pub query: std::collections::BTreeMap<String, String>,
+    /// wiremock priority (1 wins; default: 1 with `query`, else 5), for a route whose query
+    /// is a superset of another's (page 2 carries page 1's parameters and a token).
+    pub priority: Option<u8>,
     #[serde(skip)]
     pub base: PathBuf,
 }
@@ -128,6 +157,9 @@ pub fn manifest(name: &str) -> Manifest {
     }
     if let Some(ks) = &mut m.kibana {
         ks.iter_mut().for_each(|k| set_base(&mut k.routes));
+    }
+    if let Some(p) = &mut m.platform {
+        set_base(&mut p.routes);
     }
     if let Some(parent) = m.extends.clone() {
         let p = manifest(&parent);
@@ -167,6 +199,7 @@ pub fn manifest(name: &str) -> Manifest {
 pub struct Running {
     pub es: Option<MockServer>,
     pub ghes: Option<MockServer>,
+    pub platform: Option<(PlatformSection, MockServer)>,
     pub kibana: Vec<(String, String, Option<MockServer>)>,
 }
 
@@ -177,8 +210,9 @@ impl Drop for Running {
     fn drop(&mut self) {
         let es = self.es.take();
         let ghes = self.ghes.take();
+        let platform = self.platform.take();
         let kibana: Vec<_> = self.kibana.drain(..).collect();
-        let result = std::thread::spawn(move || drop((es, ghes, kibana))).join();
+        let result = std::thread::spawn(move || drop((es, ghes, platform, kibana))).join();
         if let Err(panic) = result
             && !std::thread::panicking()
         {
@@ -211,6 +245,9 @@ impl Running {
         if let Some(g) = &self.ghes {
             args.extend(["--ghes".to_string(), g.uri()]);
         }
+        if let Some((p, server)) = &self.platform {
+            args.extend([format!("--{}-endpoint", p.kind), server.uri()]);
+        }
         args
     }
 
@@ -221,6 +258,7 @@ impl Running {
             .es
             .iter()
             .chain(self.ghes.iter())
+            .chain(self.platform.iter().map(|(_, s)| s))
             .chain(self.kibana.iter().filter_map(|(_, _, s)| s.as_ref()))
         {
             for r in server.received_requests().await.unwrap_or_default() {
@@ -269,9 +307,13 @@ async fn serve(routes: &[Route], fallback: Option<&Route>, extra_delay: Duration
             .await;
     }
     for r in routes {
-        Mock::given(method("GET"))
-            .and(path(r.path.as_str()))
-            .respond_with(response(r, extra_delay))
+        let mut get = Mock::given(method("GET")).and(path(r.path.as_str()));
+        for (name, value) in &r.query {
+            get = get.and(query_param(name.as_str(), value.as_str()));
+        }
+        // The most specific route first: one with query parameters before its bare path.
+        get.respond_with(response(r, extra_delay))
+            .with_priority(r.priority.unwrap_or(if r.query.is_empty() { 5 } else { 2 }))
             .mount(&server)
             .await;
         Mock::given(method("HEAD"))
@@ -306,6 +348,10 @@ pub async fn start_with_delay(name: &str, delay: Duration) -> Running {
         Some(g) => Some(serve(&g.routes, g.fallback.as_ref(), delay).await),
         None => None,
     };
+    let platform = match &m.platform {
+        Some(p) => Some((p.clone(), serve(&p.routes, None, delay).await)),
+        None => None,
+    };
     let mut kibana = Vec::new();
     for k in m.kibana.iter().flatten() {
         if k.state == "stopped" {
@@ -315,7 +361,12 @@ pub async fn start_with_delay(name: &str, delay: Duration) -> Running {
             kibana.push((k.name.clone(), s.uri(), Some(s)));
         }
     }
-    Running { es, ghes, kibana }
+    Running {
+        es,
+        ghes,
+        platform,
+        kibana,
+    }
 }
 
 /// A loopback URL nothing listens on (connection refused).
@@ -331,6 +382,9 @@ impl Running {
     pub fn normalize(&self, text: &str) -> String {
         // Paths recorded absolute (`--ca-cert`) become relative to the package root again.
         let mut out = text.replace(concat!(env!("CARGO_MANIFEST_DIR"), "/"), "");
+        if let Some((p, server)) = &self.platform {
+            out = out.replace(&server.uri(), p.stable_url());
+        }
         if let Some(g) = &self.ghes {
             out = out.replace(&g.uri(), "https://ghe.example.com:8443");
             // The primary's name from the URL, where the Manage API gave none.

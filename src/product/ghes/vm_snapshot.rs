@@ -3,7 +3,7 @@
 //! what the operator declared (`--vm-snapshot`, `--vm-snapshot-taken-at`) where ripcord cannot
 //! read the platform or was not told which VM (`--vm`).
 
-use super::platform::{DiskSnapshot, VmEvidence, not_readable};
+use super::platform::{DiskSnapshot, VmEvidence, VmVolume, not_readable};
 use crate::upgrade::age_hours;
 use jiff::Timestamp;
 use schemars::JsonSchema;
@@ -151,12 +151,19 @@ fn describe(s: &DiskSnapshot) -> String {
     format!("{} ({})", short(&s.id), parts.join(", "))
 }
 
-/// Azure ids are full resource paths: the name is what a person recognises.
+/// Azure ids and GCE disks are paths or URLs: the last segment is what a person recognises.
 fn short(id: &str) -> &str {
-    if id.starts_with('/') {
-        id.rsplit('/').next().unwrap_or(id)
-    } else {
-        id
+    id.rsplit('/')
+        .next()
+        .filter(|s| !s.is_empty())
+        .unwrap_or(id)
+}
+
+/// ` (/dev/xvdf)`: the device, when it says more than the disk's name.
+fn device(v: &VmVolume) -> String {
+    match v.device.as_deref() {
+        Some(d) if d != short(&v.id) => format!(" ({d})"),
+        _ => String::new(),
     }
 }
 
@@ -247,7 +254,7 @@ fn from_platform(d: &Declared<'_>, e: &VmEvidence) -> VmSnapshot {
                                 "the {} disk {}{} has no snapshot within an hour of {}: the closest is {}; root and data must come back from the same moment",
                                 v.role,
                                 short(&v.id),
-                                v.device.as_deref().map(|d| format!(" ({d})")).unwrap_or_default(),
+                                device(v),
                                 short(&a.id),
                                 describe(s)
                             ));
@@ -315,7 +322,6 @@ fn from_platform(d: &Declared<'_>, e: &VmEvidence) -> VmSnapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::product::ghes::platform::VmVolume;
 
     fn t(s: &str) -> Timestamp {
         s.parse().unwrap()
