@@ -18,6 +18,8 @@ pub(crate) struct Plan {
     pub(crate) warnings: Vec<String>,
     /// Other ways back (GHES: promoting a replica still on the old version).
     pub(crate) alternatives: Vec<Plan>,
+    /// What this way back loses, counted, or why it could not be.
+    pub(crate) data_loss: Option<crate::report::v1::DataLoss>,
 }
 
 /// What kind of answer a plan is.

@@ -262,6 +262,7 @@ fn plan(p: Plan) -> v1::Plan {
         warnings: p.warnings,
         alternatives: p.alternatives.into_iter().map(plan).collect(),
         snapshot: None,
+        data_loss: p.data_loss,
     }
 }
 

@@ -296,6 +296,31 @@ pub struct Plan {
     /// what a nightly report graphs and alerts on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot: Option<PlanSnapshot>,
+    /// What this way back loses, counted (Elastic: saved objects changed in Kibana after the
+    /// restored snapshot's start), or why it could not be counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_loss: Option<DataLoss>,
+}
+
+/// What a restore loses.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+#[serde(untagged)]
+pub enum DataLoss {
+    Counted {
+        /// The restored snapshot's start: everything changed after it is lost.
+        since: jiff::Timestamp,
+        /// Per saved-object type (`dashboard`, `visualization`, `alert`, …).
+        counts: std::collections::BTreeMap<String, u64>,
+        /// `kibana` (its saved-objects and rules APIs) or `elasticsearch` (the old version's
+        /// saved-object indices).
+        source: String,
+        /// What the counts leave out (deletions, hidden types, types whose count failed).
+        not_counted: Vec<String>,
+    },
+    Unknown {
+        /// Why it could not be counted.
+        unknown: String,
+    },
 }
 
 /// The snapshot a plan restores.

@@ -177,7 +177,7 @@ pub fn manifest(name: &str) -> Manifest {
         let mut es = es_parent.unwrap_or_default();
         if let Some(own) = m.es.take() {
             for r in own.routes {
-                es.routes.retain(|x| x.path != r.path);
+                es.routes.retain(|x| x.path != r.path || x.query != r.query);
                 es.routes.push(r);
             }
             if own.fallback.is_some() {

@@ -105,6 +105,10 @@ pub(crate) struct ElasticFacts {
     pub(crate) features: Option<Vec<String>>,
     pub(crate) system_features: Option<SystemFeatures>,
     pub(crate) deprecations: Option<Vec<Deprecation>>,
+    /// What a restore of the kibana feature state would lose: saved objects changed after
+    /// the snapshot's start, counted (absent when no restore was in view at collection).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) data_loss: Option<DataLossFacts>,
     /// How the stack is deployed, as detected (absent in bundles before detection existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) deployment: Option<Deployment>,
@@ -203,6 +207,26 @@ pub(crate) struct FeatureState {
     pub(crate) feature_name: String,
     #[serde(default)]
     pub(crate) indices: Vec<String>,
+}
+
+/// The saved objects changed after `since`, per type, as Kibana or Elasticsearch counted them.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DataLossFacts {
+    /// The snapshot start counted from.
+    pub(crate) since: Timestamp,
+    /// `kibana`, `elasticsearch`, or `none` (nothing could be asked).
+    pub(crate) source: String,
+    /// Per saved-object type (`dashboard`, `alert`, …): how many changed after `since`.
+    pub(crate) counts: std::collections::BTreeMap<String, u64>,
+    /// What the counts leave out, and types whose count failed (with why).
+    pub(crate) not_counted: Vec<String>,
+    /// Elasticsearch route: the old version aliases counted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) indices: Vec<String>,
+    /// Why nothing could be counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) unknown: Option<String>,
 }
 
 /// A `.kibana*` system index, its aliases and creation time.

@@ -2,6 +2,7 @@
 //! flight at once, one failure never aborting the run. The result is a facts bundle, the same
 //! thing `--facts` reads back.
 
+mod data_loss;
 pub(crate) mod es;
 pub(crate) mod kibana;
 
@@ -54,9 +55,68 @@ pub(crate) async fn collect(
         bundle.facts.kibana.push(instance);
         bundle.failures.extend(failure);
     }
+    count_data_loss(
+        client,
+        args,
+        &mut bundle,
+        &kibana_credentials,
+        &es_credentials,
+    )
+    .await;
     bundle.requests = client.request_log();
     crate::facts::sort_logs(&mut bundle.failures, &mut bundle.requests);
     bundle
+}
+
+/// When a rollback would restore the kibana feature state (derive's choice, as a rollback
+/// judges it), counts what it would lose since that snapshot's start.
+async fn count_data_loss(
+    client: &ReadOnlyClient,
+    args: &ElasticArgs,
+    bundle: &mut Bundle<Elastic>,
+    kibana_credentials: &Credentials,
+    es_credentials: &Credentials,
+) {
+    use super::derive::Path;
+    use crate::upgrade::Mode;
+    // The mode is the judging command's: a rollback's choice first, else a preflight's (the
+    // loss of rolling back now). Derive checks the count matches the snapshot it chooses.
+    let Some((derived, since)) = [Mode::Rollback, Mode::Preflight]
+        .into_iter()
+        .find_map(|mode| {
+            let derived = super::derive::derive(bundle, mode);
+            let restores = matches!(
+                derived.rollback.path,
+                Path::RestoreKibana | Path::StartFromAgain | Path::RestoreCluster
+            );
+            let since = derived
+                .kibana_snapshot
+                .as_ref()
+                .and_then(|s| s.start_time)?;
+            restores.then_some((derived, since))
+        })
+    else {
+        return;
+    };
+    let old = match (
+        &bundle.facts.kibana_indices,
+        derived.upgrade.from.as_deref(),
+    ) {
+        (Some(indices), Some(from)) => data_loss::old_aliases(indices, from),
+        _ => Vec::new(),
+    };
+    let (facts, failures) = data_loss::count(
+        client,
+        since,
+        &bundle.facts.kibana,
+        kibana_credentials,
+        args.es.as_deref(),
+        es_credentials,
+        old,
+    )
+    .await;
+    bundle.facts.data_loss = Some(facts);
+    bundle.failures.extend(failures);
 }
 
 async fn collect_es(

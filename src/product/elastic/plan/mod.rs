@@ -20,6 +20,7 @@ use super::facts::Flavor;
 use crate::facts::Bundle;
 use crate::plan::{Plan, PlanKind, Request, Step};
 use crate::product::PlanContext;
+use crate::report::v1::DataLoss;
 use crate::upgrade::Mode;
 use commands::{Curl, Kibana, NewCluster, url_arg};
 use serde_json::json;
@@ -147,7 +148,8 @@ fn start_from_again(ctx: &Ctx<'_>) -> Plan {
                 .push(restore_feature_step(ctx, snap, &ctx.es_url, &ctx.es));
             fallback.steps.push(ctx.kibana.start(ctx.from));
             fallback.steps.push(ctx.kibana.verify(ctx.from));
-            fallback.warnings.push(lost_since(snap));
+            fallback.warnings.push(lost_since(ctx, snap));
+            fallback.data_loss = Some(data_loss(ctx, snap));
             plan.alternatives.push(fallback);
         }
         None => plan.warnings.push(format!(
@@ -192,7 +194,8 @@ fn restore_kibana(ctx: &Ctx<'_>) -> Plan {
         Some(s) => {
             plan.steps
                 .push(restore_feature_step(ctx, s, &ctx.es_url, &ctx.es));
-            plan.warnings.push(lost_since(s));
+            plan.warnings.push(lost_since(ctx, s));
+            plan.data_loss = Some(data_loss(ctx, s));
         }
         None => {
             plan.steps.push(pick_and_restore_step(ctx));
@@ -700,11 +703,69 @@ fn cluster_label(ctx: &Ctx<'_>, base: &str) -> String {
     }
 }
 
-fn lost_since(snap: &SnapshotChoice) -> String {
-    format!(
+/// The plan's warning of what the restore loses, with the counts when there are some.
+fn lost_since(ctx: &Ctx<'_>, snap: &SnapshotChoice) -> String {
+    let lost = format!(
         "everything saved in Kibana after {} (the snapshot's start) is lost: saved objects, dashboards, alerting and task state",
         time(snap)
-    )
+    );
+    match data_loss(ctx, snap) {
+        DataLoss::Counted {
+            counts,
+            source,
+            not_counted,
+            ..
+        } => {
+            let changed: Vec<String> = counts
+                .iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|(t, n)| format!("{n} {t}"))
+                .collect();
+            let through = if source == "kibana" {
+                "Kibana"
+            } else {
+                "Elasticsearch (the old version's saved-object indices)"
+            };
+            format!(
+                "{lost}; counted through {through}: {}; not counted: {}",
+                if changed.is_empty() {
+                    "no saved object changed since".to_string()
+                } else {
+                    format!("{} changed since", changed.join(", "))
+                },
+                not_counted.join("; ")
+            )
+        }
+        DataLoss::Unknown { unknown } => format!("{lost} (not counted: {unknown})"),
+    }
+}
+
+/// What restoring `snap` loses: the saved objects counted at collection since its start.
+fn data_loss(ctx: &Ctx<'_>, snap: &SnapshotChoice) -> DataLoss {
+    match &ctx.bundle.facts.data_loss {
+        Some(f) if f.unknown.is_some() => DataLoss::Unknown {
+            unknown: f.unknown.clone().unwrap_or_default(),
+        },
+        Some(f) if Some(f.since) == snap.start_time && f.counts.is_empty() => DataLoss::Unknown {
+            unknown: format!("every count failed: {}", f.not_counted.join("; ")),
+        },
+        Some(f) if Some(f.since) == snap.start_time => DataLoss::Counted {
+            since: f.since,
+            counts: f.counts.clone(),
+            source: f.source.clone(),
+            not_counted: f.not_counted.clone(),
+        },
+        Some(f) => DataLoss::Unknown {
+            unknown: format!(
+                "counted since {}, but this plan restores a snapshot started {}: collect again",
+                f.since,
+                time(snap)
+            ),
+        },
+        None => DataLoss::Unknown {
+            unknown: "the facts hold no count (judged from a bundle of an older ripcord, or collected without Elasticsearch)".into(),
+        },
+    }
 }
 
 fn time(s: &SnapshotChoice) -> String {
