@@ -201,10 +201,7 @@ pub(super) async fn read(
         match page.next_token.filter(|t| !t.is_empty()) {
             Some(next) if Some(&next) != token.as_ref() => token = Some(next),
             Some(_) => {
-                return Err((
-                    call.failure(Some(200), "the same NextToken came back twice".into(), None),
-                    auth,
-                ));
+                return Err((super::repeated_token(&call, "NextToken"), auth));
             }
             None => {
                 return Ok((
@@ -221,11 +218,7 @@ pub(super) async fn read(
         }
     }
     Err((
-        not_asked(
-            format!("GET {base}/?Action=DescribeSnapshots"),
-            format!("more than {MAX_PAGES} pages of snapshots: stopped reading"),
-            "prune old snapshots of the instance's volumes".into(),
-        ),
+        super::endless_paging(format!("GET {base}/?Action=DescribeSnapshots")),
         auth,
     ))
 }

@@ -182,10 +182,7 @@ pub(super) async fn read(
             // The token goes to the endpoint ripcord was given, never to a host a body names.
             Some(next) if next != path => path = next,
             Some(_) => {
-                return Err((
-                    call.failure(Some(200), "the same nextLink came back twice".into(), None),
-                    auth,
-                ));
+                return Err((super::repeated_token(&call, "nextLink"), auth));
             }
             None => {
                 return Ok((
@@ -202,14 +199,10 @@ pub(super) async fn read(
         }
     }
     Err((
-        not_asked(
-            format!(
-                "GET {base}/subscriptions/{}/providers/Microsoft.Compute/snapshots",
-                id.subscription
-            ),
-            format!("more than {MAX_PAGES} pages of snapshots: stopped reading"),
-            "prune old snapshots".into(),
-        ),
+        super::endless_paging(format!(
+            "GET {base}/subscriptions/{}/providers/Microsoft.Compute/snapshots",
+            id.subscription
+        )),
         auth,
     ))
 }

@@ -130,14 +130,10 @@ pub(super) async fn read(
             pages += 1;
             if pages > MAX_PAGES {
                 return Err((
-                    not_asked(
-                        format!(
-                            "GET {base}/compute/v1/projects/{}/global/snapshots",
-                            path.project
-                        ),
-                        format!("more than {MAX_PAGES} pages of snapshots: stopped reading"),
-                        "prune old snapshots of the instance's disks".into(),
-                    ),
+                    super::endless_paging(format!(
+                        "GET {base}/compute/v1/projects/{}/global/snapshots",
+                        path.project
+                    )),
                     auth,
                 ));
             }
@@ -182,14 +178,7 @@ pub(super) async fn read(
             match page.next_page_token.filter(|t| !t.is_empty()) {
                 Some(next) if Some(&next) != token.as_ref() => token = Some(next),
                 Some(_) => {
-                    return Err((
-                        call.failure(
-                            Some(200),
-                            "the same nextPageToken came back twice".into(),
-                            None,
-                        ),
-                        auth,
-                    ));
+                    return Err((super::repeated_token(&call, "nextPageToken"), auth));
                 }
                 None => break,
             }

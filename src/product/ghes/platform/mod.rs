@@ -277,6 +277,20 @@ fn platform_variable(name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// Paging that does not end within [`MAX_PAGES`]: stop with a failure rather than hang.
+fn endless_paging(endpoint: String) -> Box<CollectFailure> {
+    not_asked(
+        endpoint,
+        format!("more than {MAX_PAGES} pages of snapshots: stopped reading"),
+        "prune old snapshots of the VM's disks".into(),
+    )
+}
+
+/// A page token (`NextToken`, `nextPageToken`, `nextLink`) that repeats: a loop, not a list.
+fn repeated_token(call: &Call<'_>, token: &str) -> Box<CollectFailure> {
+    call.failure(Some(200), format!("the same {token} came back twice"), None)
+}
+
 /// A bearer token from the environment (`RIPCORD_GCE_ACCESS_TOKEN`, `RIPCORD_AZURE_ACCESS_TOKEN`).
 fn bearer(variable: &str) -> Option<(Credentials, AuthUsed)> {
     let token = platform_variable(variable)?;
