@@ -20,6 +20,7 @@ mod files;
 pub mod fleet;
 mod http;
 pub mod memory;
+mod names;
 pub mod output;
 pub mod pipeline;
 mod plan;

@@ -490,6 +490,39 @@ fn check_something_collected<P: Product>(bundle: &Bundle<P>) -> Result<(), Error
     })
 }
 
+/// Screens the facts (DESIGN §7): the product's own checks, and the variable names a bundle
+/// records for the plan's curl commands. Refused facts join the bundle's failures and are
+/// returned; a refused recorded value is a usage error naming the bundle.
+fn screen<P: Product>(
+    bundle: &mut Bundle<P>,
+    common: &CommonArgs,
+) -> Result<Vec<crate::facts::CollectFailure>, Error> {
+    let in_bundle = |message: String| match &common.facts {
+        Some(path) => format!("{}: {message}", path.display()),
+        None => message,
+    };
+    if let Some(connection) = &bundle.connection {
+        for (service, used) in &connection.auth {
+            if let Some(bad) = used
+                .variables
+                .iter()
+                .find(|v| !crate::plan::shell::is_variable_name(v))
+            {
+                return Err(Error::usage(
+                    in_bundle(format!(
+                        "the recorded credential variable of {service} {bad:?} is not a variable name"
+                    )),
+                    None,
+                ));
+            }
+        }
+    }
+    let refused = P::screen(bundle)
+        .map_err(|usage| Error::usage(in_bundle(usage.message), usage.help.as_deref()))?;
+    bundle.failures.extend(refused.iter().cloned());
+    Ok(refused)
+}
+
 /// `preflight` or `rollback` of product `P`, from flags to report. Arguments are checked
 /// first, then the rules, then the facts: a typo must not cost a collection.
 pub(crate) async fn evaluate<P: Product>(
@@ -550,7 +583,7 @@ async fn judge<P: Product>(
         waivers,
         name,
     } = job;
-    let (bundle, source_kind) =
+    let (mut bundle, source_kind) =
         facts::<P>(mode, args, flags, common, connection, name.is_some()).await?;
     if let Some(keep) = keep_bundle
         && source_kind == LiveSource::Live.as_str()
@@ -562,12 +595,20 @@ async fn judge<P: Product>(
     if mode == Mode::Preflight && bundle.operator.declared().to.is_none() {
         return Err(missing_to::<P>());
     }
+    // Before derive: no value that fails what it names reaches a rule's judgement or a plan.
+    let refused = screen::<P>(&mut bundle, common)?;
     let derived = P::derive(&bundle, mode);
+    let mut availability = P::availability(&bundle, &derived);
+    for failure in &refused {
+        if let Some(known) = availability.groups.get_mut(failure.group.as_str()) {
+            *known = false;
+        }
+    }
     let findings = engine::evaluate(
         rules.for_product(P::NAME),
         mode,
         &P::inputs(&bundle, &derived),
-        &P::availability(&bundle, &derived),
+        &availability,
         &bundle.failures,
     );
     // The plan authenticates and verifies TLS the way the collection did; a bundle that does

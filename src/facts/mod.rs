@@ -2,6 +2,7 @@
 //! collected, and the request log. A product's own fact types live in its folder.
 
 pub(crate) mod bundle;
+pub(crate) mod screen;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

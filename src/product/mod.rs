@@ -157,6 +157,11 @@ pub(crate) trait Product: Sized + Sync + 'static {
     /// Which groups are available, and why a missing one is missing.
     fn availability(bundle: &Bundle<Self>, derived: &Self::Derived) -> Availability;
     fn plan(bundle: &Bundle<Self>, derived: &Self::Derived, context: &PlanContext) -> Plan;
+    /// Checks every outside value that can reach a command for what it names (DESIGN §7),
+    /// before derive: a fact that fails is removed and returned as its group's failure (its
+    /// rules are `unknown`, naming the field and why); an operator fact or a recorded target
+    /// that fails is a usage error.
+    fn screen(bundle: &mut Bundle<Self>) -> Result<Vec<crate::facts::CollectFailure>, Usage>;
     /// Whether the operator's flags alone are facts worth judging, so a run whose every request
     /// failed is still judged (its findings unknown) rather than stopped as "nothing collected".
     fn flags_are_facts(_bundle: &Bundle<Self>) -> bool {

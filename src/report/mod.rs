@@ -270,7 +270,11 @@ fn step(s: Step) -> v1::Step {
     v1::Step {
         title: s.title,
         run_on: s.run_on,
-        commands: s.commands,
+        commands: s
+            .commands
+            .into_iter()
+            .map(crate::plan::Line::into_string)
+            .collect(),
         request: s
             .request
             .map(|Request { method, path, body }| v1::Request { method, path, body }),

@@ -7,6 +7,7 @@ mod collect;
 pub(crate) mod derive;
 pub(crate) mod facts;
 mod plan;
+mod screen;
 
 use crate::engine::Availability;
 use crate::facts::Bundle;
@@ -314,6 +315,10 @@ ripcord rollback elastic --facts facts.json"
             why_missing,
             failed,
         }
+    }
+
+    fn screen(bundle: &mut Bundle<Self>) -> Result<Vec<crate::facts::CollectFailure>, Usage> {
+        screen::screen(bundle)
     }
 
     fn plan(bundle: &Bundle<Self>, derived: &Derived, context: &PlanContext) -> crate::plan::Plan {

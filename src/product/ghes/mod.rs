@@ -7,6 +7,7 @@ pub(crate) mod derive;
 pub(crate) mod facts;
 mod plan;
 pub(crate) mod platform;
+mod screen;
 mod vm_snapshot;
 
 use crate::engine::Availability;
@@ -90,14 +91,22 @@ impl Platform {
     }
 }
 
+/// The platform `name` stands for, if it is one of the six GHES names: only these reach the
+/// package URL and file name of a plan.
+pub(crate) fn platform_name(name: &str) -> Option<&'static str> {
+    use clap::ValueEnum as _;
+    Platform::value_variants()
+        .iter()
+        .map(|p| p.as_str())
+        .find(|p| *p == name)
+}
+
 fn parse_replica(s: &str) -> Result<ReplicaVersion, String> {
     let (hostname, version) = s
         .split_once('=')
         .ok_or("expected HOSTNAME=VERSION, e.g. ghe-replica-1=3.14.6")?;
-    if hostname.is_empty() {
-        return Err("empty hostname".into());
-    }
-    crate::version::parse_lenient(version).map_err(|e| e.to_string())?;
+    crate::names::hostname(hostname)?;
+    crate::names::version(version)?;
     Ok(ReplicaVersion {
         hostname: hostname.to_string(),
         version: version.to_string(),
@@ -386,6 +395,10 @@ ripcord rollback ghes --facts facts.json"
             why_missing,
             failed: BTreeMap::new(),
         }
+    }
+
+    fn screen(bundle: &mut Bundle<Self>) -> Result<Vec<crate::facts::CollectFailure>, Usage> {
+        screen::screen(bundle)
     }
 
     /// With no Manage API URL the operator's flags are the facts: a platform that refused

@@ -6,19 +6,48 @@
 //! - HA with a replica still on the old version: promoting it is the alternative.
 //!
 //! Every command on an appliance is one complete `ssh -p 122 admin@HOST -- '…'`, pasteable on
-//! a jump host. Host names come from the Manage API, else the `--ghes` URL, else a shell
-//! variable an earlier command sets; no command asks anything of a primary that is down.
+//! a jump host, built from [`sh!`] templates: host names (checked as RFC 1123 names or IP
+//! addresses when the facts were screened) are quoted words, and inside the remote command
+//! they are quoted once more for the appliance's shell. Host names come from the Manage API,
+//! else the `--ghes` URL, else a shell variable an earlier command sets (and checks); no
+//! command asks anything of a primary that is down.
 
 use super::Ghes;
 use super::derive::GhesDerived;
 use crate::facts::Bundle;
-use crate::plan::{Plan, PlanKind, Step, shell_quote};
+use crate::plan::{Line, Plan, PlanKind, Step, Word, sh};
 use crate::upgrade::Mode;
+
+/// A host as commands name it: a name from the facts, or the shell variable an earlier
+/// command of the plan sets (and checks).
+#[derive(Debug, Clone)]
+enum Host {
+    Named(String),
+    /// `$GHES_PRIMARY`, read and checked by the plan's first step.
+    Asked,
+}
+
+impl Host {
+    /// `admin@HOST` for ssh, the name quoted (or the variable, which must be set).
+    fn login(&self) -> Line {
+        match self {
+            Self::Named(name) => sh!("admin@{}", Word::quote(name)),
+            Self::Asked => sh!("admin@\"${GHES_PRIMARY:?}\""),
+        }
+    }
+
+    /// How titles and `run_on` name it.
+    fn label(&self) -> &str {
+        match self {
+            Self::Named(name) => name,
+            Self::Asked => "$GHES_PRIMARY",
+        }
+    }
+}
 
 /// The primary as commands name it, and whether it answered.
 struct Primary {
-    /// A host name, or `$GHES_PRIMARY` (set by the plan's first step).
-    host: String,
+    host: Host,
     /// The step that sets `$GHES_PRIMARY`, when no name is known.
     naming_step: Option<Step>,
     /// The Manage API answered: commands may run on the primary before the restore.
@@ -28,20 +57,27 @@ struct Primary {
 impl Primary {
     fn of(bundle: &Bundle<Ghes>, d: &GhesDerived) -> Self {
         let up = bundle.facts.as_ref().is_some_and(|f| f.versions.is_some());
-        match d.primary.clone().or_else(|| bundle.target.host()) {
+        let named = d
+            .primary
+            .clone()
+            .or_else(|| bundle.target.host())
+            .filter(|h| crate::names::hostname(h).is_ok());
+        match named {
             Some(host) => Self {
-                host,
+                host: Host::Named(host),
                 naming_step: None,
                 up,
             },
             None => Self {
-                host: "$GHES_PRIMARY".into(),
+                host: Host::Asked,
                 naming_step: Some(Step {
                     title: "Name the primary (the Manage API did not answer, so its host name is not in the facts)".into(),
                     run_on: "this shell".into(),
-                    commands: vec![
-                        "read -r -p 'Host name of the GHES primary: ' GHES_PRIMARY && export GHES_PRIMARY".into(),
-                    ],
+                    // Checked as it is read: only a host name's characters may reach the
+                    // commands below, which stop on an empty value (`${GHES_PRIMARY:?}`).
+                    commands: vec![sh!(
+                        "read -r -p 'Host name of the GHES primary: ' GHES_PRIMARY; case \"$GHES_PRIMARY\" in ''|-*|*[!A-Za-z0-9.:-]*) echo \"not a host name: $GHES_PRIMARY\" >&2; GHES_PRIMARY=;; esac; export GHES_PRIMARY"
+                    )],
                     request: None,
                 }),
                 up,
@@ -51,30 +87,18 @@ impl Primary {
 }
 
 /// `ssh -p 122 admin@HOST -- 'COMMAND'`: the whole command runs on the appliance.
-fn ssh(host: &str, command: &str) -> String {
-    format!(
-        "ssh -p 122 admin@{} -- {}",
-        ssh_host(host),
-        shell_quote(command)
-    )
+fn ssh(host: &Host, command: &Line) -> Line {
+    sh!("ssh -p 122 {} -- {}", host.login(), Word::line(command))
 }
 
 /// Like [`ssh`] with a terminal, for commands that ask for confirmation (`ghe-upgrade`).
-fn ssh_tty(host: &str, command: &str) -> String {
-    format!(
-        "ssh -t -p 122 admin@{} -- {}",
-        ssh_host(host),
-        shell_quote(command)
-    )
+fn ssh_tty(host: &Host, command: &Line) -> Line {
+    sh!("ssh -t -p 122 {} -- {}", host.login(), Word::line(command))
 }
 
-/// A host for `admin@HOST`: a shell variable stays expandable.
-fn ssh_host(host: &str) -> String {
-    if host.starts_with('$') {
-        format!("\"{host}\"")
-    } else {
-        host.to_string()
-    }
+/// A replica by the name the facts give it.
+fn named(host: &str) -> Host {
+    Host::Named(host.to_string())
 }
 
 /// Builds the plan (rollback, or "if this upgrade fails" in preflight).
@@ -199,8 +223,14 @@ fn replication_step(
     if d.repl_all_commands && primary_usable {
         Some(Step {
             title: format!("{what} with ghe-repl-{verb}-all on the primary"),
-            run_on: primary.host.clone(),
-            commands: vec![ssh(&primary.host, &format!("ghe-repl-{verb}-all"))],
+            run_on: primary.host.label().to_string(),
+            commands: vec![ssh(
+                &primary.host,
+                &match verb {
+                    "stop" => sh!("ghe-repl-stop-all"),
+                    _ => sh!("ghe-repl-start-all"),
+                },
+            )],
             request: None,
         })
     } else {
@@ -217,69 +247,125 @@ fn replication_step(
             run_on: replicas.join(", "),
             commands: replicas
                 .iter()
-                .map(|r| ssh(r, &format!("ghe-repl-{verb}")))
+                .map(|r| {
+                    let command = match verb {
+                        "stop" => sh!("ghe-repl-stop"),
+                        _ => sh!("ghe-repl-start"),
+                    };
+                    ssh(&named(r), &command)
+                })
                 .collect(),
             request: None,
         })
     }
 }
 
-/// The full upgrade package of `from`: its URL and file name. The platform names the package;
-/// when unknown, a variable set by a `read` command does.
-fn package(d: &GhesDerived, from: &str) -> (String, String, Option<String>) {
-    let (platform, ask) = match &d.platform {
-        Some(p) => (p.clone(), None),
-        None => (
-            "${GHES_PLATFORM}".to_string(),
-            Some("read -r -p 'Platform of the appliance (esx, hyperv, kvm, ami, azure, gce): ' GHES_PLATFORM".to_string()),
+/// The full upgrade package of `from`, as the remote command names it. The platform names the
+/// package; when unknown, a variable set (and checked) by a `read` command does.
+struct Package {
+    /// `github-enterprise-ami-3.17.8.pkg`, for titles.
+    file: String,
+    /// The command that downloads it on the appliance.
+    download: Line,
+    /// `ghe-upgrade --allow-patch-rollback FILE`.
+    rollback: Line,
+    /// The `read` of the platform, when the facts do not name it.
+    ask: Option<Line>,
+}
+
+fn package(d: &GhesDerived, from: &str) -> Package {
+    match d
+        .platform
+        .as_deref()
+        .filter(|p| super::platform_name(p).is_some())
+    {
+        Some(platform) => {
+            let file = format!("github-enterprise-{platform}-{from}.pkg");
+            let url =
+                format!("https://github-enterprise.s3.amazonaws.com/{platform}/updates/{file}");
+            Package {
+                download: sh!("curl -fL -O {}", Word::quote(&url)),
+                rollback: sh!("ghe-upgrade --allow-patch-rollback {}", Word::quote(&file)),
+                file,
+                ask: None,
+            }
+        }
+        None => {
+            // The platform is read here and checked against the six names, so only one of
+            // them can reach the appliance; an empty value stops the command (`:?`).
+            let release = Word::quote(from);
+            Package {
+                file: format!("github-enterprise-${{GHES_PLATFORM}}-{from}.pkg"),
+                download: sh!(
+                    "curl -fL -O https://github-enterprise.s3.amazonaws.com/\"$GHES_PLATFORM\"/updates/github-enterprise-\"$GHES_PLATFORM\"-{}.pkg",
+                    release
+                ),
+                rollback: sh!(
+                    "ghe-upgrade --allow-patch-rollback github-enterprise-\"$GHES_PLATFORM\"-{}.pkg",
+                    release
+                ),
+                ask: Some(sh!(
+                    "read -r -p 'Platform of the appliance (esx, hyperv, kvm, ami, azure, gce): ' GHES_PLATFORM; case \"$GHES_PLATFORM\" in esx|hyperv|kvm|ami|azure|gce) ;; *) echo \"not a platform: $GHES_PLATFORM\" >&2; GHES_PLATFORM=;; esac"
+                )),
+            }
+        }
+    }
+}
+
+/// A variable of this shell that a remote command reads, checked when it was read (one of
+/// six platform names; a host name's characters), so its value is safe for the far shell.
+#[derive(Debug, Clone, Copy)]
+enum Passed {
+    Platform,
+    Primary,
+}
+
+/// `ssh -t … -- "VAR=$VAR; "'COMMAND'`: the checked value is set on the far side (expanded
+/// here, stopping on an empty one), and the command, quoted as one word, reads it there.
+fn ssh_passing(host: &Host, passed: Option<Passed>, command: &Line) -> Line {
+    let remote = Word::line(command);
+    match passed {
+        None => ssh_tty(host, command),
+        Some(Passed::Platform) => sh!(
+            "ssh -t -p 122 {} -- \"GHES_PLATFORM=${GHES_PLATFORM:?}; \"{}",
+            host.login(),
+            remote
         ),
-    };
-    let file = format!("github-enterprise-{platform}-{from}.pkg");
-    let url = format!("https://github-enterprise.s3.amazonaws.com/{platform}/updates/{file}");
-    (url, file, ask)
+        Some(Passed::Primary) => sh!(
+            "ssh -p 122 {} -- \"GHES_PRIMARY=${GHES_PRIMARY:?}; \"{}",
+            host.login(),
+            remote
+        ),
+    }
 }
 
 fn patch_steps(d: &GhesDerived, from: &str, to: &str, primary: &Primary, plan: &mut Plan) {
-    let (url, file, ask) = package(d, from);
+    let pkg = package(d, from);
+    let passed = pkg.ask.is_some().then_some(Passed::Platform);
     plan.steps
         .extend(replication_step(d, primary, "stop", false));
-    // With an unknown platform the package name holds a local variable: expand it here, on
-    // this side of ssh (double quotes), and the appliance gets the full name.
-    let remote = |host: &str, command: String| -> String {
-        if ask.is_some() {
-            format!(
-                "ssh -t -p 122 admin@{} -- \"{}\"",
-                ssh_host(host),
-                command.replace('"', "\\\"")
-            )
-        } else {
-            ssh_tty(host, &command)
-        }
-    };
     let mut fetch = Vec::new();
-    fetch.extend(ask.clone());
-    fetch.push(remote(&primary.host, format!("curl -fL -O {url}")));
+    fetch.extend(pkg.ask.clone());
+    fetch.push(ssh_passing(&primary.host, passed, &pkg.download));
     plan.steps.push(Step {
         title: format!(
-            "Download the full upgrade package of {from} ({file}) to the primary; a hotpatch .hpkg cannot roll back"
+            "Download the full upgrade package of {from} ({}) to the primary; a hotpatch .hpkg cannot roll back",
+            pkg.file
         ),
-        run_on: primary.host.clone(),
+        run_on: primary.host.label().to_string(),
         commands: fetch,
         request: None,
     });
     plan.steps.push(Step {
         title: format!("Roll the primary back to {from} (ghe-upgrade asks for confirmation)"),
-        run_on: primary.host.clone(),
-        commands: vec![remote(
-            &primary.host,
-            format!("ghe-upgrade --allow-patch-rollback {file}"),
-        )],
+        run_on: primary.host.label().to_string(),
+        commands: vec![ssh_passing(&primary.host, passed, &pkg.rollback)],
         request: None,
     });
     plan.steps.push(Step {
         title: "Reboot the primary (required after the rollback)".into(),
-        run_on: primary.host.clone(),
-        commands: vec![ssh(&primary.host, "sudo reboot")],
+        run_on: primary.host.label().to_string(),
+        commands: vec![ssh(&primary.host, &sh!("sudo reboot"))],
         request: None,
     });
     let upgraded: Vec<String> = d
@@ -289,6 +375,7 @@ fn patch_steps(d: &GhesDerived, from: &str, to: &str, primary: &Primary, plan: &
         .map(|r| r.hostname.clone())
         .collect();
     if !upgraded.is_empty() {
+        let both = sh!("{} && {}", pkg.download.clone(), pkg.rollback.clone());
         plan.steps.push(Step {
             title: format!("Roll back the replicas already on {to} the same way, one at a time"),
             run_on: upgraded.join(", "),
@@ -296,13 +383,8 @@ fn patch_steps(d: &GhesDerived, from: &str, to: &str, primary: &Primary, plan: &
                 .iter()
                 .flat_map(|r| {
                     [
-                        remote(
-                            r,
-                            format!(
-                                "curl -fL -O {url} && ghe-upgrade --allow-patch-rollback {file}"
-                            ),
-                        ),
-                        ssh(r, "sudo reboot"),
+                        ssh_passing(&named(r), passed, &both),
+                        ssh(&named(r), &sh!("sudo reboot")),
                     ]
                 })
                 .collect(),
@@ -334,11 +416,11 @@ fn snapshot_wording(platform: Option<&str>, snapshot: &str) -> (String, String) 
         ),
         Some("hyperv") => (
             format!("Apply the checkpoint {snapshot}"),
-            format!("Hyper-V: with the VM powered off, Restore-VMCheckpoint -Name {} on the primary's VM, then start it", shell_quote(snapshot)),
+            format!("Hyper-V: with the VM powered off, Restore-VMCheckpoint -Name {} on the primary's VM, then start it", Word::quote(snapshot).as_str()),
         ),
         Some("esx") => (
             format!("Revert to the VM snapshot {snapshot}"),
-            format!("VMware: revert the VM to snapshot {} (vSphere: Snapshots > Revert), then power on", shell_quote(snapshot)),
+            format!("VMware: revert the VM to snapshot {} (vSphere: Snapshots > Revert), then power on", Word::quote(snapshot).as_str()),
         ),
         Some("kvm") => (
             format!("Restore the root and data disks from {snapshot}"),
@@ -376,7 +458,7 @@ fn feature_steps(d: &GhesDerived, from: &str, primary: &Primary, plan: &mut Plan
             plan.steps.push(Step {
                 title: format!(
                     "{title} of the primary {} so root and data partitions stay consistent; {how}",
-                    primary.host
+                    primary.host.label()
                 ),
                 run_on: "the hypervisor or cloud console".into(),
                 commands: vec![],
@@ -402,7 +484,7 @@ fn feature_steps(d: &GhesDerived, from: &str, primary: &Primary, plan: &mut Plan
             plan.steps.push(Step {
                 title: format!(
                     "Restore the VM snapshot of the primary {} (root and data volumes) taken before the upgrade: none was recorded, so find it in the hypervisor or cloud console; if none exists there is no way back",
-                    primary.host
+                    primary.host.label()
                 ),
                 run_on: "the hypervisor or cloud console".into(),
                 commands: vec![],
@@ -415,27 +497,19 @@ fn feature_steps(d: &GhesDerived, from: &str, primary: &Primary, plan: &mut Plan
             .replicas
             .iter()
             .partition(|r| crate::version::same_release(&r.version, from).unwrap_or(false));
-        let mut commands: Vec<String> = on_from
+        // The primary's name is quoted for the replica's shell inside the remote command, which
+        // is quoted again for this one; `$GHES_PRIMARY` is expanded here, checked when read.
+        let setup = match &primary.host {
+            Host::Named(name) => sh!("ghe-repl-setup {} && ghe-repl-start", Word::quote(name)),
+            Host::Asked => sh!("ghe-repl-setup \"$GHES_PRIMARY\" && ghe-repl-start"),
+        };
+        let commands: Vec<Line> = on_from
             .iter()
-            .map(|r| {
-                ssh(
-                    &r.hostname,
-                    &format!("ghe-repl-setup {} && ghe-repl-start", primary.host),
-                )
+            .map(|r| match &primary.host {
+                Host::Named(_) => ssh(&named(&r.hostname), &setup),
+                Host::Asked => ssh_passing(&named(&r.hostname), Some(Passed::Primary), &setup),
             })
             .collect();
-        if primary.host.starts_with('$') {
-            // The primary's name is local: expand it on this side.
-            commands = on_from
-                .iter()
-                .map(|r| {
-                    format!(
-                        "ssh -p 122 admin@{} -- \"ghe-repl-setup $GHES_PRIMARY && ghe-repl-start\"",
-                        r.hostname
-                    )
-                })
-                .collect();
-        }
         let mut title = String::new();
         if !on_from.is_empty() {
             title.push_str(&format!(
@@ -482,19 +556,23 @@ fn feature_steps(d: &GhesDerived, from: &str, primary: &Primary, plan: &mut Plan
 fn leave_maintenance(primary: &Primary) -> Step {
     Step {
         title: "Once verified, take the instance out of maintenance mode".into(),
-        run_on: primary.host.clone(),
-        commands: vec![ssh(&primary.host, "ghe-maintenance -u")],
+        run_on: primary.host.label().to_string(),
+        commands: vec![ssh(&primary.host, &sh!("ghe-maintenance -u"))],
         request: None,
     }
 }
 
 fn verify(d: &GhesDerived, from: &str, primary: &Primary) -> Step {
-    let mut commands = vec![format!(
-        "{}   # expect {from}",
-        ssh(&primary.host, "ghe-version")
+    let mut commands = vec![sh!(
+        "{}   # expect {}",
+        ssh(&primary.host, &sh!("ghe-version")),
+        Word::quote(from)
     )];
     for r in replica_hosts(d) {
-        commands.push(format!("{}   # expect OK", ssh(&r, "ghe-repl-status")));
+        commands.push(sh!(
+            "{}   # expect OK",
+            ssh(&named(&r), &sh!("ghe-repl-status"))
+        ));
     }
     Step {
         title: if d.replicas.is_empty() {
@@ -513,15 +591,15 @@ fn promote(replica: &str, from: &str, primary: &Primary) -> Plan {
         (
             format!(
                 "Put the primary {} in maintenance mode first, so nothing writes to it (or power it off)",
-                primary.host
+                primary.host.label()
             ),
-            vec![ssh(&primary.host, "ghe-maintenance -s")],
+            vec![ssh(&primary.host, &sh!("ghe-maintenance -s"))],
         )
     } else {
         (
             format!(
                 "Make sure the primary {} stays down (power it off) so it cannot come back as a second primary",
-                primary.host
+                primary.host.label()
             ),
             vec![],
         )
@@ -531,14 +609,14 @@ fn promote(replica: &str, from: &str, primary: &Primary) -> Plan {
         steps: vec![
             Step {
                 title: fence_title,
-                run_on: primary.host.clone(),
+                run_on: primary.host.label().to_string(),
                 commands: fence,
                 request: None,
             },
             Step {
                 title: format!("Promote {replica}"),
                 run_on: replica.to_string(),
-                commands: vec![ssh(replica, "ghe-repl-promote")],
+                commands: vec![ssh(&named(replica), &sh!("ghe-repl-promote"))],
                 request: None,
             },
             Step::by_hand(
@@ -548,7 +626,7 @@ fn promote(replica: &str, from: &str, primary: &Primary) -> Plan {
             Step {
                 title: format!(
                     "Build a new replica (for example {}, reinstalled on {from}) and run ghe-repl-setup {replica}, then ghe-repl-start, on it",
-                    primary.host
+                    primary.host.label()
                 ),
                 run_on: "the new replica".into(),
                 commands: vec![],

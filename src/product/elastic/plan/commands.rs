@@ -1,13 +1,14 @@
 //! The commands of the Elastic plan, per deployment flavour: curl with the collection's
 //! authentication (a variable reference) and TLS options, Kibana's stop/start/verify, and the
 //! new cluster of an Elasticsearch rollback. Each command is complete and every variable it
-//! uses is set by an earlier command of the plan.
+//! uses is set by an earlier command of the plan. Every command is an [`sh!`] template: URLs,
+//! versions, names and paths from the facts are quoted words, variable names are checked.
 
 use super::super::Elastic;
 use super::super::derive::Derived;
 use super::super::facts::Flavor;
 use crate::facts::{AuthMethod, Bundle, Connection};
-use crate::plan::{Request, Step, shell_quote};
+use crate::plan::{Line, Name, Request, Step, Word, sh};
 use crate::version;
 use serde_json::json;
 
@@ -16,127 +17,147 @@ pub(super) const NEW_ES_URL: &str = "$NEW_ES_URL";
 
 /// The file-realm superuser the full-cluster restore runs as (the restore replaces the native
 /// users, so the upgraded cluster's credentials cannot be used until it is done).
-const RESTORE_USER: &str = "ripcord_restore";
+pub(super) const RESTORE_USER: &str = "ripcord_restore";
 
 /// How curl reaches one service: authentication by variable reference and TLS options.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(super) struct Curl {
-    auth: String,
-    tls: String,
+    auth: Line,
+    tls: Line,
     /// A shell test every command must pass first (`[ "$NEW_ES_OK" = yes ] && `): writes to
     /// the new cluster run only once its URL is confirmed not to be the upgraded one.
-    guard: &'static str,
+    guard: Line,
+    /// Whether requests carry credentials.
+    authenticated: bool,
+}
+
+impl Default for Curl {
+    fn default() -> Self {
+        Self {
+            auth: sh!(""),
+            tls: sh!(""),
+            guard: sh!(""),
+            authenticated: false,
+        }
+    }
 }
 
 impl Curl {
     /// As the collection reached `service` (`es`, `kibana`): its recorded auth method and the
-    /// variables it came from, `--cacert PATH` or `-k`.
+    /// variables it came from (names checked: a bundle could hold anything), `--cacert PATH`
+    /// or `-k`.
     pub(super) fn recorded(connection: &Connection, service: &str) -> Self {
-        let auth = match connection.auth.get(service) {
-            Some(used) => match (used.method, used.variables.as_slice()) {
+        let auth = connection.auth.get(service).and_then(|used| {
+            match (used.method, used.variables.as_slice()) {
                 (AuthMethod::ApiKey, [key, ..]) => {
-                    format!(" -H \"Authorization: ApiKey ${key}\"")
+                    Name::new(key).map(|key| sh!(" -H \"Authorization: ApiKey ${}\"", key))
                 }
                 (AuthMethod::Basic, [user, password, ..]) => {
-                    format!(" -u \"${user}:${password}\"")
+                    match (Name::new(user), Name::new(password)) {
+                        (Some(user), Some(password)) => {
+                            Some(sh!(" -u \"${}:${}\"", user, password))
+                        }
+                        _ => None,
+                    }
                 }
-                _ => String::new(),
-            },
-            None => String::new(),
+                _ => None,
+            }
+        });
+        let ca = match &connection.ca_cert {
+            Some(ca) => sh!(" --cacert {}", Word::quote(ca)),
+            None => sh!(""),
         };
-        let mut tls = String::new();
-        if let Some(ca) = &connection.ca_cert {
-            tls.push_str(&format!(" --cacert {}", shell_quote(ca)));
-        }
-        if connection.insecure {
-            tls.push_str(" -k");
-        }
+        let insecure = if connection.insecure {
+            sh!(" -k")
+        } else {
+            sh!("")
+        };
         Self {
-            auth,
-            tls,
-            guard: "",
+            authenticated: auth.is_some(),
+            auth: auth.unwrap_or_else(|| sh!("")),
+            tls: sh!("{}{}", ca, insecure),
+            guard: sh!(""),
         }
     }
 
     /// The new cluster: the file-realm restore user and the CA the operator names.
     fn new_cluster() -> Self {
         Self {
-            auth: format!(" -u \"{RESTORE_USER}:$NEW_ES_PASSWORD\""),
-            tls: " ${NEW_ES_CA:+--cacert \"$NEW_ES_CA\"}".into(),
-            guard: "[ \"$NEW_ES_OK\" = yes ] && ",
+            auth: sh!(" -u \"ripcord_restore:$NEW_ES_PASSWORD\""),
+            tls: sh!(" ${NEW_ES_CA:+--cacert \"$NEW_ES_CA\"}"),
+            guard: sh!("[ \"$NEW_ES_OK\" = yes ] && "),
+            authenticated: true,
         }
     }
 
     /// `curl -sS` with authentication and TLS options.
-    pub(super) fn get(&self) -> String {
-        format!("{}curl -sS{}{}", self.guard, self.auth, self.tls)
-    }
-
-    fn with_body(&self, method: &str, base: &str, path: &str, body: &serde_json::Value) -> String {
-        format!(
-            "{} -X {method} {} -H 'Content-Type: application/json' -d {}",
-            self.get(),
-            url_arg(base, path),
-            shell_quote(&body.to_string())
+    pub(super) fn get(&self) -> Line {
+        sh!(
+            "{}curl -sS{}{}",
+            self.guard.clone(),
+            self.auth.clone(),
+            self.tls.clone()
         )
     }
 
-    pub(super) fn post(&self, base: &str, path: &str, body: &serde_json::Value) -> String {
+    fn with_body(&self, method: &str, base: &str, path: &str, body: &serde_json::Value) -> Line {
+        sh!(
+            "{} -X {} {} -H 'Content-Type: application/json' -d {}",
+            self.get(),
+            Word::quote(method),
+            url_arg(base, path),
+            Word::json(body)
+        )
+    }
+
+    pub(super) fn post(&self, base: &str, path: &str, body: &serde_json::Value) -> Line {
         self.with_body("POST", base, path, body)
     }
 
-    pub(super) fn put(&self, base: &str, path: &str, body: &serde_json::Value) -> String {
+    pub(super) fn put(&self, base: &str, path: &str, body: &serde_json::Value) -> Line {
         self.with_body("PUT", base, path, body)
     }
 
-    fn post_empty(&self, base: &str, path: &str) -> String {
-        format!("{} -X POST {}", self.get(), url_arg(base, path))
+    pub(super) fn post_empty(&self, base: &str, path: &str) -> Line {
+        sh!("{} -X POST {}", self.get(), url_arg(base, path))
     }
 
-    fn delete(&self, base: &str, path: &str) -> String {
-        format!("{} -X DELETE {}", self.get(), url_arg(base, path))
-    }
-}
-
-/// A URL argument for curl: quoted as a whole, or, when the base is a shell variable, the
-/// variable in double quotes so it expands and the path in single quotes.
-pub(super) fn url_arg(base: &str, path: &str) -> String {
-    if base.starts_with('$') {
-        format!("\"{base}\"{}", shell_quote(path))
-    } else {
-        shell_quote(&format!("{base}{path}"))
+    fn delete(&self, base: &str, path: &str) -> Line {
+        sh!("{} -X DELETE {}", self.get(), url_arg(base, path))
     }
 }
 
-/// A URL whose path holds `${VAR}` references: double-quoted, the base escaped so only the
-/// path's variables expand.
-pub(super) fn url_with_vars(base: &str, path: &str) -> String {
-    let base = if base.starts_with('$') {
-        base.to_string()
-    } else {
-        base.chars()
-            .flat_map(|c| match c {
-                '\\' | '"' | '$' | '`' => vec!['\\', c],
-                c => vec![c],
-            })
-            .collect()
-    };
-    format!("\"{base}{path}\"")
+/// A URL argument for curl: quoted as a whole, or, when the base is a shell variable of the
+/// plan (`$NEW_ES_URL`), the variable in double quotes so it expands and the path quoted.
+pub(super) fn url_arg(base: &str, path: &str) -> Line {
+    match base.strip_prefix('$').and_then(Name::new) {
+        Some(var) => sh!("\"${}\"{}", var, Word::quote(path)),
+        None => sh!("{}", Word::quote(&format!("{base}{path}"))),
+    }
+}
+
+/// The base of a URL whose path the template goes on with (in double quotes, to expand the
+/// plan's variables there): the variable, or the base quoted.
+pub(super) fn url_base(base: &str) -> Line {
+    match base.strip_prefix('$').and_then(Name::new) {
+        Some(var) => sh!("\"${}\"", var),
+        None => sh!("{}", Word::quote(base)),
+    }
 }
 
 /// The check that an instance is really stopped: only "connection refused" (curl exit 7)
 /// counts; a TLS error, a 401 or a timeout means something still answers or cannot be told.
 /// A failed check clears `KIBANA_STOPPED`, which gates the restore.
-pub(super) fn stopped_check(url: &str) -> String {
+pub(super) fn stopped_check(url: &str) -> Line {
     let status = format!("{}/api/status", url.trim_end_matches('/'));
-    format!(
+    sh!(
         "curl -s -o /dev/null --max-time 5 {}; rc=$?; if [ \"$rc\" -eq 7 ]; then echo {}; else KIBANA_STOPPED=no; echo {}\"$rc\"{}; fi",
-        shell_quote(&status),
-        shell_quote(&format!("stopped: {url}")),
-        shell_quote(&format!(
+        Word::quote(&status),
+        Word::quote(&format!("stopped: {url}")),
+        Word::quote(&format!(
             "NOT STOPPED: {url} answers or cannot be reached (curl exit "
         )),
-        shell_quote("); stop it before going on")
+        Word::quote("); stop it before going on")
     )
 }
 
@@ -169,7 +190,7 @@ impl<'a> Kibana<'a> {
             hosts: urls.iter().map(|u| host_port(u)).collect(),
             answering: &derived.kibana_answering,
             rollback: derived.mode == crate::upgrade::Mode::Rollback,
-            unauthenticated: curl.auth.is_empty(),
+            unauthenticated: !curl.authenticated,
             curl,
             eck: urls.iter().find_map(|u| eck_resource(u)),
             current_version: derived.upgrade.to.clone(),
@@ -194,17 +215,17 @@ impl<'a> Kibana<'a> {
     }
 
     /// ECK: the `KB_NAME`/`KB_NS` variables every later kubectl command uses.
-    fn eck_variables(&self) -> Vec<String> {
+    fn eck_variables(&self) -> Vec<Line> {
         match &self.eck {
-            Some((name, ns)) => vec![format!(
+            Some((name, ns)) => vec![sh!(
                 "KB_NAME={} KB_NS={}   # the Kibana resource, from its service URL",
-                shell_quote(name),
-                shell_quote(ns)
+                Word::quote(name),
+                Word::quote(ns)
             )],
             None => vec![
-                "kubectl get kibana -A   # find the Kibana resource".into(),
-                "read -r -p 'Kibana resource name: ' KB_NAME".into(),
-                "read -r -p 'Its namespace: ' KB_NS".into(),
+                sh!("kubectl get kibana -A   # find the Kibana resource"),
+                sh!("read -r -p 'Kibana resource name: ' KB_NAME"),
+                sh!("read -r -p 'Its namespace: ' KB_NS"),
             ],
         }
     }
@@ -218,29 +239,32 @@ impl<'a> Kibana<'a> {
             (true, true) => " (none answered at collection time; make sure)".to_string(),
             (true, false) => format!("; still running: {}", self.answering.join(", ")),
         };
+        let v = Word::quote(version);
         let mut commands = match self.flavor {
             Flavor::Deb | Flavor::Rpm => {
-                vec!["sudo systemctl stop kibana.service   # on each Kibana host".to_string()]
+                vec![sh!(
+                    "sudo systemctl stop kibana.service   # on each Kibana host"
+                )]
             }
-            Flavor::Docker => vec![format!(
-                "docker ps -q --filter ancestor=docker.elastic.co/kibana/kibana:{version} | xargs -r docker stop   # on each Kibana host"
+            Flavor::Docker => vec![sh!(
+                "docker ps -q --filter ancestor=docker.elastic.co/kibana/kibana:{} | xargs -r docker stop   # on each Kibana host",
+                v
             )],
             Flavor::Tar => vec![],
             Flavor::Eck => {
                 let mut c = self.eck_variables();
-                c.push("KB_COUNT=$(kubectl get kibana \"$KB_NAME\" -n \"$KB_NS\" -o jsonpath='{.spec.count}')   # to start the same number again".into());
-                c.push("kubectl patch kibana \"$KB_NAME\" -n \"$KB_NS\" --type merge -p '{\"spec\":{\"count\":0}}'".into());
+                c.push(sh!("KB_COUNT=$(kubectl get kibana \"$KB_NAME\" -n \"$KB_NS\" -o jsonpath='{.spec.count}')   # to start the same number again"));
+                c.push(sh!("kubectl patch kibana \"$KB_NAME\" -n \"$KB_NS\" --type merge -p '{\"spec\":{\"count\":0}}'"));
                 c
             }
-            Flavor::Cloud | Flavor::Unknown => vec![
-                "sudo systemctl stop kibana.service   # deb/rpm, on each host; docker: docker stop the Kibana containers; ECK: set the Kibana resource's spec.count to 0".into(),
-            ],
+            Flavor::Cloud | Flavor::Unknown => vec![sh!(
+                "sudo systemctl stop kibana.service   # deb/rpm, on each host; docker: docker stop the Kibana containers; ECK: set the Kibana resource's spec.count to 0"
+            )],
         };
         if !self.urls.is_empty() {
-            commands.push(
+            commands.push(sh!(
                 "KIBANA_STOPPED=yes   # each check below clears it if its instance still answers"
-                    .into(),
-            );
+            ));
         }
         commands.extend(self.urls.iter().map(|u| stopped_check(u)));
         let how = match self.flavor {
@@ -259,11 +283,11 @@ impl<'a> Kibana<'a> {
 
     /// The test a restore must pass: every checked instance was stopped (none to check when no
     /// `--kibana` was given).
-    pub(super) fn stopped_gate(&self) -> &'static str {
+    pub(super) fn stopped_gate(&self) -> Line {
         if self.urls.is_empty() {
-            ""
+            sh!("")
         } else {
-            "[ \"$KIBANA_STOPPED\" = yes ] && "
+            sh!("[ \"$KIBANA_STOPPED\" = yes ] && ")
         }
     }
 
@@ -285,48 +309,78 @@ impl<'a> Kibana<'a> {
     }
 
     fn start_commands(&self, version: &str) -> Step {
+        let v = Word::quote(version);
         let (title, commands) = match self.flavor {
             Flavor::Deb => (
                 format!("Install Kibana {version} and start every instance"),
                 vec![
-                    format!("sudo apt-get install --allow-downgrades kibana={version}   # on each Kibana host"),
-                    "sudo systemctl start kibana.service".into(),
+                    sh!(
+                        "sudo apt-get install --allow-downgrades kibana={}   # on each Kibana host",
+                        v
+                    ),
+                    sh!("sudo systemctl start kibana.service"),
                 ],
             ),
             Flavor::Rpm => (
                 format!("Install Kibana {version} and start every instance"),
                 vec![
-                    format!("sudo yum downgrade kibana-{version}   # on each Kibana host"),
-                    "sudo systemctl start kibana.service".into(),
+                    sh!("sudo yum downgrade kibana-{}   # on each Kibana host", v),
+                    sh!("sudo systemctl start kibana.service"),
                 ],
             ),
             Flavor::Docker => (
-                format!("Start every Kibana container again from image docker.elastic.co/kibana/kibana:{version}, with its current configuration and volumes (change the image tag where the container is defined: compose file, unit, manifest)"),
-                vec![format!("docker pull docker.elastic.co/kibana/kibana:{version}   # on each Kibana host")],
+                format!(
+                    "Start every Kibana container again from image docker.elastic.co/kibana/kibana:{version}, with its current configuration and volumes (change the image tag where the container is defined: compose file, unit, manifest)"
+                ),
+                vec![sh!(
+                    "docker pull docker.elastic.co/kibana/kibana:{}   # on each Kibana host",
+                    v
+                )],
             ),
             Flavor::Tar => {
-                let archive = format!("kibana-{version}-linux-$(uname -m).tar.gz");
+                let archive = sh!("kibana-{}-linux-$(uname -m).tar.gz", v);
                 (
-                    format!("Unpack Kibana {version} beside the current one, copy config/kibana.yml (and the keystore) into kibana-{version}/config, and start kibana-{version}/bin/kibana on each host"),
+                    format!(
+                        "Unpack Kibana {version} beside the current one, copy config/kibana.yml (and the keystore) into kibana-{version}/config, and start kibana-{version}/bin/kibana on each host"
+                    ),
                     vec![
-                        format!("curl -fLO https://artifacts.elastic.co/downloads/kibana/{archive}"),
-                        format!("curl -fLO https://artifacts.elastic.co/downloads/kibana/{archive}.sha512 && shasum -a 512 -c {archive}.sha512"),
-                        format!("tar -xzf {archive}"),
+                        sh!(
+                            "curl -fLO https://artifacts.elastic.co/downloads/kibana/{}",
+                            archive.clone()
+                        ),
+                        sh!(
+                            "curl -fLO https://artifacts.elastic.co/downloads/kibana/{}.sha512 && shasum -a 512 -c {}.sha512",
+                            archive.clone(),
+                            archive.clone()
+                        ),
+                        sh!("tar -xzf {}", archive),
                     ],
                 )
             }
             Flavor::Eck => (
-                format!("Set the Kibana resource to {version} and its former count (ECK refuses a downgrade without the annotation, and replaces every pod at once)"),
+                format!(
+                    "Set the Kibana resource to {version} and its former count (ECK refuses a downgrade without the annotation, and replaces every pod at once)"
+                ),
                 vec![
-                    "kubectl annotate kibana \"$KB_NAME\" -n \"$KB_NS\" --overwrite eck.k8s.elastic.co/disable-downgrade-validation=true".into(),
-                    format!("kubectl patch kibana \"$KB_NAME\" -n \"$KB_NS\" --type merge -p \"{{\\\"spec\\\":{{\\\"version\\\":\\\"{version}\\\",\\\"count\\\":${{KB_COUNT:-1}}}}}}\""),
+                    sh!(
+                        "kubectl annotate kibana \"$KB_NAME\" -n \"$KB_NS\" --overwrite eck.k8s.elastic.co/disable-downgrade-validation=true"
+                    ),
+                    sh!(
+                        "kubectl patch kibana \"$KB_NAME\" -n \"$KB_NS\" --type merge -p \"$(printf '{\"spec\":{\"version\":\"%s\",\"count\":%s}}' {} \"${KB_COUNT:-1}\")\"",
+                        v
+                    ),
                 ],
             ),
             Flavor::Cloud | Flavor::Unknown => (
                 format!("Install Kibana {version} and start every instance"),
                 vec![
-                    format!("sudo apt-get install --allow-downgrades kibana={version}   # deb; rpm: sudo yum downgrade kibana-{version}; docker: image docker.elastic.co/kibana/kibana:{version}; ECK: the Kibana resource's spec.version"),
-                    "sudo systemctl start kibana.service".into(),
+                    sh!(
+                        "sudo apt-get install --allow-downgrades kibana={}   # deb; rpm: sudo yum downgrade kibana-{}; docker: image docker.elastic.co/kibana/kibana:{}; ECK: the Kibana resource's spec.version",
+                        v,
+                        v,
+                        v
+                    ),
+                    sh!("sudo systemctl start kibana.service"),
                 ],
             ),
         };
@@ -341,28 +395,39 @@ impl<'a> Kibana<'a> {
     /// Every instance reports `version` and is available (8.x+ `level`, 7.x legacy `state`).
     pub(super) fn verify(&self, version: &str) -> Step {
         let legacy = version::parse_lenient(version).is_ok_and(|v| v.major < 8);
-        let (field, expect) = if legacy {
-            ("state: .status.overall.state", "state \"green\"")
+        let expect = if legacy {
+            "state \"green\""
         } else {
-            ("level: .status.overall.level", "level \"available\"")
+            "level \"available\""
         };
         let commands = if self.urls.is_empty() {
-            vec!["# no --kibana was given: run GET /api/status on each instance".into()]
+            vec![sh!(
+                "# no --kibana was given: run GET /api/status on each instance"
+            )]
         } else {
             self.urls
                 .iter()
                 .map(|u| {
-                    format!(
-                        "{} {} | jq '{{version: .version.number, {field}}}'",
-                        self.curl.get(),
-                        shell_quote(&format!("{}/api/status", u.trim_end_matches('/')))
-                    )
+                    let status = Word::quote(&format!("{}/api/status", u.trim_end_matches('/')));
+                    if legacy {
+                        sh!(
+                            "{} {} | jq '{version: .version.number, state: .status.overall.state}'",
+                            self.curl.get(),
+                            status
+                        )
+                    } else {
+                        sh!(
+                            "{} {} | jq '{version: .version.number, level: .status.overall.level}'",
+                            self.curl.get(),
+                            status
+                        )
+                    }
                 })
                 .collect()
         };
         let mut commands = commands;
         if self.flavor == Flavor::Eck {
-            commands.push("kubectl annotate kibana \"$KB_NAME\" -n \"$KB_NS\" eck.k8s.elastic.co/disable-downgrade-validation-   # once verified: ECK guards downgrades again".into());
+            commands.push(sh!("kubectl annotate kibana \"$KB_NAME\" -n \"$KB_NS\" eck.k8s.elastic.co/disable-downgrade-validation-   # once verified: ECK guards downgrades again"));
         }
         let auth_note = if self.unauthenticated && !legacy {
             " (Kibana 8 and later hide the version from an unauthenticated request: add credentials to curl, e.g. -H \"Authorization: ApiKey $RIPCORD_KIBANA_API_KEY\")"
@@ -387,16 +452,21 @@ impl<'a> Kibana<'a> {
     pub(super) fn restart(&self, version: &str) -> Step {
         let commands = match self.flavor {
             Flavor::Deb | Flavor::Rpm | Flavor::Unknown => {
-                vec!["sudo systemctl restart kibana.service   # on each Kibana host".into()]
+                vec![sh!(
+                    "sudo systemctl restart kibana.service   # on each Kibana host"
+                )]
             }
             Flavor::Cloud => vec![],
-            Flavor::Docker => vec![format!(
-                "docker ps -q --filter ancestor=docker.elastic.co/kibana/kibana:{version} | xargs -r docker restart"
+            Flavor::Docker => vec![sh!(
+                "docker ps -q --filter ancestor=docker.elastic.co/kibana/kibana:{} | xargs -r docker restart",
+                Word::quote(version)
             )],
             Flavor::Tar => vec![],
             Flavor::Eck => {
                 let mut c = self.eck_variables();
-                c.push("kubectl rollout restart deployment \"$KB_NAME-kb\" -n \"$KB_NS\"".into());
+                c.push(sh!(
+                    "kubectl rollout restart deployment \"$KB_NAME-kb\" -n \"$KB_NS\""
+                ));
                 c
             }
         };
@@ -412,20 +482,22 @@ impl<'a> Kibana<'a> {
 
     /// Where the migration error of Kibana `version` is logged, per flavour.
     pub(super) fn find_migration_error(&self, version: &str) -> Step {
-        let pattern = "'saved object migrations|FATAL'";
         let commands = match self.flavor {
             Flavor::Deb | Flavor::Rpm | Flavor::Unknown | Flavor::Cloud => vec![
-                format!(
-                    "sudo journalctl -u kibana.service --no-pager | grep -E {pattern} | tail -n 20"
+                sh!(
+                    "sudo journalctl -u kibana.service --no-pager | grep -E 'saved object migrations|FATAL' | tail -n 20"
                 ),
-                format!("sudo grep -E {pattern} /var/log/kibana/kibana.log | tail -n 20"),
+                sh!(
+                    "sudo grep -E 'saved object migrations|FATAL' /var/log/kibana/kibana.log | tail -n 20"
+                ),
             ],
-            Flavor::Docker => vec![format!(
-                "docker ps -aq --filter ancestor=docker.elastic.co/kibana/kibana:{version} | xargs -r -n1 docker logs 2>&1 | grep -E {pattern} | tail -n 20"
+            Flavor::Docker => vec![sh!(
+                "docker ps -aq --filter ancestor=docker.elastic.co/kibana/kibana:{} | xargs -r -n1 docker logs 2>&1 | grep -E 'saved object migrations|FATAL' | tail -n 20",
+                Word::quote(version)
             )],
             Flavor::Tar => vec![],
-            Flavor::Eck => vec![format!(
-                "kubectl logs -n \"$KB_NS\" -l kibana.k8s.elastic.co/name=\"$KB_NAME\" --tail=-1 | grep -E {pattern} | tail -n 20"
+            Flavor::Eck => vec![sh!(
+                "kubectl logs -n \"$KB_NS\" -l kibana.k8s.elastic.co/name=\"$KB_NAME\" --tail=-1 | grep -E 'saved object migrations|FATAL' | tail -n 20"
             )],
         };
         Step {
@@ -441,12 +513,14 @@ impl<'a> Kibana<'a> {
     pub(super) fn repoint(&self) -> Step {
         let commands = match self.flavor {
             Flavor::Eck => vec![
-                "read -r -p 'Name of the new Elasticsearch resource: ' NEW_ES_NAME".into(),
-                "kubectl patch kibana \"$KB_NAME\" -n \"$KB_NS\" --type merge -p \"{\\\"spec\\\":{\\\"elasticsearchRef\\\":{\\\"name\\\":\\\"$NEW_ES_NAME\\\"}}}\"".into(),
+                sh!("read -r -p 'Name of the new Elasticsearch resource: ' NEW_ES_NAME"),
+                sh!(
+                    "kubectl patch kibana \"$KB_NAME\" -n \"$KB_NS\" --type merge -p \"{\\\"spec\\\":{\\\"elasticsearchRef\\\":{\\\"name\\\":\\\"$NEW_ES_NAME\\\"}}}\""
+                ),
             ],
-            _ => vec![
-                "printf 'elasticsearch.hosts: [\"%s\"]\\n' \"$NEW_ES_URL\"   # the line to set in kibana.yml on each Kibana host".into(),
-            ],
+            _ => vec![sh!(
+                "printf 'elasticsearch.hosts: [\"%s\"]\\n' \"$NEW_ES_URL\"   # the line to set in kibana.yml on each Kibana host"
+            )],
         };
         Step {
             title: "Point every Kibana instance at the new cluster: set elasticsearch.hosts in kibana.yml (and elasticsearch.ssl.certificateAuthorities if its CA differs)".into(),
@@ -478,31 +552,41 @@ impl NewCluster {
 
     pub(super) fn install_step(&self) -> Step {
         let v = &self.version;
+        let word = Word::quote(v);
         let commands = match self.flavor {
-            Flavor::Deb => vec![format!(
-                "sudo apt-get install elasticsearch={v}   # on each new node"
+            Flavor::Deb => vec![sh!(
+                "sudo apt-get install elasticsearch={}   # on each new node",
+                word
             )],
-            Flavor::Rpm => vec![format!(
-                "sudo yum install elasticsearch-{v}   # on each new node"
+            Flavor::Rpm => vec![sh!(
+                "sudo yum install elasticsearch-{}   # on each new node",
+                word
             )],
-            Flavor::Docker => vec![format!(
-                "docker pull docker.elastic.co/elasticsearch/elasticsearch:{v}   # on each new node"
+            Flavor::Docker => vec![sh!(
+                "docker pull docker.elastic.co/elasticsearch/elasticsearch:{}   # on each new node",
+                word
             )],
             Flavor::Tar => {
-                let archive = format!("elasticsearch-{v}-linux-$(uname -m).tar.gz");
+                let archive = sh!("elasticsearch-{}-linux-$(uname -m).tar.gz", word);
                 vec![
-                    format!(
-                        "curl -fLO https://artifacts.elastic.co/downloads/elasticsearch/{archive}"
+                    sh!(
+                        "curl -fLO https://artifacts.elastic.co/downloads/elasticsearch/{}",
+                        archive.clone()
                     ),
-                    format!(
-                        "curl -fLO https://artifacts.elastic.co/downloads/elasticsearch/{archive}.sha512 && shasum -a 512 -c {archive}.sha512"
+                    sh!(
+                        "curl -fLO https://artifacts.elastic.co/downloads/elasticsearch/{}.sha512 && shasum -a 512 -c {}.sha512",
+                        archive.clone(),
+                        archive.clone()
                     ),
-                    format!("tar -xzf {archive}"),
+                    sh!("tar -xzf {}", archive),
                 ]
             }
             Flavor::Eck => vec![],
-            Flavor::Cloud | Flavor::Unknown => vec![format!(
-                "sudo apt-get install elasticsearch={v}   # deb, on each new node; rpm: sudo yum install elasticsearch-{v}; docker: docker.elastic.co/elasticsearch/elasticsearch:{v}"
+            Flavor::Cloud | Flavor::Unknown => vec![sh!(
+                "sudo apt-get install elasticsearch={}   # deb, on each new node; rpm: sudo yum install elasticsearch-{}; docker: docker.elastic.co/elasticsearch/elasticsearch:{}",
+                word,
+                word,
+                word
             )],
         };
         let how = if self.flavor == Flavor::Eck {
@@ -523,17 +607,16 @@ impl NewCluster {
     }
 
     pub(super) fn restore_user_step(&self) -> Step {
-        let add = format!("useradd {RESTORE_USER} -r superuser");
         let commands = match self.flavor {
-            Flavor::Deb | Flavor::Rpm | Flavor::Unknown | Flavor::Cloud => vec![format!(
-                "sudo /usr/share/elasticsearch/bin/elasticsearch-users {add}   # prompts for its password"
+            Flavor::Deb | Flavor::Rpm | Flavor::Unknown | Flavor::Cloud => vec![sh!(
+                "sudo /usr/share/elasticsearch/bin/elasticsearch-users useradd ripcord_restore -r superuser   # prompts for its password"
             )],
-            Flavor::Tar => vec![format!(
-                "./bin/elasticsearch-users {add}   # in that node's Elasticsearch directory; prompts for its password"
+            Flavor::Tar => vec![sh!(
+                "./bin/elasticsearch-users useradd ripcord_restore -r superuser   # in that node's Elasticsearch directory; prompts for its password"
             )],
-            Flavor::Docker => vec![format!(
-                "docker exec -it \"$(docker ps -q --filter ancestor=docker.elastic.co/elasticsearch/elasticsearch:{} | head -n 1)\" bin/elasticsearch-users {add}",
-                self.version
+            Flavor::Docker => vec![sh!(
+                "docker exec -it \"$(docker ps -q --filter ancestor=docker.elastic.co/elasticsearch/elasticsearch:{} | head -n 1)\" bin/elasticsearch-users useradd ripcord_restore -r superuser",
+                Word::quote(&self.version)
             )],
             Flavor::Eck => vec![],
         };
@@ -550,16 +633,17 @@ impl NewCluster {
     pub(super) fn variables_step(&self) -> Step {
         let v = &self.version;
         let unguarded = Curl {
-            guard: "",
+            guard: sh!(""),
             ..self.curl.clone()
         };
         // Every write below is gated on NEW_ES_OK: a URL that reaches the upgraded cluster (or
         // anything but an Elasticsearch of the old version) must never get the deletes.
         let not_old = match &self.old_uuid {
-            Some(uuid) => format!(
-                "case \"$NEW_ES_INFO\" in *'\"cluster_uuid\":\"{uuid}\"'*) echo 'STOP: that is the upgraded cluster, not a new one';; *) NEW_ES_OK=yes; echo \"new cluster confirmed: $NEW_ES_INFO\";; esac"
+            Some(uuid) => sh!(
+                "case \"$NEW_ES_INFO\" in *{}*) echo 'STOP: that is the upgraded cluster, not a new one';; *) NEW_ES_OK=yes; echo \"new cluster confirmed: $NEW_ES_INFO\";; esac",
+                Word::quote(&format!("\"cluster_uuid\":\"{uuid}\""))
             ),
-            None => "NEW_ES_OK=yes; echo \"new cluster confirmed: $NEW_ES_INFO\"".to_string(),
+            None => sh!("NEW_ES_OK=yes; echo \"new cluster confirmed: $NEW_ES_INFO\""),
         };
         Step {
             title: format!(
@@ -567,15 +651,23 @@ impl NewCluster {
             ),
             run_on: "this shell (bash)".into(),
             commands: vec![
-                format!(
-                    "read -r -p 'URL of the new Elasticsearch {v} cluster (e.g. https://new-es-1:9200): ' NEW_ES_URL && NEW_ES_URL=${{NEW_ES_URL%/}}"
+                sh!(
+                    "read -r -p {} NEW_ES_URL && NEW_ES_URL=${NEW_ES_URL%/}",
+                    Word::quote(&format!(
+                        "URL of the new Elasticsearch {v} cluster (e.g. https://new-es-1:9200): "
+                    ))
                 ),
-                "read -r -p 'PEM CA certificate of the new cluster (empty if publicly trusted): ' NEW_ES_CA".into(),
-                format!("read -r -s -p 'Password of {RESTORE_USER}: ' NEW_ES_PASSWORD; echo"),
-                format!(
-                    "NEW_ES_OK=no; NEW_ES_INFO=$({} {}); case \"$NEW_ES_INFO\" in *'\"number\":\"{v}\"'*) {not_old};; *) echo \"STOP: not an Elasticsearch {v} cluster: $NEW_ES_INFO\";; esac",
+                sh!(
+                    "read -r -p 'PEM CA certificate of the new cluster (empty if publicly trusted): ' NEW_ES_CA"
+                ),
+                sh!("read -r -s -p 'Password of ripcord_restore: ' NEW_ES_PASSWORD; echo"),
+                sh!(
+                    "NEW_ES_OK=no; NEW_ES_INFO=$({} {}); case \"$NEW_ES_INFO\" in *{}*) {};; *) echo {}\"$NEW_ES_INFO\";; esac",
                     unguarded.get(),
                     url_arg(NEW_ES_URL, "/?filter_path=version.number,cluster_uuid"),
+                    Word::quote(&format!("\"number\":\"{v}\"")),
+                    not_old,
+                    Word::quote(&format!("STOP: not an Elasticsearch {v} cluster: "))
                 ),
             ],
             request: None,
@@ -635,7 +727,7 @@ impl NewCluster {
                 run_on: on.clone(),
                 commands: vec![
                     c.post(NEW_ES_URL, &restore_path, &restore),
-                    format!(
+                    sh!(
                         "{} {}   # waits until every primary is restored (yellow)",
                         c.get(),
                         url_arg(NEW_ES_URL, "/_cluster/health?wait_for_status=yellow&timeout=30m")
@@ -666,9 +758,9 @@ impl NewCluster {
     /// What to do with the upgraded cluster once the new one is verified.
     pub(super) fn retire_step(&self, old_url: &str) -> Step {
         let commands = match self.flavor {
-            Flavor::Deb | Flavor::Rpm => vec![
-                "sudo systemctl stop elasticsearch.service   # on each node of the upgraded cluster, once the new one is verified".into(),
-            ],
+            Flavor::Deb | Flavor::Rpm => vec![sh!(
+                "sudo systemctl stop elasticsearch.service   # on each node of the upgraded cluster, once the new one is verified"
+            )],
             _ => vec![],
         };
         Step {
@@ -713,21 +805,18 @@ mod tests {
     #[test]
     fn shell_variables_expand_and_paths_stay_quoted() {
         assert_eq!(
-            url_arg("$ES_URL", "/_cluster/health?a=b&c=d"),
+            url_arg("$ES_URL", "/_cluster/health?a=b&c=d").as_str(),
             "\"$ES_URL\"'/_cluster/health?a=b&c=d'"
         );
         assert_eq!(
-            url_arg("https://es:9200", "/_snapshot/r/s/_restore"),
+            url_arg("https://es:9200", "/_snapshot/r/s/_restore").as_str(),
             "https://es:9200/_snapshot/r/s/_restore"
         );
         assert_eq!(
-            url_arg("https://es:9200", "/x?a=b&c=d"),
+            url_arg("https://es:9200", "/x?a=b&c=d").as_str(),
             "'https://es:9200/x?a=b&c=d'"
         );
-        assert_eq!(
-            url_with_vars("https://e$s:9200", "/_snapshot/${R}"),
-            "\"https://e\\$s:9200/_snapshot/${R}\""
-        );
+        assert_eq!(url_base("https://e$s:9200").as_str(), "'https://e$s:9200'");
     }
 
     #[test]
@@ -749,7 +838,7 @@ mod tests {
 
     #[test]
     fn only_connection_refused_counts_as_stopped() {
-        let check = stopped_check("https://kb-1.example:5601");
+        let check = stopped_check("https://kb-1.example:5601").into_string();
         assert!(check.contains("--max-time 5 https://kb-1.example:5601/api/status;"));
         assert!(check.contains("[ \"$rc\" -eq 7 ]"));
     }
@@ -776,11 +865,11 @@ mod tests {
         );
         connection.ca_cert = Some("/etc/ssl/my ca.pem".into());
         assert_eq!(
-            Curl::recorded(&connection, "es").get(),
+            Curl::recorded(&connection, "es").get().as_str(),
             "curl -sS -H \"Authorization: ApiKey $RIPCORD_ES_API_KEY\" --cacert '/etc/ssl/my ca.pem'"
         );
         assert_eq!(
-            Curl::recorded(&connection, "kibana").get(),
+            Curl::recorded(&connection, "kibana").get().as_str(),
             "curl -sS -u \"$RIPCORD_KIBANA_USERNAME:$RIPCORD_KIBANA_PASSWORD\" --cacert '/etc/ssl/my ca.pem'"
         );
     }

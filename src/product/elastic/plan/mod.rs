@@ -18,7 +18,7 @@ use super::Elastic;
 use super::derive::{Derived, Path, SnapshotChoice};
 use super::facts::Flavor;
 use crate::facts::Bundle;
-use crate::plan::{Plan, PlanKind, Request, Step};
+use crate::plan::{Plan, PlanKind, Request, Step, Word, sh};
 use crate::product::PlanContext;
 use crate::report::v1::DataLoss;
 use crate::upgrade::Mode;
@@ -236,12 +236,12 @@ fn restore_feature_step(ctx: &Ctx<'_>, snap: &SnapshotChoice, base: &str, curl: 
         ),
         run_on: cluster_label(ctx, base),
         commands: vec![
-            format!(
+            sh!(
                 "{}{}",
                 ctx.kibana.stopped_gate(),
                 curl.post(base, &path, &body)
             ),
-            format!(
+            sh!(
                 "{} {}   # waits until the restored indices are allocated (yellow)",
                 curl.get(),
                 url_arg(base, "/_cluster/health?wait_for_status=yellow&timeout=5m")
@@ -264,17 +264,17 @@ fn pick_and_restore_step(ctx: &Ctx<'_>) -> Step {
         title: "Pick the newest SUCCESS snapshot that includes the kibana feature state and started before the upgrade, and restore the feature state from it".into(),
         run_on: cluster_label(ctx, base),
         commands: vec![
-            format!("{} {}", ctx.es.get(), url_arg(base, list)),
-            "read -r -p 'Repository of the chosen snapshot: ' RESTORE_REPOSITORY".into(),
-            "read -r -p 'Name of the chosen snapshot: ' RESTORE_SNAPSHOT".into(),
-            format!(
-                "{}{} -X POST {} -H 'Content-Type: application/json' -d {}",
+            sh!("{} {}", ctx.es.get(), url_arg(base, list)),
+            sh!("read -r -p 'Repository of the chosen snapshot: ' RESTORE_REPOSITORY"),
+            sh!("read -r -p 'Name of the chosen snapshot: ' RESTORE_SNAPSHOT"),
+            sh!(
+                "{}{} -X POST {}\"/_snapshot/${RESTORE_REPOSITORY}/${RESTORE_SNAPSHOT}/_restore?wait_for_completion=true\" -H 'Content-Type: application/json' -d {}",
                 ctx.kibana.stopped_gate(),
                 ctx.es.get(),
-                commands::url_with_vars(base, "/_snapshot/${RESTORE_REPOSITORY}/${RESTORE_SNAPSHOT}/_restore?wait_for_completion=true"),
-                crate::plan::shell_quote(&body.to_string())
+                commands::url_base(base),
+                Word::json(&body)
             ),
-            format!(
+            sh!(
                 "{} {}   # waits until the restored indices are allocated (yellow)",
                 ctx.es.get(),
                 url_arg(base, "/_cluster/health?wait_for_status=yellow&timeout=5m")
@@ -322,7 +322,7 @@ fn restore_cluster(ctx: &Ctx<'_>) -> Plan {
             ctx.es_url
         ),
         run_on: cluster_label(ctx, &ctx.es_url),
-        commands: vec![format!("{} -X POST {}", ctx.es.get(), url_arg(&ctx.es_url, "/_slm/stop"))],
+        commands: vec![ctx.es.post_empty(&ctx.es_url, "/_slm/stop")],
         request: None,
     });
     plan.steps.push(new.install_step());
@@ -502,11 +502,11 @@ fn register_repository_step(ctx: &Ctx<'_>, new: &NewCluster, name: &str) -> Step
         None => Step {
             title,
             run_on: "the new cluster ($NEW_ES_URL)".into(),
-            commands: vec![format!(
+            commands: vec![sh!(
                 "{} {} | jq -c {} | {} -X PUT {} -H 'Content-Type: application/json' -d @-",
                 ctx.es.get(),
                 url_arg(&ctx.es_url, &path),
-                crate::plan::shell_quote(&format!(
+                Word::quote(&format!(
                     ".[{}] | .settings.readonly = true",
                     serde_json::Value::String(name.to_string())
                 )),
@@ -682,9 +682,9 @@ fn common_warnings(ctx: &Ctx<'_>, context: &PlanContext, plan: &mut Plan) {
             Step {
                 title: "Set the Elasticsearch URL (none was given with --es)".into(),
                 run_on: "this shell".into(),
-                commands: vec![
-                    "read -r -p 'Elasticsearch URL (e.g. https://es:9200): ' ES_URL".into(),
-                ],
+                commands: vec![sh!(
+                    "read -r -p 'Elasticsearch URL (e.g. https://es:9200): ' ES_URL"
+                )],
                 request: None,
             },
         );

@@ -1,7 +1,11 @@
 //! Rollback plans: ordered, typed steps each product builds from its facts and derivation.
 //! Never executed; the report carries them and the renderers print them. Every name in a step
 //! (snapshot, repository, host, version) comes from the facts, so the on-call engineer can
-//! copy it as it is.
+//! copy it as it is; every command is a [`shell::Line`], so no name can become shell syntax.
+
+pub(crate) mod shell;
+
+pub(crate) use shell::{Line, Name, Word, sh};
 
 /// A plan: what to do, in order, and what it costs.
 #[derive(Debug, Clone, Default)]
@@ -41,7 +45,7 @@ pub(crate) struct Step {
     /// Where to run it: host, node, cluster.
     pub(crate) run_on: String,
     /// Exact shell commands, ready to paste (secrets come from the environment).
-    pub(crate) commands: Vec<String>,
+    pub(crate) commands: Vec<Line>,
     /// The exact API request, when the step is one.
     pub(crate) request: Option<Request>,
 }
@@ -79,15 +83,4 @@ pub(crate) fn if_it_fails(headline: &str) -> String {
         .flat_map(char::to_lowercase)
         .collect();
     format!("{LEAD}{first}{}", chars.as_str())
-}
-
-/// Shell-quotes a string with single quotes.
-pub(crate) fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@%+,".contains(&b))
-    {
-        return s.to_string();
-    }
-    format!("'{}'", s.replace('\'', r"'\''"))
 }

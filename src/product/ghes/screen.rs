@@ -1,0 +1,114 @@
+//! What the GHES facts name that reaches a command: host names (every `ssh` and
+//! `ghe-repl-setup`), versions (the package and the checks) and the platform (the package's
+//! URL and file name). Checked before derive; see [`crate::facts::screen`].
+
+use super::Ghes;
+use crate::facts::screen::Screening;
+use crate::facts::{Bundle, CollectFailure};
+use crate::names;
+use crate::product::Usage;
+
+/// Screens a bundle: a refused API answer is dropped and returned as its group's failure; an
+/// operator fact that names no host, version or platform is a usage error (a flag or a bundle
+/// that records one).
+pub(super) fn screen(bundle: &mut Bundle<Ghes>) -> Result<Vec<CollectFailure>, Usage> {
+    for r in &bundle.operator.replicas {
+        names::hostname(&r.hostname)
+            .and_then(|()| names::version(&r.version))
+            .map_err(|why| {
+                Usage::new(
+                    format!("--replica {why}"),
+                    Some("e.g. --replica ghe-replica-1=3.14.6"),
+                )
+            })?;
+    }
+    if let Some(p) = &bundle.operator.platform
+        && super::platform_name(p).is_none()
+    {
+        return Err(Usage::new(
+            format!("--platform {p:?} is not a GHES platform"),
+            Some("one of ami, azure, esx, gce, hyperv, kvm"),
+        ));
+    }
+    let requests = std::mem::take(&mut bundle.requests);
+    let failures = screen_facts(bundle, &requests);
+    bundle.requests = requests;
+    Ok(failures)
+}
+
+fn screen_facts(
+    bundle: &mut Bundle<Ghes>,
+    requests: &[crate::facts::RequestRecord],
+) -> Vec<CollectFailure> {
+    let mut screening = Screening::new(requests);
+    let Some(facts) = bundle.facts.as_mut() else {
+        return Vec::new();
+    };
+    let host = |field: String, h: &str| (field, names::hostname(h));
+    if let Some(versions) = &facts.versions {
+        let checks = versions.iter().enumerate().flat_map(|(i, n)| {
+            let platform = match n.platform.as_deref() {
+                Some(p) if super::platform_name(p).is_none() => {
+                    Err(format!("{p:?} is not a GHES platform"))
+                }
+                _ => Ok(()),
+            };
+            [
+                host(format!("[{i}].hostname"), &n.hostname),
+                (format!("[{i}].version"), names::version(&n.version)),
+                (format!("[{i}].platform"), platform),
+            ]
+        });
+        if !screening.group("ghes.versions", "GET /manage/v1/version", checks) {
+            facts.versions = None;
+        }
+    }
+    if let Some(topology) = &facts.topology {
+        let checks = topology
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| host(format!("nodes[{i}].hostname"), &n.hostname));
+        if !screening.group("ghes.topology", "GET /manage/v1/config/nodes", checks) {
+            facts.topology = None;
+        }
+    }
+    if let Some(replication) = &facts.replication {
+        let checks = replication
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| host(format!("nodes[{i}].hostname"), &n.hostname));
+        if !screening.group(
+            "ghes.replication",
+            "GET /manage/v1/replication/status",
+            checks,
+        ) {
+            facts.replication = None;
+        }
+    }
+    if let Some(maintenance) = &facts.maintenance {
+        let checks = maintenance
+            .iter()
+            .enumerate()
+            .map(|(i, n)| host(format!("[{i}].hostname"), &n.hostname));
+        if !screening.group("ghes.maintenance", "GET /manage/v1/maintenance", checks) {
+            facts.maintenance = None;
+        }
+    }
+    if let Some(requirements) = &facts.system_requirements {
+        let checks = requirements
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| host(format!("nodes[{i}].hostname"), &n.hostname));
+        if !screening.group(
+            "ghes.system_requirements",
+            "GET /manage/v1/checks/system-requirements",
+            checks,
+        ) {
+            facts.system_requirements = None;
+        }
+    }
+    screening.failures
+}
