@@ -93,6 +93,7 @@ fn case() -> impl Strategy<Value = (usize, Vec<(bool, String)>)> {
 }
 
 #[test]
+#[allow(clippy::print_stderr, reason = "the case count, for the record")]
 fn every_plan_builder_quotes_every_hostile_value() {
     let scenarios = common::reported_scenarios();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
@@ -136,6 +137,5 @@ fn every_plan_builder_quotes_every_hostile_value() {
         judged > CASES / 4,
         "only {judged} of {CASES} bundles were judged"
     );
-    #[allow(clippy::print_stderr, reason = "the case count, for the record")]
     eprintln!("{CASES} hostile bundles, {judged} judged and their plans rehearsed");
 }
