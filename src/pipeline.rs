@@ -359,6 +359,33 @@ fn client(connection: &ConnectionArgs) -> Result<ReadOnlyClient, Error> {
     })?)
 }
 
+/// Says, once per run, which secrets are too short to be redacted as they are.
+fn warn_short_secrets() {
+    for variable in crate::secrets::short_secrets() {
+        output::diagnostics::warn(&format!(
+            "{variable} is shorter than {} characters: ripcord cannot tell it from ordinary words (a host, a package, a feature), so it is redacted only in its encoded forms, not where a server echoes it as it is; use a longer secret",
+            crate::secrets::SHORTEST_REDACTED
+        ));
+    }
+}
+
+/// The bundle with every configured secret removed from what came from outside (server
+/// answers, failures and their hints, the request log, recorded URLs and flags): the one
+/// redaction boundary, before anything is derived, so ripcord's own text is never rewritten.
+fn redacted<P: Product>(mut bundle: Bundle<P>) -> Bundle<P> {
+    let redactor = crate::secrets::Redactor::from_env();
+    if redactor.is_empty() {
+        return bundle;
+    }
+    bundle.target = redactor.redact_serde(bundle.target);
+    bundle.connection = redactor.redact_serde(bundle.connection);
+    bundle.operator = redactor.redact_serde(bundle.operator);
+    bundle.facts = redactor.redact_serde(bundle.facts);
+    bundle.failures = redactor.redact_serde(bundle.failures);
+    bundle.requests = redactor.redact_serde(bundle.requests);
+    bundle
+}
+
 /// The facts of a live source: collected from the target, with the spinner on stderr while it
 /// lasts, or the operator's flags alone.
 async fn gather<P: Product>(
@@ -368,12 +395,13 @@ async fn gather<P: Product>(
     operator: P::Operator,
     now: jiff::Timestamp,
 ) -> Result<Bundle<P>, Error> {
+    warn_short_secrets();
     match source {
         LiveSource::Live => {
             let client = client(connection)?;
             let _spinner =
                 output::progress::collecting(connection.no_progress || connection.verbose);
-            let mut bundle = P::collect(&client, args, operator, now).await;
+            let mut bundle = redacted(P::collect(&client, args, operator, now).await);
             let recorded = bundle.connection.get_or_insert_with(Default::default);
             // Absolute, so the plan's `--cacert` works from wherever the bundle is evaluated.
             recorded.ca_cert = connection.ca_cert.as_ref().map(|p| {
@@ -414,7 +442,8 @@ async fn facts<P: Product>(
                     None,
                 ));
             }
-            let mut bundle = bundle::read::<P>(path)?;
+            warn_short_secrets();
+            let mut bundle = redacted(bundle::read::<P>(path)?);
             bundle.operator.merge(flags);
             // A bundle written by hand (or by another tool) may record what no flag accepts.
             check_versions::<P>(&mut bundle.operator).map_err(|e| match e {

@@ -6,13 +6,36 @@
 //! `Authorization` header into an error page, or a server that echoes a password back, must not
 //! put it in a report, a bundle or a log line, so [`Redactor`] knows every configured secret in
 //! every form it can come back in (raw, as the `Basic` base64 pair, JSON-, Markdown-, XML- and
-//! percent-escaped) and `output` applies it at the one place text leaves the process.
+//! percent-escaped).
+//!
+//! Redaction is applied where outside text comes in, never to text ripcord composes (DESIGN
+//! §7: a password `kibana` must not turn `systemctl stop kibana` into `[redacted]`): the facts
+//! bundle as it is collected or read ([`Redactor::redact_serde`], before derive, so findings,
+//! plans and written bundles are clean), diagnostics' source snippets ([`snippet_safe`]), and
+//! stderr's lines (errors, `-v`'s request log), which quote outside text. A secret shorter than
+//! [`SHORTEST_REDACTED`] is warned about at start ([`short_secrets`]) and redacted only in its
+//! encoded forms: raw, it cannot be told from ordinary words.
 
 use base64::Engine as _;
 use std::borrow::Cow;
 
 /// What replaces a secret.
 pub(crate) const REDACTED: &str = "[redacted]";
+
+/// The shortest secret (in characters) redacted in its raw and escaped forms; shorter ones
+/// (`admin`, `kibana`, `elastic`) would turn host names, package names and feature states
+/// into `[redacted]`, so only their long encoded forms (the `Basic` pair) are.
+pub(crate) const SHORTEST_REDACTED: usize = 8;
+
+/// The secret variables set to a value shorter than [`SHORTEST_REDACTED`], for the warning
+/// at start.
+pub(crate) fn short_secrets() -> Vec<String> {
+    credential_variables()
+        .into_iter()
+        .filter(|(k, v)| is_secret(k) && v.chars().count() < SHORTEST_REDACTED)
+        .map(|(k, _)| shown_name(&k))
+        .collect()
+}
 
 /// Suffixes of the variables that hold secrets (`RIPCORD_GCE_ACCESS_TOKEN` and
 /// `RIPCORD_AZURE_ACCESS_TOKEN` among them; the AWS key id is redacted too, as it names the
@@ -248,7 +271,9 @@ impl Redactor {
             .collect();
         let mut raw: Vec<String> = Vec::new();
         for (name, value) in variables.iter().filter(|(k, _)| is_secret(k)) {
-            raw.push(value.clone());
+            if value.chars().count() >= SHORTEST_REDACTED {
+                raw.push(value.clone());
+            }
             if name.ends_with("_PASSWORD") {
                 for user in &users {
                     raw.push(basic(user, value));
@@ -263,16 +288,68 @@ impl Redactor {
         Self::of(raw)
     }
 
-    /// A redactor for these secrets (and their escaped forms).
+    /// A redactor for these secrets (and their escaped forms); one shorter than
+    /// [`SHORTEST_REDACTED`] is left out.
     pub(crate) fn of(secrets: impl IntoIterator<Item = String>) -> Self {
         let mut needles: Vec<String> = secrets
             .into_iter()
-            .filter(|s| !s.is_empty())
+            .filter(|s| s.chars().count() >= SHORTEST_REDACTED)
             .flat_map(|s| forms(&s))
             .collect();
         needles.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         needles.dedup();
         Self { needles }
+    }
+
+    /// Whether there is nothing to redact.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.needles.is_empty()
+    }
+
+    /// `value` with every secret replaced in its strings and map keys. It is serialized once
+    /// into a sink that only looks for the secrets (nothing is kept: a 170 MB bundle costs no
+    /// memory); only when one is found is it rewritten, through a JSON tree.
+    pub(crate) fn redact_serde<T: serde::Serialize + serde::de::DeserializeOwned>(
+        &self,
+        value: T,
+    ) -> T {
+        if self.is_empty() {
+            return value;
+        }
+        let mut finder = Finder {
+            needles: &self.needles,
+            tail: Vec::new(),
+            found: false,
+        };
+        if serde_json::to_writer(&mut finder, &value).is_ok() && !finder.found {
+            return value;
+        }
+        let Ok(mut tree) = serde_json::to_value(&value) else {
+            return value;
+        };
+        self.redact_value(&mut tree);
+        serde_json::from_value(tree).unwrap_or(value)
+    }
+
+    /// Replaces every secret in the strings and keys of a JSON tree.
+    pub(crate) fn redact_value(&self, value: &mut serde_json::Value) {
+        use serde_json::Value;
+        match value {
+            Value::String(s) => {
+                if let Cow::Owned(clean) = self.redact(s) {
+                    *s = clean;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| self.redact_value(v)),
+            Value::Object(map) => {
+                let entries = std::mem::take(map);
+                for (key, mut item) in entries {
+                    self.redact_value(&mut item);
+                    map.insert(self.redact(&key).into_owned(), item);
+                }
+            }
+            _ => {}
+        }
     }
 
     /// `text` with every secret replaced by [`REDACTED`].
@@ -284,6 +361,73 @@ impl Redactor {
             }
         }
         out
+    }
+}
+
+/// A sink that looks for the secrets in what is written to it, across write boundaries.
+struct Finder<'n> {
+    needles: &'n [String],
+    /// The last bytes written, as long as the longest secret less one.
+    tail: Vec<u8>,
+    found: bool,
+}
+
+impl std::io::Write for Finder<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.found {
+            return Ok(buf.len());
+        }
+        let longest = self.needles.iter().map(String::len).max().unwrap_or(0);
+        let mut window = std::mem::take(&mut self.tail);
+        window.extend_from_slice(buf);
+        self.found = self
+            .needles
+            .iter()
+            .any(|n| memchr::memmem::find(&window, n.as_bytes()).is_some());
+        let keep = longest.saturating_sub(1).min(window.len());
+        self.tail = window.split_off(window.len() - keep);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The text of a file a diagnostic quotes (a bundle, an inventory, a rule or waiver file),
+/// safe to show: the user info of every URL (`https://user:pass@host`) and every configured
+/// secret masked with `*`, byte for byte, so the diagnostic's spans still point at the right
+/// place.
+pub(crate) fn snippet_safe(text: &str) -> String {
+    let mut out = text.as_bytes().to_vec();
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(i) = memchr::memmem::find(&bytes[from..], b"://") {
+        let start = from + i + 3;
+        let end = bytes[start..]
+            .iter()
+            .position(|b| b"/?#\"' \t\r\n<>`".contains(b))
+            .map_or(bytes.len(), |p| start + p);
+        if let Some(at) = bytes[start..end].iter().rposition(|b| *b == b'@') {
+            mask(&mut out, start, start + at);
+        }
+        from = end.max(start);
+    }
+    for needle in &Redactor::from_env().needles {
+        let mut from = 0;
+        while let Some(i) = memchr::memmem::find(&bytes[from..], needle.as_bytes()) {
+            mask(&mut out, from + i, from + i + needle.len());
+            from += i + needle.len();
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
+}
+
+/// `*` over `out[start..end]`, keeping UTF-8 valid (every byte of a masked character is one
+/// `*`, so the length in bytes does not change).
+fn mask(out: &mut [u8], start: usize, end: usize) {
+    for b in &mut out[start..end] {
+        *b = b'*';
     }
 }
 
@@ -335,11 +479,11 @@ mod tests {
 
     #[test]
     fn every_form_is_redacted() {
-        let r = Redactor::of(["p\"a<s&s".to_string(), basic("elastic", "hunter2")]);
+        let r = Redactor::of(["p\"a<s&s-2".to_string(), basic("elastic", "hunter2")]);
         for text in [
-            "x p\"a<s&s y",
-            "x p\\\"a<s&s y",
-            "x p&quot;a&lt;s&amp;s y",
+            "x p\"a<s&s-2 y",
+            "x p\\\"a<s&s-2 y",
+            "x p&quot;a&lt;s&amp;s-2 y",
             "Basic ZWxhc3RpYzpodW50ZXIy",
         ] {
             let out = r.redact(text);
@@ -347,6 +491,37 @@ mod tests {
             assert!(!out.contains("a<s") && !out.contains("ZWxhc3RpYzpodW50ZXIy"));
         }
         assert_eq!(r.redact("nothing here"), "nothing here");
+    }
+
+    #[test]
+    fn short_secrets_are_not_redacted_raw() {
+        let r = Redactor::of(["kibana".to_string(), basic("elastic", "kibana")]);
+        assert_eq!(r.redact("systemctl stop kibana"), "systemctl stop kibana");
+        assert!(r.redact("Basic ZWxhc3RpYzpraWJhbmE=").contains(REDACTED));
+    }
+
+    #[test]
+    fn values_are_redacted_only_where_a_secret_is() {
+        let r = Redactor::of(["s3cr3t-password".to_string()]);
+        let clean = serde_json::json!({"a": ["x", {"b": "y"}]});
+        assert_eq!(r.redact_serde(clean.clone()), clean);
+        let echoed = serde_json::json!({"reason": "bad s3cr3t-password", "s3cr3t-password": 1});
+        assert_eq!(
+            r.redact_serde(echoed),
+            serde_json::json!({"reason": "bad [redacted]", "[redacted]": 1})
+        );
+    }
+
+    #[test]
+    fn snippets_keep_their_length() {
+        let text = "es = \"http://user:s3cr3tpw@es:9200\"\nkibana = \"https://kb:5601\"";
+        let safe = snippet_safe(text);
+        assert_eq!(safe.len(), text.len());
+        assert!(
+            !safe.contains("s3cr3tpw") && !safe.contains("user:"),
+            "{safe}"
+        );
+        assert!(safe.contains("http://*************@es:9200") && safe.contains("https://kb:5601"));
     }
 
     #[test]

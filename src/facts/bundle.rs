@@ -505,7 +505,7 @@ fn invalid(field: &str, inner: &serde_json::Error, text: &str, shown: &str) -> B
         path: shown.to_string(),
         field,
         message,
-        src: NamedSource::new(shown, text.to_string()),
+        src: NamedSource::new(shown, crate::secrets::snippet_safe(text)),
         span: SourceSpan::from((offset, 1usize.min(text.len().saturating_sub(offset)))),
         line,
         column,

@@ -765,7 +765,7 @@ fn problem(
         line,
         column,
         message,
-        src: NamedSource::new(path, text.to_string()),
+        src: NamedSource::new(path, crate::secrets::snippet_safe(text)),
         span,
         help,
     })

@@ -104,8 +104,20 @@ fn print_error_document(
             detail,
         },
     };
+    // Errors quote outside text (a server's, a file's): redacted like every stderr line.
+    let redactor = Redactor::from_env();
+    let mut document = document;
+    document.error.message = redactor.redact(&document.error.message).into_owned();
+    document.error.help = document
+        .error
+        .help
+        .map(|h| redactor.redact(&h).into_owned());
+    document.error.detail = document
+        .error
+        .detail
+        .map(|d| redactor.redact(&d).into_owned());
     if let Ok(text) = serde_json::to_string_pretty(&document) {
-        // stdout's own writer: redacted, a closed pipe is not an error.
+        // stdout's own writer: a closed pipe is not an error.
         let _ = super::write_stdout(&(text + "\n"));
     }
 }

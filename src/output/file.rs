@@ -74,7 +74,7 @@ impl Destination {
         }))
     }
 
-    /// Writes `text` whole, secrets redacted: to stdout, or into the temporary file, synced,
+    /// Writes `text` whole (made from redacted facts): to stdout, or into the temporary file, synced,
     /// then renamed over the destination (without `--force`, only if nothing appeared there
     /// in the meantime).
     pub(crate) fn write(self, text: &str) -> Result<(), Error> {
@@ -91,7 +91,6 @@ impl Destination {
                         source,
                     })
                 };
-                let text = crate::secrets::Redactor::from_env().redact(text);
                 temp.write_all(text.as_bytes())
                     .and_then(|()| temp.as_file().sync_all())
                     .map_err(write_error)?;

@@ -43,9 +43,9 @@ fn safe(report: &FleetReport, json: bool) -> FleetReport {
     for target in &mut safe.targets {
         if let Some(r) = &target.report {
             let r = if json {
-                text::for_json(r, &redactor)
+                text::for_json(r)
             } else {
-                text::for_display(r, &redactor)
+                text::for_display(r)
             };
             target.report = Some(Box::new(r));
         }

@@ -19,7 +19,6 @@ pub(crate) mod text;
 use crate::error::Error;
 use crate::pipeline::Collected;
 use crate::report::v1::{CollectionFailure, Outcome, Report, Request, Verdict};
-use crate::secrets::Redactor;
 use file::Destination;
 pub(crate) use outputs::Wanted;
 pub use outputs::{Outputs, ReportFile};
@@ -59,16 +58,15 @@ pub struct Look {
     pub show_skipped: bool,
 }
 
-/// Renders `report` in `format`, made safe to show first (see [`text`]): secrets redacted in
-/// the data (before a string is cut, so no cut leaves half a secret), control characters
-/// escaped, long server strings cut. The rendered text is redacted again where it is written.
+/// Renders `report` in `format`, made safe to show first (see [`text`]): control characters
+/// escaped, long server strings cut. Secrets were removed where the facts came in (the
+/// pipeline's one redaction boundary), so ripcord's own text is written as composed.
 pub(crate) fn render(report: &Report, format: Format, look: &Look) -> String {
-    let redactor = Redactor::from_env();
     match format {
-        Format::Json => json::render(&text::for_json(report, &redactor)),
-        Format::Table => table::render(&text::for_display(report, &redactor), look),
-        Format::Markdown => markdown::render(&text::for_display(report, &redactor), look),
-        Format::Junit => junit::render(&text::for_display(report, &redactor)),
+        Format::Json => json::render(&text::for_json(report)),
+        Format::Table => table::render(&text::for_display(report), look),
+        Format::Markdown => markdown::render(&text::for_display(report), look),
+        Format::Junit => junit::render(&text::for_display(report)),
     }
 }
 
@@ -130,11 +128,9 @@ pub(crate) fn write_bundle(destination: Destination, collected: &Collected) -> R
     Ok(())
 }
 
-/// Writes text to stdout, secrets redacted; a closed pipe (`| head`) is not an error. One of
-/// the three places bytes leave ripcord, each redacting: stdout here, files in
-/// [`Destination::write`], stderr in [`diagnostics`].
+/// Writes text to stdout; a closed pipe (`| head`) is not an error. What it writes was made
+/// from facts redacted where they came in (or is an error document, redacted as it is made).
 pub(crate) fn write_stdout(text: &str) -> std::io::Result<()> {
-    let text = Redactor::from_env().redact(text).into_owned();
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),

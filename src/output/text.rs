@@ -8,7 +8,6 @@
 //! table layout minutes.
 
 use crate::report::v1::Report;
-use crate::secrets::Redactor;
 use serde_json::Value;
 
 /// Longest string shown in a table, Markdown or JUnit (the JSON report keeps more): the
@@ -73,29 +72,25 @@ pub(crate) fn markdown_inline(text: &str) -> String {
     one_line(text).replace('|', "\\|")
 }
 
-/// The report as the text formats show it: secrets redacted, control characters escaped
-/// (line feeds kept only in remediation texts and plan commands, which are ours), and strings
-/// cut to [`DISPLAY_CHARS`] except plan commands.
-pub(crate) fn for_display(report: &Report, redactor: &Redactor) -> Report {
-    transform(report, &|key, text| {
-        let text = redactor.redact(text);
-        match key {
-            "commands" => visible(&text),
-            "remediation" => visible(&cut(&text, DISPLAY_CHARS * 4)),
-            _ => one_line(&cut(&text, DISPLAY_CHARS)),
-        }
+/// The report as the text formats show it: control characters escaped (line feeds kept only
+/// in remediation texts and plan commands, which are ours), and strings cut to
+/// [`DISPLAY_CHARS`] except plan commands.
+pub(crate) fn for_display(report: &Report) -> Report {
+    transform(report, &|key, text| match key {
+        "commands" => visible(text),
+        "remediation" => visible(&cut(text, DISPLAY_CHARS * 4)),
+        _ => one_line(&cut(text, DISPLAY_CHARS)),
     })
 }
 
-/// The report as `--format json` writes it: secrets redacted, strings bounded to
-/// [`JSON_CHARS`] (plan commands whole); control characters are JSON's to escape.
-pub(crate) fn for_json(report: &Report, redactor: &Redactor) -> Report {
+/// The report as `--format json` writes it: strings bounded to [`JSON_CHARS`] (plan commands
+/// whole); control characters are JSON's to escape.
+pub(crate) fn for_json(report: &Report) -> Report {
     transform(report, &|key, text| {
-        let text = redactor.redact(text);
         if key == "commands" {
-            text.into_owned()
+            text.to_string()
         } else {
-            cut(&text, JSON_CHARS)
+            cut(text, JSON_CHARS)
         }
     })
 }

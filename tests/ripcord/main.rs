@@ -19,6 +19,7 @@ mod junit;
 mod markdown;
 mod pasteable;
 mod platforms;
+mod redaction;
 mod rehearse;
 mod rule_files;
 mod rules_matrix;
