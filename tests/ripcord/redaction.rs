@@ -40,11 +40,14 @@ fn live(scenario: &str, env: &[(&str, &str)]) -> (Value, String) {
     (report, out.stderr)
 }
 
+/// A scenario, the variables of a run with short secrets, and of one with long secrets.
+type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [(&'a str, &'a str)]);
+
 const LONG: &str = "c0rrect-h0rse-battery-staple-9f2";
 
 #[test]
 fn secrets_that_are_common_words_leave_the_plan_as_it_is() {
-    let cases: &[(&str, &[(&str, &str)], &[(&str, &str)])] = &[
+    let cases: &[Case<'_>] = &[
         (
             "failed-minor-upgrade",
             &[
