@@ -383,6 +383,20 @@ mod tests {
     }
 
     #[test]
+    fn a_next_token_cannot_leave_the_action() {
+        let path = query(&[
+            ("Action".into(), "DescribeSnapshots".into()),
+            ("NextToken".into(), "x&Action=DescribeInstances#/../".into()),
+        ]);
+        let url = url::Url::parse(&format!("https://ec2.amazonaws.com{path}")).expect("url");
+        assert_eq!(url.path(), "/");
+        let actions: Vec<_> = url.query_pairs().filter(|(k, _)| k == "Action").collect();
+        assert_eq!(actions.len(), 1);
+        assert_eq!(actions[0].1, "DescribeSnapshots");
+        assert!(url.fragment().is_none());
+    }
+
+    #[test]
     fn queries_are_percent_encoded() {
         assert_eq!(
             query(&[("NextToken".into(), "a+b/c= d".into())]),

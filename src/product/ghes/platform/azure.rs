@@ -133,10 +133,11 @@ pub(super) async fn read(
         }
     }
     let mut snapshots = Vec::new();
-    let mut path = format!(
-        "/subscriptions/{}/providers/Microsoft.Compute/snapshots?api-version={SNAPSHOT_API_VERSION}",
+    let list = format!(
+        "/subscriptions/{}/providers/Microsoft.Compute/snapshots",
         id.subscription
     );
+    let mut path = format!("{list}?api-version={SNAPSHOT_API_VERSION}");
     for _ in 0..MAX_PAGES {
         let call = Call {
             base: &base,
@@ -178,7 +179,25 @@ pub(super) async fn read(
                 progress: s.properties.completion_percent.map(|p| format!("{p}%")),
             });
         }
-        match page.next_link.as_deref().and_then(next_path) {
+        let next = match page
+            .next_link
+            .as_deref()
+            .map(|l| continuation(l, &base, &list))
+        {
+            Some(Ok(next)) => Some(next),
+            Some(Err(why)) => {
+                return Err((
+                    call.failure(
+                        Some(200),
+                        format!("paging left the resource: {why}; the token was not sent there"),
+                        Some("an answer that pages to another resource is not the snapshot list ripcord asked for: check what answers at --azure-endpoint".into()),
+                    ),
+                    auth,
+                ));
+            }
+            None => None,
+        };
+        match next {
             // The token goes to the endpoint ripcord was given, never to a host a body names.
             Some(next) if next != path => path = next,
             Some(_) => {
@@ -207,10 +226,48 @@ pub(super) async fn read(
     ))
 }
 
-/// The path and query of a `nextLink` (absolute URL), to ask of our own endpoint.
-fn next_path(link: &str) -> Option<String> {
-    let url = url::Url::parse(link).ok()?;
-    Some(match url.query() {
+/// The Azure Resource Manager hosts a `nextLink` may name (public, US Government, China),
+/// besides the endpoint ripcord was given.
+const ARM_HOSTS: &[&str] = &[
+    "management.azure.com",
+    "management.usgovcloudapi.net",
+    "management.chinacloudapi.cn",
+];
+
+/// The path and query of a `nextLink`, to ask of our own endpoint — only when it continues the
+/// list it came from: the same host (the endpoint's, or Resource Manager's), the same path
+/// (resource ids are case-insensitive), the same `api-version`, and nothing else but the
+/// `$skiptoken` that moves the page on.
+fn continuation(link: &str, base: &str, list: &str) -> Result<String, String> {
+    let url = url::Url::parse(link).map_err(|e| format!("nextLink {link:?} is not a URL ({e})"))?;
+    let ours = url::Url::parse(base).ok();
+    let host = url.host_str().unwrap_or_default();
+    let same_host = ours.as_ref().is_some_and(|o| {
+        o.host_str() == Some(host) && o.port_or_known_default() == url.port_or_known_default()
+    });
+    if !(same_host
+        || (url.scheme() == "https" && ARM_HOSTS.contains(&host) && url.port().is_none()))
+    {
+        return Err(format!("nextLink names the host {host:?}"));
+    }
+    if !url.path().eq_ignore_ascii_case(list) {
+        return Err(format!("nextLink names {:?}, not {list}", url.path()));
+    }
+    let mut version = None;
+    for (key, value) in url.query_pairs() {
+        match key.as_ref() {
+            "api-version" => version = Some(value.into_owned()),
+            "$skiptoken" | "$skipToken" => {}
+            other => return Err(format!("nextLink adds the parameter {other:?}")),
+        }
+    }
+    if version.as_deref() != Some(SNAPSHOT_API_VERSION) {
+        return Err(format!(
+            "nextLink asks api-version {:?}, not {SNAPSHOT_API_VERSION}",
+            version.unwrap_or_default()
+        ));
+    }
+    Ok(match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_string(),
     })
@@ -303,10 +360,48 @@ mod tests {
     }
 
     #[test]
-    fn next_links_keep_only_path_and_query() {
+    fn next_links_continue_only_the_list_they_came_from() {
+        let list = "/subscriptions/s/providers/Microsoft.Compute/snapshots";
+        let base = "http://127.0.0.1:8080";
+        let next = |link: &str| continuation(link, base, list);
         assert_eq!(
-            next_path("http://disksvchost:99/subscriptions/s/providers/Microsoft.Compute/snapshots?$skiptoken=abc").as_deref(),
-            Some("/subscriptions/s/providers/Microsoft.Compute/snapshots?$skiptoken=abc")
+            next("https://management.azure.com/subscriptions/s/providers/Microsoft.Compute/snapshots?api-version=2023-10-02&$skiptoken=abc").as_deref(),
+            Ok("/subscriptions/s/providers/Microsoft.Compute/snapshots?api-version=2023-10-02&$skiptoken=abc")
         );
+        assert!(next("http://127.0.0.1:8080/subscriptions/S/providers/microsoft.compute/snapshots?api-version=2023-10-02&$skiptoken=x").is_ok());
+        for (link, why) in [
+            (
+                "https://evil.example/subscriptions/s/providers/Microsoft.Compute/snapshots?api-version=2023-10-02",
+                "host",
+            ),
+            (
+                "http://127.0.0.1:9999/subscriptions/s/providers/Microsoft.Compute/snapshots?api-version=2023-10-02",
+                "host",
+            ),
+            (
+                "https://management.azure.com/subscriptions/other/providers/Microsoft.Compute/snapshots?api-version=2023-10-02",
+                "not /subscriptions/s",
+            ),
+            (
+                "https://management.azure.com/subscriptions/s/providers/Microsoft.KeyVault/vaults?api-version=2023-10-02",
+                "not /subscriptions/s",
+            ),
+            (
+                "https://management.azure.com/subscriptions/s/providers/Microsoft.Compute/snapshots?api-version=2016-10-01",
+                "api-version",
+            ),
+            (
+                "https://management.azure.com/subscriptions/s/providers/Microsoft.Compute/snapshots?api-version=2023-10-02&$filter=x",
+                "parameter",
+            ),
+            (
+                "https://management.azure.com/subscriptions/s/providers/Microsoft.Compute/snapshots/../../../resourceGroups?api-version=2023-10-02",
+                "not /subscriptions/s",
+            ),
+            ("not a url", "not a URL"),
+        ] {
+            let err = next(link).expect_err(link);
+            assert!(err.contains(why), "{link}: {err}");
+        }
     }
 }

@@ -137,17 +137,9 @@ pub(super) async fn read(
                     auth,
                 ));
             }
-            let filter = format!("sourceDisk=\"{}\"", volume.id);
-            let mut query = format!("filter={}&maxResults=500", encode_segment(&filter));
-            if let Some(t) = &token {
-                query.push_str(&format!("&pageToken={}", encode_segment(t)));
-            }
             let call = Call {
                 base: &base,
-                path: format!(
-                    "/compute/v1/projects/{}/global/snapshots?{query}",
-                    path.project
-                ),
+                path: snapshots_path(&path.project, &volume.id, token.as_deref()),
                 credentials: &credentials,
                 permission: "compute.snapshots.list",
                 credentials_hint: CREDENTIALS_HINT,
@@ -230,6 +222,18 @@ struct Snapshot {
     source_disk: Option<String>,
 }
 
+/// One page of a disk's snapshots. The page token is percent-encoded into its own query
+/// parameter: whatever a server puts in it (`&`, `/`, `?`, `#`, another project), the next
+/// request asks the same list of the same project on the same endpoint.
+fn snapshots_path(project: &str, disk: &str, token: Option<&str>) -> String {
+    let filter = format!("sourceDisk=\"{disk}\"");
+    let mut query = format!("filter={}&maxResults=500", encode_segment(&filter));
+    if let Some(t) = token {
+        query.push_str(&format!("&pageToken={}", encode_segment(t)));
+    }
+    format!("/compute/v1/projects/{project}/global/snapshots?{query}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,5 +269,23 @@ mod tests {
     fn creation_timestamps_with_offsets_parse() {
         let t: jiff::Timestamp = "2026-11-19T18:02:11.135-08:00".parse().unwrap();
         assert_eq!(t.to_string(), "2026-11-20T02:02:11.135Z");
+    }
+
+    #[test]
+    fn a_page_token_cannot_leave_the_list() {
+        let path = snapshots_path("p", "d", Some("x&project=other/../../zones?#/"));
+        assert!(
+            path.starts_with("/compute/v1/projects/p/global/snapshots?"),
+            "{path}"
+        );
+        let url = url::Url::parse(&format!("https://compute.googleapis.com{path}")).expect("url");
+        assert_eq!(url.path(), "/compute/v1/projects/p/global/snapshots");
+        assert!(url.fragment().is_none());
+        let token: Vec<_> = url
+            .query_pairs()
+            .filter(|(k, _)| k == "pageToken")
+            .collect();
+        assert_eq!(token.len(), 1);
+        assert_eq!(token[0].1, "x&project=other/../../zones?#/");
     }
 }
