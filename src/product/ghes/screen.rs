@@ -63,52 +63,63 @@ fn screen_facts(
             facts.versions = None;
         }
     }
-    if let Some(topology) = &facts.topology {
-        let checks = topology
-            .nodes
-            .iter()
+    // The other answers name nodes by host only: each is kept only if every name is one.
+    let hosts = |field: &'static str, names: Vec<&str>| -> Vec<(String, Result<(), String>)> {
+        names
+            .into_iter()
             .enumerate()
-            .map(|(i, n)| host(format!("nodes[{i}].hostname"), &n.hostname));
-        if !screening.group("ghes.topology", "GET /manage/v1/config/nodes", checks) {
-            facts.topology = None;
-        }
+            .map(|(i, h)| host(format!("{field}[{i}].hostname"), h))
+            .collect()
+    };
+    let topology = facts.topology.as_ref().map(|t| {
+        hosts(
+            "nodes",
+            t.nodes.iter().map(|n| n.hostname.as_str()).collect(),
+        )
+    });
+    if let Some(checks) = topology
+        && !screening.group("ghes.topology", "GET /manage/v1/config/nodes", checks)
+    {
+        facts.topology = None;
     }
-    if let Some(replication) = &facts.replication {
-        let checks = replication
-            .nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| host(format!("nodes[{i}].hostname"), &n.hostname));
-        if !screening.group(
+    let replication = facts.replication.as_ref().map(|r| {
+        hosts(
+            "nodes",
+            r.nodes.iter().map(|n| n.hostname.as_str()).collect(),
+        )
+    });
+    if let Some(checks) = replication
+        && !screening.group(
             "ghes.replication",
             "GET /manage/v1/replication/status",
             checks,
-        ) {
-            facts.replication = None;
-        }
+        )
+    {
+        facts.replication = None;
     }
-    if let Some(maintenance) = &facts.maintenance {
-        let checks = maintenance
-            .iter()
-            .enumerate()
-            .map(|(i, n)| host(format!("[{i}].hostname"), &n.hostname));
-        if !screening.group("ghes.maintenance", "GET /manage/v1/maintenance", checks) {
-            facts.maintenance = None;
-        }
+    let maintenance = facts
+        .maintenance
+        .as_ref()
+        .map(|m| hosts("", m.iter().map(|n| n.hostname.as_str()).collect()));
+    if let Some(checks) = maintenance
+        && !screening.group("ghes.maintenance", "GET /manage/v1/maintenance", checks)
+    {
+        facts.maintenance = None;
     }
-    if let Some(requirements) = &facts.system_requirements {
-        let checks = requirements
-            .nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| host(format!("nodes[{i}].hostname"), &n.hostname));
-        if !screening.group(
+    let requirements = facts.system_requirements.as_ref().map(|r| {
+        hosts(
+            "nodes",
+            r.nodes.iter().map(|n| n.hostname.as_str()).collect(),
+        )
+    });
+    if let Some(checks) = requirements
+        && !screening.group(
             "ghes.system_requirements",
             "GET /manage/v1/checks/system-requirements",
             checks,
-        ) {
-            facts.system_requirements = None;
-        }
+        )
+    {
+        facts.system_requirements = None;
     }
     screening.failures
 }
