@@ -482,3 +482,39 @@ async fn every_request_refused_is_one_line_that_tells_unset_from_rejected() {
             .expect("json");
     assert_eq!(written["failures"].as_array().map(Vec::len), Some(5));
 }
+
+/// Elasticsearch that nobody answers for — a closed port, a name that does not resolve — is
+/// one line naming the URL and the cause, and exit 2, like GHES: not a wall of `unknown`.
+#[test]
+fn elasticsearch_unreachable_is_one_line_and_exit_2() {
+    for (url, cause) in [
+        (common::closed_port_url(), "connection refused"),
+        ("http://ripcord-test.invalid:9200".to_string(), "dns error"),
+    ] {
+        for mode in ["rollback", "preflight"] {
+            let out = Ripcord::new(&args(&[
+                mode,
+                "elastic",
+                "--es",
+                &url,
+                "--to",
+                "8.18.0",
+                "--no-progress",
+            ]))
+            .run();
+            assert_eq!(
+                (out.code, out.stdout.as_str()),
+                (2, ""),
+                "{mode} {url}: {}",
+                out.stderr
+            );
+            let line = out
+                .stderr
+                .lines()
+                .find(|l| l.contains("nothing could be collected from"))
+                .unwrap_or_else(|| panic!("{mode} {url}: {}", out.stderr));
+            assert!(line.contains(url.trim_end_matches('/')), "{line}");
+            assert!(line.contains(cause), "{line}");
+        }
+    }
+}
