@@ -21,7 +21,7 @@
 //!    JSON, snapshots of 500 tiny feature states without end, 50 MB `[0,0,…]` bodies, a huge
 //!    HTML error page, deep nesting): peak RSS under 300 MB, and a report (exit 3).
 //! 7. stalled: every endpoint accepts and never answers; with `--deadline 5` the run ends
-//!    within 7 s (exit 3).
+//!    within 7 s (exit 2: nothing collected).
 //!
 //! The clusters are the `failed-minor-upgrade` scenario with its listing grown (see
 //! `support::listing`); the bundles are written by ripcord itself, so they are always in the
@@ -189,7 +189,8 @@ fn stalled(report: &mut Report) {
         STALL_DEADLINE + STALL_SLACK,
         &detail,
     );
-    check.pass &= code == Some(3);
+    // Nothing answered at all: one line, exit 2 (nothing collected).
+    check.pass &= code == Some(2);
     report.add(check);
 }
 

@@ -297,8 +297,8 @@ fn properties(r: &Report) -> Vec<(&'static str, String)> {
 /// what could not be collected: the text the on-call engineer needs from a CI page.
 fn system_out(r: &Report) -> String {
     let mut out = String::new();
-    write_preamble(&mut out, r, false);
-    super::table::write_plan(&mut out, &r.plan);
+    write_preamble(&mut out, r, false, None);
+    super::table::write_plan(&mut out, &r.plan, None);
     let shown: Vec<&Finding> = r
         .findings
         .iter()
@@ -338,6 +338,6 @@ fn system_out(r: &Report) -> String {
             );
         }
     }
-    write_collection_failures(&mut out, r);
+    write_collection_failures(&mut out, r, None);
     out
 }

@@ -264,33 +264,72 @@ fn request_line(req: &Request) -> String {
     }
 }
 
-/// The opening of the plain-text formats (table, JUnit's `<system-out>`): the verdict, the
-/// target and the facts' age, the report's warnings, then (rollback) the headline and its basis.
-fn write_preamble(out: &mut String, r: &Report, color: bool) {
+/// Writes one prose line — a verdict, a title, a warning, a message; never a command —
+/// wrapped to `width` with a hanging indent: the first line opens with `first`, the others
+/// with `rest`. Words are not split at hyphens (snapshot names, versions); only a word longer
+/// than the line is broken. Without a width (JUnit's `<system-out>`), one line.
+fn prose(out: &mut String, width: Option<u16>, first: &str, rest: &str, text: &str) {
     use std::fmt::Write as _;
-    let _ = writeln!(out, "{}", summary_line(r, color));
-    let _ = writeln!(out, "{} · {}", target_line(r), as_of_line(r));
+    match width {
+        Some(width) => {
+            let options = textwrap::Options::new(usize::from(width).max(20))
+                .initial_indent(first)
+                .subsequent_indent(rest)
+                .word_splitter(textwrap::WordSplitter::NoHyphenation);
+            for line in textwrap::wrap(text, options) {
+                let _ = writeln!(out, "{}", line.trim_end());
+            }
+        }
+        None => {
+            let _ = writeln!(out, "{first}{text}");
+        }
+    }
+}
+
+/// The opening of the plain-text formats (table, JUnit's `<system-out>`): the verdict, the
+/// target and the facts' age, the report's warnings, then (rollback) the headline and its basis,
+/// each wrapped to `width` when there is one.
+fn write_preamble(out: &mut String, r: &Report, color: bool, width: Option<u16>) {
+    prose(out, width, "", "  ", &summary_line(r, color));
+    prose(
+        out,
+        width,
+        "",
+        "  ",
+        &format!("{} · {}", target_line(r), as_of_line(r)),
+    );
     for w in &r.warnings {
-        let _ = writeln!(out, "{}", paint(&format!("! {w}"), color, yellow()));
+        let mut lines = String::new();
+        prose(&mut lines, width, "! ", "  ", w);
+        for line in lines.lines() {
+            use std::fmt::Write as _;
+            let _ = writeln!(out, "{}", paint(line, color, yellow()));
+        }
     }
     if let Some((line, basis)) = headline(r) {
-        let _ = writeln!(out, "{line}");
+        prose(out, width, "", "  ", line);
         for b in basis {
-            let _ = writeln!(out, "  - {b}");
+            prose(out, width, "  - ", "    ", b);
         }
     }
 }
 
 /// "Could not collect:" and one line per root cause, in the plain-text formats (JSON lists
 /// every failure).
-fn write_collection_failures(out: &mut String, r: &Report) {
+fn write_collection_failures(out: &mut String, r: &Report, width: Option<u16>) {
     use std::fmt::Write as _;
     if r.collection_failures.is_empty() {
         return;
     }
     let _ = writeln!(out, "\nCould not collect:");
     for cause in root_causes(&r.collection_failures) {
-        let _ = writeln!(out, "  - {}: {}", cause.requests(), cause_text(&cause));
+        prose(
+            out,
+            width,
+            "  - ",
+            "    ",
+            &format!("{}: {}", cause.requests(), cause_text(&cause)),
+        );
     }
 }
 

@@ -1,7 +1,7 @@
 //! `--format table`: the verdict and (rollback) the plan's headline first, then the numbered
 //! plan, then one row per rule and what could not be collected.
 
-use super::{Look, outcome_label, paint, write_collection_failures, write_preamble};
+use super::{Look, outcome_label, paint, prose, write_collection_failures, write_preamble};
 use crate::report::v1::{Outcome, Report};
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use std::fmt::Write as _;
@@ -36,14 +36,18 @@ pub(super) fn render(r: &Report, look: &Look) -> String {
         ]);
     }
     let mut out = String::new();
-    write_preamble(&mut out, r, look.color);
-    write_plan(&mut out, &r.plan);
+    let width = Some(look.width);
+    write_preamble(&mut out, r, look.color, width);
+    write_plan(&mut out, &r.plan, width);
     let _ = writeln!(out, "\n{table}");
     if folded > 0 {
-        let line = super::folded_skips(folded);
-        let _ = writeln!(out, "{}", paint(&line, look.color, super::dim()));
+        let mut lines = String::new();
+        prose(&mut lines, width, "", "  ", &super::folded_skips(folded));
+        for line in lines.lines() {
+            let _ = writeln!(out, "{}", paint(line, look.color, super::dim()));
+        }
     }
-    write_collection_failures(&mut out, r);
+    write_collection_failures(&mut out, r, width);
     out
 }
 
@@ -59,26 +63,36 @@ fn outcome_color(o: Outcome) -> Color {
     }
 }
 
-/// The numbered plan, its warnings, then any alternative plans the same way.
-pub(super) fn write_plan(out: &mut String, plan: &crate::report::v1::Plan) {
-    let _ = writeln!(out, "\n{}", plan.title);
+/// The numbered plan, its warnings, then any alternative plans the same way. Prose is wrapped
+/// to `width`; a request and a command stay on one line, copyable as they are.
+pub(super) fn write_plan(out: &mut String, plan: &crate::report::v1::Plan, width: Option<u16>) {
+    out.push('\n');
+    prose(out, width, "", "  ", &plan.title);
     for (i, step) in plan.steps.iter().enumerate() {
-        let _ = writeln!(out, "  {}. {}", i + 1, step.title);
-        let _ = writeln!(out, "     on: {}", step.run_on);
+        let number = format!("  {}. ", i + 1);
+        let hang = " ".repeat(number.len());
+        prose(out, width, &number, &hang, &step.title);
+        prose(
+            out,
+            width,
+            &format!("{hang}on: "),
+            &format!("{hang}    "),
+            &step.run_on,
+        );
         if let Some(req) = &step.request {
-            let _ = writeln!(out, "     request: {}", super::request_line(req));
+            let _ = writeln!(out, "{hang}request: {}", super::request_line(req));
         }
         for c in &step.commands {
-            let _ = writeln!(out, "     $ {c}");
+            let _ = writeln!(out, "{hang}$ {c}");
         }
     }
     if !plan.warnings.is_empty() {
         let _ = writeln!(out, "\nWarnings:");
         for w in &plan.warnings {
-            let _ = writeln!(out, "  ! {w}");
+            prose(out, width, "  ! ", "    ", w);
         }
     }
     for alt in &plan.alternatives {
-        write_plan(out, alt);
+        write_plan(out, alt, width);
     }
 }

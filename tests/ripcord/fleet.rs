@@ -494,20 +494,19 @@ credentials = {{ api_key_env = "DOWN_ES_API_KEY" }}
         .collect();
     assert_eq!(
         out.code, 3,
-        "down and echo incomplete, nothing fails: {verdicts:#?}\n{}",
+        "down and echo without an answer, nothing fails: {verdicts:#?}\n{}",
         out.stderr
     );
     assert_eq!(target(&report, "logs")["verdict"], "ready");
     assert_eq!(target(&report, "ghe")["verdict"], "ready");
-    // Unreachable: judged like the single-target run judges it, every blocker unknown.
+    // Unreachable: as the single-target run ends, nothing collected (exit 2), said in one line.
     let down = target(&report, "down");
-    assert_eq!(down["verdict"], "incomplete");
-    assert_eq!(down["exit_code"], 3);
+    assert_eq!(down["verdict"], "error");
+    assert_eq!(down["exit_code"], 2);
     assert!(
-        down["report"]["collection_failures"][0]["reason"]
-            .as_str()
-            .expect("reason")
-            .contains("connection refused"),
+        down["error"].as_str().is_some_and(
+            |e| e.contains("nothing could be collected") && e.contains("connection refused")
+        ),
         "{down}"
     );
     // Unset: the hint names the inventory's variable, not RIPCORD_ES_API_KEY.
@@ -518,11 +517,10 @@ credentials = {{ api_key_env = "DOWN_ES_API_KEY" }}
         out.stderr
     );
     // Refused: the hint names the inventory's variables, not RIPCORD_ES_*.
+    // Every answer a 401: nothing collected, and the one line's hint says what to set.
     let echo_target = target(&report, "echo");
-    assert_eq!(echo_target["verdict"], "incomplete");
-    let hint = echo_target["report"]["collection_failures"][0]["hint"]
-        .as_str()
-        .expect("hint");
+    assert_eq!(echo_target["verdict"], "error");
+    let hint = echo_target["hint"].as_str().expect("hint");
     assert!(
         hint.contains("credentials were rejected")
             && hint.contains(
@@ -617,7 +615,8 @@ credentials = {{ api_key_env = "DOWN_ES_API_KEY" }}
             "{name}"
         );
     }
-    assert_eq!(target(&offline, "down")["verdict"], "incomplete");
+    // Its kept bundle records why nothing was collected; judged again, the same error.
+    assert_eq!(target(&offline, "down")["verdict"], "error");
     logs.assert_read_only("logs").await;
     ghe.assert_read_only("ghe").await;
 }
@@ -655,7 +654,7 @@ print(json.dumps(families))
         .unwrap_or_else(|e| panic!("python3 is needed: {e}"));
     assert!(
         parsed.status.success(),
-        "the Prometheus client's parser refused the file (pip install prometheus-client; .ci/run does): {}",
+        "the Prometheus client's parser refused the file (./test.sh installs prometheus-client): {}",
         String::from_utf8_lossy(&parsed.stderr)
     );
     let families: Value = serde_json::from_slice(&parsed.stdout).expect("json");
@@ -788,7 +787,7 @@ fn the_markdown_renders_every_target() {
     assert!(!html, "no raw HTML");
 }
 
-/// Headless Chromium (Debian's `chromium`, which `.ci/run` installs) with the flags a closed
+/// Headless Chromium (Debian's `chromium`, which `./test.sh` installs) with the flags a closed
 /// network needs, on a fresh profile; returns (stdout, stderr).
 fn chromium(args: &[String]) -> (String, String) {
     let binary = ["chromium", "chromium-browser", "google-chrome"]
@@ -800,7 +799,7 @@ fn chromium(args: &[String]) -> (String, String) {
                 .is_ok_and(|o| o.status.success())
         })
         .unwrap_or_else(|| {
-            panic!("Chromium is needed (Debian: apt-get install chromium; .ci/run does)")
+            panic!("Chromium is needed (Debian: apt-get install chromium; ./test.sh does)")
         });
     let profile = tempfile::tempdir().expect("profile");
     let out = std::process::Command::new(binary)

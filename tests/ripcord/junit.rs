@@ -1,5 +1,5 @@
 //! JUnit that CI systems accept and that agrees with the exit code: every scenario's report is
-//! validated with a real XML Schema validator (`xmllint`, installed by `.ci/run`) against the
+//! validated with a real XML Schema validator (`xmllint`, installed by `./test.sh`) against the
 //! strictest common JUnit schema, and its `<failure>`/`<error>` elements are checked against
 //! the JSON report's findings and exit code.
 
@@ -23,7 +23,7 @@ pub fn validate(xml: &str) -> Result<(), String> {
         .arg(&file)
         .output()
         .unwrap_or_else(|e| {
-            panic!("xmllint is needed (Debian: apt-get install libxml2-utils; .ci/run does): {e}")
+            panic!("xmllint is needed (Debian: apt-get install libxml2-utils; ./test.sh does): {e}")
         });
     if out.status.success() {
         Ok(())

@@ -17,6 +17,7 @@ mod hostile_values;
 mod injection;
 mod junit;
 mod markdown;
+mod newcomer;
 mod pasteable;
 mod platforms;
 mod redaction;

@@ -1,5 +1,5 @@
 //! The GHES primary's VM snapshot, verified on the platform: against moto (a real EC2 API
-//! emulator, `pip install 'moto[server]'`, which `.ci/run` installs) started here on loopback,
+//! emulator, `pip install 'moto[server]'`, which `./test.sh` installs into its virtual environment) started here on loopback,
 //! with state built through its API; moto answers SigV4-signed Query API GETs as EC2 does, and
 //! enforces IAM when asked to.
 
@@ -50,7 +50,7 @@ impl Moto {
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
                 Instant::now() < until,
-                "moto did not start: pip install 'moto[server]' (.ci/run does)"
+                "moto did not start: pip install 'moto[server]' (./test.sh does)"
             );
             std::thread::sleep(Duration::from_millis(200));
         }
