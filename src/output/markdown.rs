@@ -4,7 +4,7 @@
 //! piece of text is escaped, so `<primary-host>` or a server's `<html>` error page shows as
 //! text instead of vanishing as raw HTML.
 
-use super::{Look, as_of_line, headline, outcome_label, summary_line, target_line};
+use super::{Look, as_of_line, headline, summary_line, target_line};
 use crate::report::v1::{Outcome, Plan, Report};
 use std::fmt::Write as _;
 
@@ -47,7 +47,7 @@ pub(super) fn render(r: &Report, look: &Look) -> String {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} |",
-            outcome_label(f.outcome),
+            super::finding_label(f),
             cell(&code(&f.rule)),
             f.severity.as_str(),
             cell(&text(&super::finding_message(f)))

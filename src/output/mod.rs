@@ -18,7 +18,7 @@ pub(crate) mod text;
 
 use crate::error::Error;
 use crate::pipeline::Collected;
-use crate::report::v1::{CollectionFailure, Outcome, Report, Request, Verdict};
+use crate::report::v1::{CollectionFailure, Outcome, Report, Request, Severity, Verdict};
 use file::Destination;
 pub(crate) use outputs::Wanted;
 pub use outputs::{Outputs, ReportFile};
@@ -138,6 +138,17 @@ pub(crate) fn write_stdout(text: &str) -> std::io::Result<()> {
     }
 }
 
+/// A finding's outcome as the tables show it: a failure says how much it matters — `FAIL`
+/// for a blocker, `WARN` for a warning, `NOTE` for information — so a failed `info` rule does
+/// not read as something broken.
+fn finding_label(f: &crate::report::v1::Finding) -> &'static str {
+    match (f.outcome, f.severity) {
+        (Outcome::Fail, Severity::Warning) => "WARN",
+        (Outcome::Fail, Severity::Info) => "NOTE",
+        (o, _) => outcome_label(o),
+    }
+}
+
 /// `pass`/`fail`/… in upper case for tables.
 fn outcome_label(o: Outcome) -> &'static str {
     match o {
@@ -162,15 +173,25 @@ fn finding_message(f: &crate::report::v1::Finding) -> String {
     }
 }
 
-/// One summary line shared by the text formats: the verdict, the counts, and the upgrade in
-/// the direction the plan title uses ("rollback from 8.18.0 back to 8.17.3").
+/// One summary line shared by the text formats: in rollback mode the answer to "can I get
+/// back?" (the plan's, as the headline under it says), in preflight the verdict; then the
+/// exit code, the counts by severity, and the upgrade in the direction the plan title uses
+/// ("rollback from 8.18.0 back to 8.17.3").
 fn summary_line(r: &Report, color: bool) -> String {
-    let s = &r.summary;
-    let (verdict, style) = match r.verdict {
-        Verdict::Ready => ("READY", green()),
-        Verdict::NotReady => ("NOT READY", red()),
-        Verdict::Incomplete => ("INCOMPLETE", yellow()),
-        Verdict::NothingToRollBack => ("NOTHING TO ROLL BACK", green()),
+    use crate::report::v1::RollbackAnswer;
+    let (verdict, style) = match (r.rollback, r.verdict) {
+        (Some(answer), _) => (
+            answer.label(),
+            match answer {
+                RollbackAnswer::Possible | RollbackAnswer::NothingToRollBack => green(),
+                RollbackAnswer::MayBePossible | RollbackAnswer::CannotTell => yellow(),
+                RollbackAnswer::NoWayBack => red(),
+            },
+        ),
+        (None, Verdict::Ready) => ("READY", green()),
+        (None, Verdict::NotReady) => ("NOT READY", red()),
+        (None, Verdict::Incomplete) => ("INCOMPLETE", yellow()),
+        (None, Verdict::NothingToRollBack) => ("NOTHING TO ROLL BACK", green()),
     };
     let verdict = paint(verdict, color, style.bold());
     let from = r.upgrade.from.as_deref().unwrap_or("?");
@@ -180,15 +201,50 @@ fn summary_line(r: &Report, color: bool) -> String {
     } else {
         format!("from {from} to {to}")
     };
-    let waived = if s.waived > 0 {
-        format!(", {} waived", s.waived)
-    } else {
-        String::new()
-    };
     format!(
-        "{verdict} (exit {}): {} pass, {} fail, {} skip, {} unknown, {} error{waived} — {} {} {direction}",
-        r.exit_code, s.pass, s.fail, s.skip, s.unknown, s.error, r.product, r.mode,
+        "{verdict} (exit {}): {} — {} {} {direction}",
+        r.exit_code,
+        counts(r),
+        r.product,
+        r.mode,
     )
+}
+
+/// `failed: 2 warnings, 1 info; unknown: 1 blocker; 4 passed, 5 skipped`: what did not pass,
+/// by how much it matters, then the rest.
+fn counts(r: &Report) -> String {
+    let by_severity = |outcome: Outcome| -> Option<String> {
+        let parts: Vec<String> = [
+            (Severity::Blocker, "blocker", "blockers"),
+            (Severity::Warning, "warning", "warnings"),
+            (Severity::Info, "info", "info"),
+        ]
+        .iter()
+        .filter_map(|(severity, one, many)| {
+            let n = r
+                .findings
+                .iter()
+                .filter(|f| f.outcome == outcome && f.severity == *severity)
+                .count();
+            (n > 0).then(|| format!("{n} {}", if n == 1 { one } else { many }))
+        })
+        .collect();
+        (!parts.is_empty()).then(|| parts.join(", "))
+    };
+    let mut out: Vec<String> = [
+        (Outcome::Fail, "failed"),
+        (Outcome::Unknown, "unknown"),
+        (Outcome::Error, "errors"),
+        (Outcome::Waived, "waived"),
+    ]
+    .into_iter()
+    .filter_map(|(outcome, word)| by_severity(outcome).map(|s| format!("{word}: {s}")))
+    .collect();
+    out.push(format!(
+        "{} passed, {} skipped",
+        r.summary.pass, r.summary.skip
+    ));
+    out.join("; ")
 }
 
 /// The system judged, in words: `Elasticsearch cluster logs-prod (uuid …), 2 Kibana

@@ -1,7 +1,7 @@
 //! `--format table`: the verdict and (rollback) the plan's headline first, then the numbered
 //! plan, then one row per rule and what could not be collected.
 
-use super::{Look, outcome_label, paint, prose, write_collection_failures, write_preamble};
+use super::{Look, paint, prose, write_collection_failures, write_preamble};
 use crate::report::v1::{Outcome, Report};
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use std::fmt::Write as _;
@@ -24,9 +24,9 @@ pub(super) fn render(r: &Report, look: &Look) -> String {
             folded += 1;
             continue;
         }
-        let mut outcome = Cell::new(outcome_label(f.outcome));
+        let mut outcome = Cell::new(super::finding_label(f));
         if look.color {
-            outcome = outcome.fg(outcome_color(f.outcome));
+            outcome = outcome.fg(outcome_color(f));
         }
         table.add_row(vec![
             outcome,
@@ -51,10 +51,13 @@ pub(super) fn render(r: &Report, look: &Look) -> String {
     out
 }
 
-/// Each outcome's colour in the table.
-fn outcome_color(o: Outcome) -> Color {
-    match o {
+/// Each outcome's colour in the table: a failure as loud as it matters.
+fn outcome_color(f: &crate::report::v1::Finding) -> Color {
+    use crate::report::v1::Severity;
+    match f.outcome {
         Outcome::Pass => Color::Green,
+        Outcome::Fail if f.severity == Severity::Info => Color::Reset,
+        Outcome::Fail if f.severity == Severity::Warning => Color::Yellow,
         Outcome::Fail => Color::Red,
         Outcome::Skip => Color::DarkGrey,
         Outcome::Unknown => Color::Yellow,

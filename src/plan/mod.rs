@@ -24,6 +24,9 @@ pub(crate) struct Plan {
     pub(crate) alternatives: Vec<Plan>,
     /// What this way back loses, counted, or why it could not be.
     pub(crate) data_loss: Option<crate::report::v1::DataLoss>,
+    /// The steps may lead back, but something they rest on could not be verified (the
+    /// report's `rollback` answer says "may be possible").
+    pub(crate) tentative: bool,
 }
 
 /// What kind of answer a plan is.

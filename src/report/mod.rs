@@ -52,6 +52,7 @@ pub(crate) fn assemble(parts: Parts<'_>) -> v1::Report {
                 .map(|t| parts.generated_at.duration_since(t).as_secs()),
             ..s
         });
+    let rollback = (parts.mode == Mode::Rollback).then(|| rollback_answer(&parts.plan));
     let mut report = v1::Report {
         schema: v1::REPORT_SCHEMA.to_string(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -84,6 +85,7 @@ pub(crate) fn assemble(parts: Parts<'_>) -> v1::Report {
         },
         collection_failures: parts.failures.iter().map(failure).collect(),
         waivers: Vec::new(),
+        rollback,
     };
     apply_waivers(&mut report, parts.waivers, parts.generated_at);
     report.summary = summarize(&report.findings);
@@ -95,6 +97,17 @@ pub(crate) fn assemble(parts: Parts<'_>) -> v1::Report {
     };
     report.exit_code = exit_code(report.verdict);
     report
+}
+
+/// The answer to "can I get back?" that the plan gives.
+fn rollback_answer(plan: &Plan) -> v1::RollbackAnswer {
+    match plan.kind {
+        PlanKind::NothingToRollBack => v1::RollbackAnswer::NothingToRollBack,
+        PlanKind::NoWayBack => v1::RollbackAnswer::NoWayBack,
+        PlanKind::Steps if plan.steps.is_empty() => v1::RollbackAnswer::CannotTell,
+        PlanKind::Steps if plan.tentative => v1::RollbackAnswer::MayBePossible,
+        PlanKind::Steps => v1::RollbackAnswer::Possible,
+    }
 }
 
 /// Facts older than this when judged are called out: a cluster changes by the hour.

@@ -45,6 +45,10 @@ pub struct Report {
     /// The waivers (`--waivers`) about this target, each with what it did in this run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub waivers: Vec<WaiverUse>,
+    /// Rollback only: the answer to "can I get back?", from the plan (the first line of the
+    /// text formats). `verdict` still says whether every rule is satisfied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback: Option<RollbackAnswer>,
 }
 
 /// A waiver about this report's target and what it did.
@@ -229,6 +233,36 @@ pub struct Summary {
     /// Failures a waiver covers (`--waivers`).
     #[serde(default)]
     pub waived: usize,
+}
+
+/// Whether there is a way back, as the plan found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RollbackAnswer {
+    /// The plan's steps lead back.
+    Possible,
+    /// Steps that may lead back: something they rest on could not be verified (the snapshots
+    /// could not be listed, or whether this cluster can restore the snapshot was not judged).
+    MayBePossible,
+    /// No supported way back: the plan is a fix-forward checklist.
+    NoWayBack,
+    /// Not enough is known to plan (a version to go back to, the upgrade's kind).
+    CannotTell,
+    /// No sign of a failed upgrade.
+    NothingToRollBack,
+}
+
+impl RollbackAnswer {
+    /// How the text formats open with it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Possible => "ROLLBACK POSSIBLE",
+            Self::MayBePossible => "ROLLBACK MAY BE POSSIBLE",
+            Self::NoWayBack => "NO WAY BACK",
+            Self::CannotTell => "CANNOT TELL",
+            Self::NothingToRollBack => "NOTHING TO ROLL BACK",
+        }
+    }
 }
 
 /// How much a failing rule matters.

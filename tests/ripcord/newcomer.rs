@@ -39,3 +39,56 @@ fn prose_fits_80_columns_and_commands_stay_whole() {
         }
     }
 }
+
+/// In rollback mode line 1 answers "can I get back?" in the words the headline under it uses,
+/// then the exit code and what did not pass by severity; JSON carries the same answer.
+#[test]
+fn line_one_answers_and_agrees_with_the_headline() {
+    for scenario in common::reported_scenarios() {
+        let mut args = common::scenario_args(&scenario);
+        args.extend(["--facts".to_string(), common::facts_path(&scenario)]);
+        let json = Ripcord::new(&args).args(&["--format", "json"]).run();
+        let report: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
+        let table = Ripcord::new(&args).env("COLUMNS", "200").run();
+        let first = table.stdout.lines().next().unwrap_or_default().to_string();
+        assert!(
+            !first.contains(" fail,") && first.contains(&format!("(exit {})", report["exit_code"])),
+            "{scenario}: {first}"
+        );
+        if report["mode"] != "rollback" {
+            assert!(report.get("rollback").is_none(), "{scenario}");
+            assert!(
+                first.starts_with("READY")
+                    || first.starts_with("NOT READY")
+                    || first.starts_with("INCOMPLETE"),
+                "{scenario}: {first}"
+            );
+            continue;
+        }
+        let headline = report["plan"]["headline"].as_str().unwrap_or_default();
+        let (label, says): (&str, &[&str]) = match report["rollback"].as_str() {
+            Some("possible") => ("ROLLBACK POSSIBLE", &["Rollback possible"]),
+            Some("may_be_possible") => ("ROLLBACK MAY BE POSSIBLE", &["Rollback may be possible"]),
+            Some("no_way_back") => (
+                "NO WAY BACK",
+                &[
+                    "No way back",
+                    "No documented way back",
+                    "No recorded way back",
+                    "No verified way back",
+                ],
+            ),
+            Some("cannot_tell") => ("CANNOT TELL", &["No plan yet"]),
+            Some("nothing_to_roll_back") => ("NOTHING TO ROLL BACK", &["Nothing to roll back"]),
+            other => panic!("{scenario}: rollback {other:?}"),
+        };
+        assert!(
+            first.starts_with(&format!("{label} (exit ")),
+            "{scenario}: {first}"
+        );
+        assert!(
+            says.iter().any(|s| headline.starts_with(s)),
+            "{scenario}: line 1 says {label}, the headline {headline:?}"
+        );
+    }
+}

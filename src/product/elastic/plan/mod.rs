@@ -187,6 +187,8 @@ fn restore_kibana(ctx: &Ctx<'_>) -> Plan {
     let mut plan = Plan {
         title: title(ctx, ""),
         headline,
+        // The headline's "may be possible": no snapshot verified, or its restore not judged.
+        tentative: snap.is_none_or(|s| s.restorable.is_none()),
         ..Plan::default()
     };
     plan.steps.extend(ctx.kibana.stop(ctx.to));
