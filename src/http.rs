@@ -573,7 +573,9 @@ pub(crate) fn strip_userinfo(url: &str) -> String {
             let _ = parsed.set_password(None);
             parsed.to_string()
         }
-        _ => url.to_string(),
+        Ok(_) => url.to_string(),
+        // Unparsable (a password with `/`, `#` or `?`): mask whatever could be user info.
+        Err(_) => crate::secrets::mask_userinfo(url),
     }
 }
 

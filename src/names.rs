@@ -101,6 +101,9 @@ pub(crate) fn es_index(value: &str) -> Result<(), Invalid> {
 fn es_name(value: &str, what: &str, lowercase: bool) -> Result<(), Invalid> {
     let why = if value.is_empty() {
         Some("it is empty".to_string())
+    } else if value == "." || value == ".." {
+        // A path segment curl and servers collapse: `/_snapshot/../x` is `/x`.
+        Some("'.' and '..' are path segments, not names".to_string())
     } else if value.chars().any(char::is_control) {
         Some("it holds a control character".to_string())
     } else if let Some(c) = value.chars().find(|c| ES_INVALID.contains(c)) {
@@ -196,6 +199,7 @@ mod tests {
         assert!(es_snapshot("a\nb").is_err());
         assert!(es_repository("Backups").is_ok());
         assert!(es_repository("a/b").is_err());
+        assert!(es_repository("..").is_err() && es_snapshot(".").is_err());
         assert!(es_index(".kibana_8.17.3_001").is_ok());
         assert!(es_index("a:b").is_err());
         assert!(identifier("5yJ0yQyYQ2a8Hx3jX_Aq-w").is_ok());

@@ -527,12 +527,14 @@ fn check_something_collected<P: Product>(bundle: &Bundle<P>) -> Result<(), Error
 fn screen<P: Product>(
     bundle: &mut Bundle<P>,
     common: &CommonArgs,
-) -> Result<Vec<crate::facts::CollectFailure>, Error> {
+    insecure_now: bool,
+) -> Result<(Vec<crate::facts::CollectFailure>, Vec<String>), Error> {
     let in_bundle = |message: String| match &common.facts {
         Some(path) => format!("{}: {message}", path.display()),
         None => message,
     };
-    if let Some(connection) = &bundle.connection {
+    let mut warnings = Vec::new();
+    if let Some(connection) = &mut bundle.connection {
         for (service, used) in &connection.auth {
             if let Some(bad) = used
                 .variables
@@ -547,11 +549,33 @@ fn screen<P: Product>(
                 ));
             }
         }
+        // Only ripcord's own credential variables (or this fleet target's) reach the plan.
+        connection.auth.retain(|service, used| {
+            let foreign: Vec<&String> = used
+                .variables
+                .iter()
+                .filter(|v| !crate::secrets::recordable(service, v))
+                .collect();
+            if foreign.is_empty() {
+                return true;
+            }
+            warnings.push(format!(
+                "the facts name {} as the {service} credential, which is not one of ripcord's variables for it: the plan's commands carry no {service} credentials (add them yourself)",
+                foreign.iter().map(|v| format!("${v}")).collect::<Vec<_>>().join(" and ")
+            ));
+            false
+        });
+        // A bundle's --insecure is carried into the plan's commands (-k) only when this run
+        // says --insecure too: a bundle must not turn TLS verification off by itself.
+        if common.facts.is_some() && connection.insecure && !insecure_now {
+            connection.insecure = false;
+            warnings.push("the facts were collected with --insecure: the plan's commands verify TLS all the same (pass --insecure to this run to add -k to them)".into());
+        }
     }
     let refused = P::screen(bundle)
         .map_err(|usage| Error::usage(in_bundle(usage.message), usage.help.as_deref()))?;
     bundle.failures.extend(refused.iter().cloned());
-    Ok(refused)
+    Ok((refused, warnings))
 }
 
 /// `preflight` or `rollback` of product `P`, from flags to report. Arguments are checked
@@ -627,7 +651,7 @@ async fn judge<P: Product>(
         return Err(missing_to::<P>());
     }
     // Before derive: no value that fails what it names reaches a rule's judgement or a plan.
-    let refused = screen::<P>(&mut bundle, common)?;
+    let (refused, warnings) = screen::<P>(&mut bundle, common, connection.insecure)?;
     let derived = P::derive(&bundle, mode);
     let mut availability = P::availability(&bundle, &derived);
     for failure in &refused {
@@ -671,6 +695,7 @@ async fn judge<P: Product>(
             endpoints: P::endpoints(&bundle),
         },
         failures: &bundle.failures,
+        warnings,
         fail_on: common.fail_on,
         snapshot: P::rollback_snapshot(&bundle, &derived),
         waivers,

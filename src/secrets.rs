@@ -169,6 +169,32 @@ pub(crate) fn shown_name(name: &str) -> String {
         .unwrap_or_else(|| name.to_string())
 }
 
+/// Whether a facts bundle may name `variable` as the credential of `service` in the plan's
+/// commands: ripcord's own variables for it (`RIPCORD_ES_*` for `es`; `RIPCORD_KIBANA_*`, or
+/// `RIPCORD_ES_*` it falls back to, for `kibana`), or, in a fleet target, one its inventory
+/// entry names. A bundle naming any other (`AWS_SECRET_ACCESS_KEY` for Elasticsearch) would
+/// make a pasted command send that variable to the bundle's URL.
+pub(crate) fn recordable(service: &str, variable: &str) -> bool {
+    let own = |prefix: &str| {
+        ["API_KEY", "USERNAME", "PASSWORD"]
+            .iter()
+            .any(|k| variable == format!("RIPCORD_{prefix}_{k}"))
+    };
+    let known = match service {
+        "es" => own("ES"),
+        "kibana" => own("KIBANA") || own("ES"),
+        "ghes" => own("GHES"),
+        "gce" => variable == "RIPCORD_GCE_ACCESS_TOKEN",
+        "azure" => variable == "RIPCORD_AZURE_ACCESS_TOKEN",
+        "aws" => AWS_VARIABLES.contains(&variable),
+        _ => false,
+    };
+    known
+        || SCOPE
+            .try_with(|scope| scope.declared.iter().any(|d| d == variable))
+            .unwrap_or(false)
+}
+
 /// What to set when a service asks for credentials: `single_target` (the `RIPCORD_*`
 /// variables) outside a fleet, the inventory entry's `credentials` inside one.
 pub(crate) fn credentials_hint(single_target: &str) -> String {
@@ -184,6 +210,8 @@ pub(crate) fn credentials_hint(single_target: &str) -> String {
 pub(crate) struct Scope {
     mapped: Vec<Mapped>,
     hint: String,
+    /// Every variable the inventory entry names, set or not.
+    declared: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -212,7 +240,12 @@ impl Scope {
                 })
             })
             .collect();
-        Self { mapped, hint }
+        let declared = pairs.iter().map(|(_, variable)| variable.clone()).collect();
+        Self {
+            mapped,
+            hint,
+            declared,
+        }
     }
 
     /// The secrets it holds, for [`register`].
@@ -309,26 +342,43 @@ impl Redactor {
     /// `value` with every secret replaced in its strings and map keys. It is serialized once
     /// into a sink that only looks for the secrets (nothing is kept: a 170 MB bundle costs no
     /// memory); only when one is found is it rewritten, through a JSON tree.
-    pub(crate) fn redact_serde<T: serde::Serialize + serde::de::DeserializeOwned>(
+    ///
+    /// It fails closed: a value that cannot be rewritten is replaced by its default (nothing
+    /// collected), never kept with a secret in it.
+    pub(crate) fn redact_serde<T: serde::Serialize + serde::de::DeserializeOwned + Default>(
         &self,
         value: T,
     ) -> T {
         if self.is_empty() {
             return value;
         }
+        // In the serialized text a string's secret is JSON-escaped once more (`"` → `\"`).
+        let escaped: Vec<String> = self
+            .needles
+            .iter()
+            .flat_map(|n| {
+                let json = serde_json::to_string(n).unwrap_or_default();
+                let json = json
+                    .get(1..json.len().saturating_sub(1))
+                    .unwrap_or_default();
+                [n.clone(), json.to_string()]
+            })
+            .filter(|n| !n.is_empty())
+            .collect();
         let mut finder = Finder {
-            needles: &self.needles,
+            needles: &escaped,
             tail: Vec::new(),
             found: false,
         };
-        if serde_json::to_writer(&mut finder, &value).is_ok() && !finder.found {
-            return value;
+        match serde_json::to_writer(&mut finder, &value) {
+            Ok(()) if !finder.found => return value,
+            _ => {}
         }
         let Ok(mut tree) = serde_json::to_value(&value) else {
-            return value;
+            return T::default();
         };
         self.redact_value(&mut tree);
-        serde_json::from_value(tree).unwrap_or(value)
+        serde_json::from_value(tree).unwrap_or_default()
     }
 
     /// Replaces every secret in the strings and keys of a JSON tree.
@@ -399,20 +449,8 @@ impl std::io::Write for Finder<'_> {
 /// secret masked with `*`, byte for byte, so the diagnostic's spans still point at the right
 /// place.
 pub(crate) fn snippet_safe(text: &str) -> String {
-    let mut out = text.as_bytes().to_vec();
+    let mut out = mask_userinfo(text).into_bytes();
     let bytes = text.as_bytes();
-    let mut from = 0;
-    while let Some(i) = memchr::memmem::find(&bytes[from..], b"://") {
-        let start = from + i + 3;
-        let end = bytes[start..]
-            .iter()
-            .position(|b| b"/?#\"' \t\r\n<>`".contains(b))
-            .map_or(bytes.len(), |p| start + p);
-        if let Some(at) = bytes[start..end].iter().rposition(|b| *b == b'@') {
-            mask(&mut out, start, start + at);
-        }
-        from = end.max(start);
-    }
     for needle in &Redactor::from_env().needles {
         let mut from = 0;
         while let Some(i) = memchr::memmem::find(&bytes[from..], needle.as_bytes()) {
@@ -421,6 +459,28 @@ pub(crate) fn snippet_safe(text: &str) -> String {
         }
     }
     String::from_utf8(out).unwrap_or_else(|_| text.to_string())
+}
+
+/// `text` with the user info of every URL in it masked with `*`, byte for byte. The user info
+/// runs from `://` to the last `@` before the next space, quote or line end — also when the
+/// URL does not parse (a password holding `/`, `#` or `?`): masking a path with an `@` in it
+/// too is the safe mistake.
+pub(crate) fn mask_userinfo(text: &str) -> String {
+    let mut out = text.as_bytes().to_vec();
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(i) = memchr::memmem::find(&bytes[from..], b"://") {
+        let start = from + i + 3;
+        let end = bytes[start..]
+            .iter()
+            .position(|b| b"\"' \t\r\n<>`".contains(b))
+            .map_or(bytes.len(), |p| start + p);
+        if let Some(at) = bytes[start..end].iter().rposition(|b| *b == b'@') {
+            mask(&mut out, start, start + at);
+        }
+        from = end.max(start);
+    }
+    String::from_utf8(out).unwrap_or_else(|_| "*".repeat(text.len()))
 }
 
 /// `*` over `out[start..end]`, keeping UTF-8 valid (every byte of a masked character is one
@@ -513,6 +573,17 @@ mod tests {
     }
 
     #[test]
+    fn escaped_secrets_are_found_in_strings() {
+        let r = Redactor::of(["p\"ssw0rd-long".to_string(), "a|b-long-secret".to_string()]);
+        let echoed = vec![
+            r#"proxy echoed {"password":"p\"ssw0rd-long"}"#.to_string(),
+            "table a\\|b-long-secret".to_string(),
+        ];
+        let clean = r.redact_serde(echoed);
+        assert!(clean.iter().all(|s| s.contains(REDACTED)), "{clean:?}");
+    }
+
+    #[test]
     fn snippets_keep_their_length() {
         let text = "es = \"http://user:s3cr3tpw@es:9200\"\nkibana = \"https://kb:5601\"";
         let safe = snippet_safe(text);
@@ -522,6 +593,12 @@ mod tests {
             "{safe}"
         );
         assert!(safe.contains("http://*************@es:9200") && safe.contains("https://kb:5601"));
+        // A password with `/` makes the URL unparsable: masked all the same.
+        let text = "es = \"https://admin:pa/ss-s3cr3t@es:9200\"";
+        assert_eq!(
+            snippet_safe(text),
+            "es = \"https://******************@es:9200\""
+        );
     }
 
     #[test]

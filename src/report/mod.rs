@@ -28,6 +28,9 @@ pub(crate) struct Parts<'a> {
     pub(crate) plan: Plan,
     pub(crate) source: v1::Source,
     pub(crate) failures: &'a [CollectFailure],
+    /// What the pipeline found wrong with the facts it could still judge (a bundle's
+    /// recorded credential variable or `--insecure` not carried into the plan).
+    pub(crate) warnings: Vec<String>,
     pub(crate) fail_on: FailOn,
     /// The snapshot the plan restores (the product's choice), its age set here.
     pub(crate) snapshot: Option<v1::PlanSnapshot>,
@@ -75,6 +78,7 @@ pub(crate) fn assemble(parts: Parts<'_>) -> v1::Report {
         },
         warnings: stale_warning(&parts.source, parts.generated_at)
             .into_iter()
+            .chain(parts.warnings)
             .collect(),
         source: v1::Source {
             age_seconds: parts

@@ -305,3 +305,34 @@ fn only_the_shell_module_builds_commands() {
         "shell words built outside src/plan/shell.rs: {offenders:#?}"
     );
 }
+
+/// A bundle cannot choose which of the operator's variables a pasted command sends, nor
+/// turn TLS verification off: a foreign credential variable and a recorded `--insecure` are
+/// left out of the plan, and the report says so.
+#[test]
+fn a_bundle_cannot_pick_the_credential_a_command_sends_or_drop_tls_checks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(common::facts_path("failed-minor-upgrade-api-key"))
+        .expect("bundle");
+    let mut bundle: serde_json::Value = serde_json::from_str(&text).expect("json");
+    bundle["connection"]["auth"]["es"]["variables"] = serde_json::json!(["AWS_SECRET_ACCESS_KEY"]);
+    bundle["connection"]["insecure"] = true.into();
+    let path = dir.path().join("b.json");
+    std::fs::write(&path, bundle.to_string()).expect("write");
+    let mut args = common::scenario_args("failed-minor-upgrade-api-key");
+    args.extend(["--facts".to_string(), path.display().to_string()]);
+    args.extend(["--format".to_string(), "json".to_string()]);
+    let out = common::Ripcord::new(&args).run();
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).expect("report");
+    let commands = serde_json::to_string(&report["plan"]).expect("plan");
+    assert!(!commands.contains("AWS_SECRET_ACCESS_KEY"), "{commands}");
+    assert!(!commands.contains(" -k"), "{commands}");
+    let warnings = report["warnings"].to_string();
+    assert!(
+        warnings.contains("$AWS_SECRET_ACCESS_KEY") && warnings.contains("--insecure"),
+        "{warnings}"
+    );
+    // This run's own --insecure brings -k back.
+    let out = common::Ripcord::new(&args).args(&["--insecure"]).run();
+    assert!(out.stdout.contains(" -k"), "{}", out.stderr);
+}

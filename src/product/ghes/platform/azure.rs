@@ -253,12 +253,15 @@ fn continuation(link: &str, base: &str, list: &str) -> Result<String, String> {
     if !url.path().eq_ignore_ascii_case(list) {
         return Err(format!("nextLink names {:?}, not {list}", url.path()));
     }
-    let mut version = None;
+    let (mut version, mut token) = (None, None);
     for (key, value) in url.query_pairs() {
-        match key.as_ref() {
-            "api-version" => version = Some(value.into_owned()),
-            "$skiptoken" | "$skipToken" => {}
+        let slot = match key.as_ref() {
+            "api-version" => &mut version,
+            "$skiptoken" | "$skipToken" => &mut token,
             other => return Err(format!("nextLink adds the parameter {other:?}")),
+        };
+        if slot.replace(value.into_owned()).is_some() {
+            return Err(format!("nextLink repeats the parameter {key:?}"));
         }
     }
     if version.as_deref() != Some(SNAPSHOT_API_VERSION) {
@@ -267,9 +270,14 @@ fn continuation(link: &str, base: &str, list: &str) -> Result<String, String> {
             version.unwrap_or_default()
         ));
     }
-    Ok(match url.query() {
-        Some(q) => format!("{}?{q}", url.path()),
-        None => url.path().to_string(),
+    // Built from the checked parts, never forwarded as it came.
+    let path = url.path();
+    Ok(match token {
+        Some(t) => format!(
+            "{path}?api-version={SNAPSHOT_API_VERSION}&$skiptoken={}",
+            crate::http::encode_segment(&t)
+        ),
+        None => format!("{path}?api-version={SNAPSHOT_API_VERSION}"),
     })
 }
 
@@ -399,6 +407,10 @@ mod tests {
                 "not /subscriptions/s",
             ),
             ("not a url", "not a URL"),
+            (
+                "https://management.azure.com/subscriptions/s/providers/Microsoft.Compute/snapshots?api-version=2016-10-01&api-version=2023-10-02",
+                "repeats",
+            ),
         ] {
             let err = next(link).expect_err(link);
             assert!(err.contains(why), "{link}: {err}");
