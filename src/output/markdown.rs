@@ -27,10 +27,10 @@ pub(super) fn render(r: &Report, look: &Look) -> String {
     }
     if let Some((line, basis)) = headline(r) {
         let _ = writeln!(out, "> {}\n", text(line));
-        for b in basis {
+        for b in basis.iter().chain(&r.plan.loses) {
             let _ = writeln!(out, "- {}", text(b));
         }
-        if !basis.is_empty() {
+        if !basis.is_empty() || r.plan.loses.is_some() {
             let _ = writeln!(out);
         }
     }

@@ -331,6 +331,7 @@ fn prose(out: &mut String, width: Option<u16>, first: &str, rest: &str, text: &s
             let options = textwrap::Options::new(usize::from(width).max(20))
                 .initial_indent(first)
                 .subsequent_indent(rest)
+                .word_separator(textwrap::WordSeparator::AsciiSpace)
                 .word_splitter(textwrap::WordSplitter::NoHyphenation);
             for line in textwrap::wrap(text, options) {
                 let _ = writeln!(out, "{}", line.trim_end());
@@ -366,6 +367,9 @@ fn write_preamble(out: &mut String, r: &Report, color: bool, width: Option<u16>)
         prose(out, width, "", "  ", line);
         for b in basis {
             prose(out, width, "  - ", "    ", b);
+        }
+        if let Some(loses) = &r.plan.loses {
+            prose(out, width, "  - ", "    ", loses);
         }
     }
 }

@@ -27,6 +27,8 @@ pub(crate) struct Plan {
     /// The steps may lead back, but something they rest on could not be verified (the
     /// report's `rollback` answer says "may be possible").
     pub(crate) tentative: bool,
+    /// What this way back loses, in one line, shown beside the headline.
+    pub(crate) loses: Option<String>,
 }
 
 /// What kind of answer a plan is.

@@ -280,6 +280,7 @@ fn plan(p: Plan) -> v1::Plan {
         alternatives: p.alternatives.into_iter().map(plan).collect(),
         snapshot: None,
         data_loss: p.data_loss,
+        loses: p.loses,
     }
 }
 

@@ -334,6 +334,10 @@ pub struct Plan {
     /// restored snapshot's start), or why it could not be counted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_loss: Option<DataLoss>,
+    /// What this way back loses, in one line, for the headline block ("Loses what Kibana saved
+    /// after …: 12 dashboards, 4 visualizations and 3 rules changed since").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loses: Option<String>,
 }
 
 /// What a restore loses.

@@ -92,3 +92,45 @@ fn line_one_answers_and_agrees_with_the_headline() {
         );
     }
 }
+
+/// The README's demo shows what the restore loses, counted, beside the headline; its warnings
+/// say one thing each in at most two sentences, and what was not counted is one entry per
+/// cause.
+#[test]
+fn the_demo_counts_what_the_rollback_loses() {
+    let out = Ripcord::new(&[
+        "rollback",
+        "elastic",
+        "--facts",
+        "fixtures/facts/failed-minor-upgrade.json",
+    ])
+    .env("COLUMNS", "80")
+    .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let head: String = out
+        .stdout
+        .split("\n\n")
+        .next()
+        .unwrap_or_default()
+        .replace("\n    ", " ");
+    assert!(
+        head.contains("Loses what Kibana saved after 2026-11-20T02:00:00Z: 12 dashboards, 4 visualizations and 3 rules changed since"),
+        "{head}"
+    );
+    let json = Ripcord::new(&[
+        "rollback",
+        "elastic",
+        "--facts",
+        "fixtures/facts/failed-minor-upgrade.json",
+        "--format",
+        "json",
+    ])
+    .run();
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
+    for w in report["plan"]["warnings"].as_array().into_iter().flatten() {
+        let w = w.as_str().unwrap_or_default();
+        assert!(w.matches(". ").count() <= 1, "more than two sentences: {w}");
+        assert!(!w.contains("HTTP 404"), "{w}");
+    }
+    assert_eq!(report["plan"]["data_loss"]["counts"]["dashboard"], 12);
+}
