@@ -80,7 +80,6 @@ pub(crate) enum Command {
         #[command(subcommand)]
         product: ProductCommand<Collect>,
     },
-    /// List the rules or explain one.
     /// Check every deployment of an inventory in one run: one report, what changed since the
     /// last one, metrics to alert on
     #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true,
@@ -91,6 +90,7 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: Option<FleetCommand>,
     },
+    /// List the rules, or explain one: what it checks, why, how to fix it.
     Rules {
         #[command(subcommand)]
         command: RulesCommand,
@@ -255,7 +255,7 @@ pub(crate) struct CommonArgs {
     pub(crate) rules: Option<PathBuf>,
     /// Judge as of this time (RFC 3339) instead of the collection time of the facts, e.g.
     /// tomorrow's gate against today's bundle; facts over an hour older are warned about.
-    #[arg(long, value_name = "RFC3339")]
+    #[arg(long, value_name = "RFC3339", value_parser = crate::upgrade::timestamp)]
     pub(crate) now: Option<jiff::Timestamp>,
     /// Colour in the table on a terminal; `auto` honours NO_COLOR and CLICOLOR_FORCE.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, env = "RIPCORD_COLOR")]
@@ -289,7 +289,7 @@ pub(crate) struct CollectArgs {
     #[command(flatten)]
     pub(crate) connection: ConnectionArgs,
     /// Pin the clock (RFC 3339); for tests and reproducible bundles.
-    #[arg(long, hide = true, value_name = "RFC3339")]
+    #[arg(long, hide = true, value_name = "RFC3339", value_parser = crate::upgrade::timestamp)]
     pub(crate) now: Option<jiff::Timestamp>,
 }
 
@@ -440,7 +440,7 @@ pub(crate) struct FleetArgs {
     #[arg(long, value_name = "DIR", env = "RIPCORD_RULES")]
     pub(crate) rules: Option<PathBuf>,
     /// Judge as of this instant instead of now (every target)
-    #[arg(long, value_name = "RFC3339")]
+    #[arg(long, value_name = "RFC3339", value_parser = crate::upgrade::timestamp)]
     pub(crate) now: Option<jiff::Timestamp>,
     /// Per-request timeout, where the inventory sets none [default: 10]
     #[arg(long, value_name = "SECS", env = "RIPCORD_TIMEOUT",

@@ -56,3 +56,14 @@ pub(crate) fn age_hours(now: Timestamp, then: Timestamp) -> f64 {
     let hours = now.duration_since(then).as_secs_f64() / 3600.0;
     (hours * 10.0).round() / 10.0
 }
+
+/// A time given on the command line: RFC 3339 with its offset. The parser's own complaint
+/// ("failed to parse four digit integer as year") says what is wrong with a digit, not what
+/// to write, so this says both.
+pub(crate) fn timestamp(raw: &str) -> Result<Timestamp, String> {
+    raw.trim().parse().map_err(|_| {
+        format!(
+            "{raw:?} is not a time: give it as RFC 3339 with its offset, e.g. 2026-11-20T03:00:00Z or 2026-11-20T04:00:00+01:00"
+        )
+    })
+}

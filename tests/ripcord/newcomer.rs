@@ -134,3 +134,40 @@ fn the_demo_counts_what_the_rollback_loses() {
     }
     assert_eq!(report["plan"]["data_loss"]["counts"]["dashboard"], 12);
 }
+
+/// Help and messages a newcomer understands: every command says what it does, and a time
+/// that does not parse says what to write.
+#[test]
+fn help_describes_every_command_and_times_say_their_format() {
+    let help = Ripcord::new(&["--help"]).run().stdout;
+    for (command, says) in [
+        ("fleet", "Check every deployment"),
+        ("rules", "List the rules, or explain one"),
+    ] {
+        let line = help
+            .lines()
+            .find(|l| l.trim_start().starts_with(command))
+            .unwrap_or_else(|| panic!("{command}: {help}"));
+        assert!(line.contains(says), "{line}");
+    }
+    assert!(
+        !help.contains("List the rules or explain one. Check"),
+        "{help}"
+    );
+    let out = Ripcord::new(&[
+        "rollback",
+        "ghes",
+        "--from",
+        "3.14.6",
+        "--vm-snapshot-taken-at",
+        "yesterday",
+    ])
+    .run();
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("is not a time: give it as RFC 3339")
+            && !out.stderr.contains("four digit integer"),
+        "{}",
+        out.stderr
+    );
+}

@@ -39,7 +39,7 @@ pub(crate) struct ElasticArgs {
     #[arg(long, value_name = "VERSION")]
     pub(crate) from: Option<String>,
     /// When the upgrade started (RFC 3339); default: creation of the first index of `to`.
-    #[arg(long, value_name = "RFC3339")]
+    #[arg(long, value_name = "RFC3339", value_parser = crate::upgrade::timestamp)]
     pub(crate) upgrade_started_at: Option<jiff::Timestamp>,
     /// How the stack is deployed, for the plan's commands (default: detected).
     #[arg(long, value_enum, value_name = "FLAVOR")]

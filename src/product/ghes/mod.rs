@@ -47,10 +47,10 @@ pub(crate) struct GhesArgs {
     #[arg(long, value_name = "ID")]
     vm_snapshot: Option<String>,
     /// When that VM snapshot was taken (RFC 3339).
-    #[arg(long, value_name = "RFC3339")]
+    #[arg(long, value_name = "RFC3339", value_parser = crate::upgrade::timestamp)]
     vm_snapshot_taken_at: Option<jiff::Timestamp>,
     /// When the upgrade started (RFC 3339).
-    #[arg(long, value_name = "RFC3339")]
+    #[arg(long, value_name = "RFC3339", value_parser = crate::upgrade::timestamp)]
     upgrade_started_at: Option<jiff::Timestamp>,
     /// The primary's VM, to read its snapshots from the platform: an EC2 instance id (ami),
     /// projects/P/zones/Z/instances/NAME (gce), or the VM's resource id (azure).
