@@ -311,7 +311,9 @@ fn unknown_message(missing: &[&String], cx: &Context<'_>) -> String {
         .iter()
         .map(|g| {
             let failure = failures_for(g, cx.failures).into_iter().next();
-            let why = match (failure, cx.availability.why_missing.get(g.as_str())) {
+            // What failed says which request; a judgement's gap is named in words, never by
+            // its internal path (`upgrade.snapshot_cutoff`).
+            match (failure, cx.availability.why_missing.get(g.as_str())) {
                 (Some(f), _) => match &f.hint {
                     Some(h) => format!(
                         "{} {}: {} ({h})",
@@ -321,13 +323,32 @@ fn unknown_message(missing: &[&String], cx: &Context<'_>) -> String {
                     ),
                     None => format!("{} {}: {}", f.endpoint, status_text(f.status), f.reason),
                 },
-                (None, Some(why)) => why.clone(),
-                (None, None) => "not collected".to_string(),
-            };
-            format!("{g}: {why}")
+                (None, Some(why)) => match group_words(g) {
+                    Some(words) => format!("{words} ({why})"),
+                    None => format!("{g}: {why}"),
+                },
+                (None, None) => match group_words(g) {
+                    Some(words) => format!("{words} (not collected)"),
+                    None => format!("{g}: not collected"),
+                },
+            }
         })
         .collect();
     format!("could not verify: {}", parts.join("; "))
+}
+
+/// The judgements every product's upgrade basis has, as a person says them.
+fn group_words(group: &str) -> Option<&'static str> {
+    Some(match group {
+        "upgrade.from" => "the version to go back to",
+        "upgrade.to" => "the version upgraded to",
+        "upgrade.started_at" => "when the upgrade started",
+        "upgrade.kibana_version" => "the Kibana version",
+        "upgrade.snapshot_cutoff" => "which snapshots predate the upgrade",
+        "kibana.status" => "the Kibana instances' status",
+        "platform.vm_snapshots" => "the VM's snapshots on its platform",
+        _ => return None,
+    })
 }
 
 fn status_text(status: Option<u16>) -> String {
