@@ -52,10 +52,49 @@ fn all_after_help() -> String {
     after_help(product::REGISTRY.iter().map(|p| p.environment()))
 }
 
+/// The top-level help's first examples: the demo (no cluster needed), then one live check per
+/// mode, so a newcomer sees where to start before the reference below.
+const TOP_EXAMPLES: &str = "\
+Examples:
+  # the demo: a failed Kibana upgrade, from a saved bundle (no cluster needed)
+  ripcord rollback elastic --facts fixtures/facts/failed-minor-upgrade.json
+  # before an upgrade, in CI
+  ripcord preflight elastic --es https://es:9200 --kibana https://kb:5601 --to 8.18.0
+  # after a failed one: can we get back, and exactly how?
+  ripcord rollback ghes --ghes https://ghe.example.com:8443
+  ripcord rules explain kibana-snapshot";
+
+/// The examples of a mode's group help (`ripcord preflight --help`).
+fn mode_examples(mode: &str) -> String {
+    let lines: Vec<String> = product::REGISTRY
+        .iter()
+        .map(|p| {
+            let name = p.name();
+            format!("  ripcord {mode} {name} --help   # the {name} flags and examples")
+        })
+        .collect();
+    lines.join("\n")
+}
+
+fn top_after_help() -> String {
+    format!("{TOP_EXAMPLES}\n\n{}", all_after_help())
+}
+
+fn group_after_help(mode: &str) -> String {
+    format!("Examples:\n{}\n\n{}", mode_examples(mode), all_after_help())
+}
+
+fn collect_group_after_help() -> String {
+    format!(
+        "Examples:\n{}\n  ripcord collect elastic --es https://es:9200 --output facts.json\n  ripcord rollback elastic --facts facts.json",
+        mode_examples("collect")
+    )
+}
+
 /// Read-only preflight and rollback-readiness checks for the Elastic Stack and GitHub Enterprise Server.
 #[derive(Debug, Parser)]
 #[command(name = "ripcord", version, long_version = long_version(), about, long_about = None,
-          after_help = all_after_help(), propagate_version = true, max_term_width = 80)]
+          after_help = top_after_help(), propagate_version = true, max_term_width = 80)]
 pub struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
@@ -64,18 +103,19 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Before an upgrade: would a rollback be possible, and is the upgrade itself sound?
-    #[command(after_help = all_after_help())]
+    #[command(after_help = group_after_help("preflight"))]
     Preflight {
         #[command(subcommand)]
         product: ProductCommand<Preflight>,
     },
     /// After a failed upgrade: can we get back, and exactly how?
-    #[command(after_help = all_after_help())]
+    #[command(after_help = group_after_help("rollback"))]
     Rollback {
         #[command(subcommand)]
         product: ProductCommand<Rollback>,
     },
     /// Collect facts once into a bundle; evaluate it anywhere with --facts.
+    #[command(after_help = collect_group_after_help())]
     Collect {
         #[command(subcommand)]
         product: ProductCommand<Collect>,
@@ -91,6 +131,11 @@ pub(crate) enum Command {
         command: Option<FleetCommand>,
     },
     /// List the rules, or explain one: what it checks, why, how to fix it.
+    #[command(after_help = "\
+Examples:
+  ripcord rules list
+  ripcord rules list --format json --rules ./our-rules
+  ripcord rules explain kibana-snapshot")]
     Rules {
         #[command(subcommand)]
         command: RulesCommand,
@@ -469,6 +514,11 @@ pub(crate) struct FleetArgs {
 #[derive(Debug, Subcommand)]
 pub(crate) enum RulesCommand {
     /// List every rule.
+    #[command(after_help = "\
+Examples:
+  ripcord rules list
+  ripcord rules list --format json | jq -r '.[].id'
+  ripcord rules list --rules ./our-rules   # the built-in rules and ours")]
     List {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
@@ -477,6 +527,10 @@ pub(crate) enum RulesCommand {
         rules: Option<PathBuf>,
     },
     /// Explain one rule: what it checks, why, how to fix it.
+    #[command(after_help = "\
+Examples:
+  ripcord rules explain kibana-snapshot
+  ripcord rules explain our-snapshot-policy --rules ./our-rules")]
     Explain {
         rule_id: String,
         /// Extra rule files to include.
@@ -490,4 +544,37 @@ pub(crate) enum RulesCommand {
 pub(crate) enum ListFormat {
     Table,
     Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every command a user can ask `--help` of ends with examples to start from (clap's own
+    /// `help` subcommand aside).
+    #[test]
+    fn every_command_help_has_examples() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>, seen: &mut usize) {
+            *seen += 1;
+            let path = format!("{path} {}", cmd.get_name()).trim().to_string();
+            let after = cmd.get_after_help().map(ToString::to_string);
+            if !after.is_some_and(|a| {
+                a.contains("Examples:\n  ripcord ") || a.contains("Examples:\n  #")
+            }) {
+                missing.push(path.clone());
+            }
+            for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+                walk(sub, &path, missing, seen);
+            }
+        }
+        let (mut missing, mut seen) = (Vec::new(), 0);
+        walk(&Cli::command(), "", &mut missing, &mut seen);
+        // ripcord, 3 modes × 2 products + 3 groups, fleet + merge, rules + 2, completions, man.
+        assert!(seen >= 16, "only {seen} commands walked");
+        assert!(
+            missing.is_empty(),
+            "no Examples in the help of: {missing:?}"
+        );
+    }
 }

@@ -324,6 +324,8 @@ fn unknown_message(missing: &[&String], cx: &Context<'_>) -> String {
                     None => format!("{} {}: {}", f.endpoint, status_text(f.status), f.reason),
                 },
                 (None, Some(why)) => match group_words(g) {
+                    // `(…)` around the reason, unless it holds brackets of its own.
+                    Some(words) if why.contains('(') => format!("{words}: {why}"),
                     Some(words) => format!("{words} ({why})"),
                     None => format!("{g}: {why}"),
                 },
@@ -337,9 +339,18 @@ fn unknown_message(missing: &[&String], cx: &Context<'_>) -> String {
     format!("could not verify: {}", parts.join("; "))
 }
 
-/// The judgements every product's upgrade basis has, as a person says them.
+/// The fact groups and judgements rules require, as a person says them (a user's rule may
+/// require another group: that one is named by its id).
 fn group_words(group: &str) -> Option<&'static str> {
     Some(match group {
+        "es.nodes" => "the Elasticsearch nodes and their versions",
+        "es.snapshots" => "the snapshot listing",
+        "es.health" => "the cluster health",
+        "es.deprecations" => "the deprecation info",
+        "es.kibana_indices" => "the Kibana indices and aliases",
+        "es.system_features" => "the system features' migration status",
+        "ghes.versions" => "the appliance's nodes and versions",
+        "ghes.replication" => "the replication status",
         "upgrade.from" => "the version to go back to",
         "upgrade.to" => "the version upgraded to",
         "upgrade.started_at" => "when the upgrade started",

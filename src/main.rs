@@ -75,6 +75,16 @@ fn main() -> ExitCode {
     one_malloc_arena();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let json = ripcord::output::diagnostics::wants_json(&args);
+    // Unwrapped lines keep `file:line:column` greppable in CI logs; no colour, because every
+    // control character of the rendered error is escaped (it quotes bundles and rule files).
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .wrap_lines(false)
+                .color(false)
+                .build(),
+        )
+    }));
     let cli = match ripcord::cli::Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {
@@ -88,16 +98,6 @@ fn main() -> ExitCode {
             return ExitCode::from(0);
         }
     };
-    // Unwrapped lines keep `file:line:column` greppable in CI logs; no colour, because every
-    // control character of the rendered error is escaped (it quotes bundles and rule files).
-    let _ = miette::set_hook(Box::new(|_| {
-        Box::new(
-            miette::MietteHandlerOpts::new()
-                .wrap_lines(false)
-                .color(false)
-                .build(),
-        )
-    }));
     // Rule expressions are parsed and evaluated by recursion; a roomy stack keeps a long (but
     // allowed) expression from overflowing it. The memory is only reserved, not used.
     let worker = std::thread::Builder::new()

@@ -67,22 +67,64 @@ pub(crate) fn error_line(error: &crate::error::Error) -> String {
     one_line(&message)
 }
 
-/// A command line clap refused (exit 2): clap's message on stderr, and the error document
-/// on stdout when `--format json` was asked for.
+/// A command line clap refused (exit 2), in the same miette style as every other error that
+/// ends a run (a newcomer meets one shape of error, not two): clap's first line is the
+/// message, what clap adds (possible values, a tip, the usage line) the help. On stdout too,
+/// as the error document, when `--format json` was asked for.
 pub fn usage(error: &clap::Error, json: bool) {
-    let rendered = error.render().to_string();
-    emit(rendered.trim_end());
+    let refused = Usage::from_clap(error);
+    let rendered = format!("{:?}", miette::Report::new(refused.clone()));
+    emit(super::text::visible(&rendered).trim_end());
     if json {
-        let mut parts = rendered.splitn(2, '\n');
-        let first = parts.next().unwrap_or_default();
-        let message = first.strip_prefix("error: ").unwrap_or(first).to_string();
-        let help = parts
-            .next()
-            .map(str::trim)
-            .filter(|h| !h.is_empty())
-            .map(str::to_string);
-        let code = format!("clap::{:?}", error.kind());
-        print_error_document(code, message, help, None);
+        print_error_document(refused.code, refused.message, refused.help, None);
+    }
+}
+
+/// A refused command line as a diagnostic. Its code stays `clap::<kind>` (the error
+/// document's contract, DESIGN §4), so a CI script can tell an unknown flag from a bad value.
+#[derive(Debug, Clone)]
+struct Usage {
+    code: String,
+    message: String,
+    help: Option<String>,
+}
+
+impl Usage {
+    fn from_clap(error: &clap::Error) -> Self {
+        let rendered = error.render().to_string();
+        let mut lines = rendered.lines();
+        let first = lines.next().unwrap_or_default();
+        let message = first
+            .strip_prefix("error: ")
+            .unwrap_or(first)
+            .trim()
+            .to_string();
+        let help: Vec<&str> = lines.map(str::trim).filter(|l| !l.is_empty()).collect();
+        Self {
+            code: format!("clap::{:?}", error.kind()),
+            message,
+            help: (!help.is_empty()).then(|| help.join("\n")),
+        }
+    }
+}
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+impl miette::Diagnostic for Usage {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(&self.code))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
     }
 }
 

@@ -171,3 +171,86 @@ fn help_describes_every_command_and_times_say_their_format() {
         out.stderr
     );
 }
+
+/// A refused command line is a miette diagnostic like every other error that ends a run: the
+/// code, then `×` and the message, then what to try; never clap's `error:` style beside it.
+#[test]
+fn usage_errors_look_like_every_other_error() {
+    for (args, code, says) in [
+        (
+            vec!["rollback", "elastic", "--no-such-flag"],
+            "clap::UnknownArgument",
+            "unexpected argument '--no-such-flag' found",
+        ),
+        (
+            vec![
+                "rollback", "elastic", "--format", "yaml", "--facts", "x.json",
+            ],
+            "clap::InvalidValue",
+            "possible values: table, json, markdown, junit",
+        ),
+    ] {
+        let out = Ripcord::new(&args).run();
+        assert_eq!(out.code, 2, "{}", out.stderr);
+        assert!(out.stderr.starts_with(code), "{}", out.stderr);
+        assert!(out.stderr.contains("  × "), "{}", out.stderr);
+        assert!(out.stderr.contains(says), "{}", out.stderr);
+        assert!(!out.stderr.contains("error: "), "{}", out.stderr);
+    }
+    let bad_bundle =
+        Ripcord::new(&["rollback", "elastic", "--facts", "/no/such/bundle.json"]).run();
+    assert!(bad_bundle.stderr.contains("  × "), "{}", bad_bundle.stderr);
+}
+
+/// What a finding says names things as people do: no fact-group ids (`ghes.versions:`,
+/// `upgrade.snapshot_cutoff:`) and no `rejected: none`, in any scenario's recorded output
+/// (the snapshots hold every scenario's findings in every format).
+#[test]
+fn findings_never_name_internal_ids() {
+    fn snapshots(dir: &std::path::Path, into: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("snapshot dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                snapshots(&path, into);
+            } else if path.extension().is_some_and(|e| e == "snap") {
+                into.push(path);
+            }
+        }
+    }
+    /// `es.nodes: …`, `upgrade.snapshot_cutoff: …`: an id where words belong.
+    fn is_internal_id(part: &str) -> bool {
+        let Some((id, _)) = part.split_once(':') else {
+            return false;
+        };
+        let mut segments = id.split('.');
+        let head = segments.next().unwrap_or_default();
+        ["es", "ghes", "kibana", "upgrade", "platform", "derived"].contains(&head)
+            && segments.clone().count() > 0
+            && segments
+                .all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+    }
+    let mut files = Vec::new();
+    snapshots(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ripcord/snapshots"),
+        &mut files,
+    );
+    assert!(files.len() > 50, "only {} snapshots", files.len());
+    let mut judged = 0;
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("snapshot");
+        for (_, after) in text
+            .match_indices("could not verify: ")
+            .map(|(i, m)| (i, &text[i + m.len()..]))
+        {
+            let message = after.split(['"', '\n']).next().unwrap_or_default();
+            judged += 1;
+            for part in message.split("; ") {
+                assert!(!is_internal_id(part), "{}: {message}", file.display());
+            }
+        }
+        assert!(!text.contains("rejected: "), "{}", file.display());
+    }
+    assert!(judged > 20, "only {judged} unknown messages read");
+    assert!(is_internal_id("ghes.versions: no --ghes URL given"));
+    assert!(!is_internal_id("the snapshot listing (not collected)"));
+}
