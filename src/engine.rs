@@ -277,6 +277,23 @@ fn evaluate_rule(rule: &Rule, root: &Scope<'_>, cx: &Context<'_>) -> Finding {
         return finding;
     }
     match rule.expr.eval_bool(&scope) {
+        Ok(true) if rule.unknown_when.is_some() => {
+            let (outcome, template) = match rule.unknown_when.as_ref().map(|u| u.eval_bool(&scope))
+            {
+                Some(Ok(true)) => (
+                    Outcome::Unknown,
+                    rule.message_unknown.as_ref().unwrap_or(&rule.message_pass),
+                ),
+                Some(Err(e)) => {
+                    finding.outcome = Outcome::Error;
+                    finding.message = format!("could not evaluate `unknown_when`: {e}");
+                    return finding;
+                }
+                _ => (Outcome::Pass, &rule.message_pass),
+            };
+            finding.outcome = outcome;
+            finding.message = render_message(template, &finding.evidence, &rule.params);
+        }
         Ok(passed) => {
             finding.outcome = if passed { Outcome::Pass } else { Outcome::Fail };
             let template = if passed {

@@ -253,7 +253,7 @@ pub(crate) fn release_data() -> Vec<(&'static str, String)> {
             .max()
             .map_or_else(|| "unreadable".to_string(), |d| format!("through {d}"))
     };
-    let elastic = parse(elastic::derive::RELEASES_JSON);
+    let elastic = parse(elastic::releases::RELEASES_JSON);
     let elastic_dates = elastic["releases"]
         .as_object()
         .map(|m| m.values().filter_map(Value::as_str).collect())

@@ -354,6 +354,14 @@ pub enum DataLoss {
         source: String,
         /// What the counts leave out (deletions, hidden types, types whose count failed).
         not_counted: Vec<String>,
+        /// The counts are at least what was lost, not exactly it: Kibana counts only what the
+        /// user it asked as may read (an unregistered type, or a space or type the user may not
+        /// read, counts 0 with HTTP 200), so a zero there is not "nothing changed".
+        #[serde(default)]
+        lower_bound: bool,
+        /// Why they are a lower bound.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lower_bound_because: Option<String>,
     },
     Unknown {
         /// Why it could not be counted.

@@ -36,6 +36,8 @@ struct RawRule {
     when: Option<Spanned<String>>,
     skip_reason: Option<String>,
     expr: Spanned<String>,
+    /// Asked only when `expr` passed: true → `unknown` (a pass ripcord cannot vouch for).
+    unknown_when: Option<Spanned<String>>,
     #[serde(default)]
     params: BTreeMap<String, toml::Value>,
     /// In file order (evidence is shown in that order), each value with its span so a
@@ -51,6 +53,8 @@ struct RawRule {
 struct RawMessage {
     pass: Spanned<String>,
     fail: Spanned<String>,
+    /// Required with `unknown_when`, refused without it.
+    unknown: Option<Spanned<String>>,
 }
 
 /// One problem in one rule file.
@@ -400,6 +404,29 @@ fn parse_rule(
         .when
         .as_ref()
         .and_then(|w| compile_checked(path, text, w, "when", &schema, &mut problems));
+    let unknown_when = raw
+        .unknown_when
+        .as_ref()
+        .and_then(|w| compile_checked(path, text, w, "unknown_when", &schema, &mut problems));
+    match (&raw.unknown_when, &raw.message.unknown) {
+        (Some(w), None) => problems.push(problem(
+            path,
+            text,
+            w.span(),
+            "unknown_when needs a message.unknown: what the finding says when it holds".into(),
+            "here",
+            None,
+        )),
+        (None, Some(m)) => problems.push(problem(
+            path,
+            text,
+            m.span(),
+            "message.unknown is only used with unknown_when".into(),
+            "here",
+            None,
+        )),
+        _ => {}
+    }
     let mut evidence = Vec::new();
     for (key, value) in &raw.evidence {
         match value.get_ref().as_str() {
@@ -426,7 +453,14 @@ fn parse_rule(
             )),
         }
     }
-    for (which, template) in [("pass", &raw.message.pass), ("fail", &raw.message.fail)] {
+    let templates = [
+        ("pass", Some(&raw.message.pass)),
+        ("fail", Some(&raw.message.fail)),
+    ]
+    .into_iter()
+    .chain(std::iter::once(("unknown", raw.message.unknown.as_ref())))
+    .filter_map(|(which, t)| t.map(|t| (which, t)));
+    for (which, template) in templates {
         for placeholder in placeholders(template.get_ref()) {
             let known =
                 raw.evidence.contains_key(&placeholder) || params.contains_key(&placeholder);
@@ -442,6 +476,7 @@ fn parse_rule(
             Rule {
                 reads: when
                     .iter()
+                    .chain(unknown_when.iter())
                     .chain(std::iter::once(&expr))
                     .chain(evidence.iter().map(|(_, e)| e))
                     .flat_map(Expr::paths)
@@ -455,10 +490,12 @@ fn parse_rule(
                 when,
                 skip_reason: raw.skip_reason,
                 expr,
+                unknown_when,
                 params,
                 evidence,
                 message_pass: raw.message.pass.into_inner(),
                 message_fail: raw.message.fail.into_inner(),
+                message_unknown: raw.message.unknown.map(Spanned::into_inner),
                 docs: raw.docs,
                 origin: origin.to_string(),
             },

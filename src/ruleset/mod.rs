@@ -56,6 +56,10 @@ pub(crate) struct Rule {
     /// Why the rule is skipped when `when` is false.
     pub(crate) skip_reason: Option<String>,
     pub(crate) expr: Expr,
+    /// Asked only when `expr` passed: true turns the pass into `unknown` (a version the
+    /// release table does not list passes on its numbers, but its date was not checked).
+    /// A definite failure is never hidden behind it.
+    pub(crate) unknown_when: Option<Expr>,
     pub(crate) params: BTreeMap<String, serde_json::Value>,
     /// Evidence expressions by key, in file order.
     pub(crate) evidence: Vec<(String, Expr)>,
@@ -64,6 +68,8 @@ pub(crate) struct Rule {
     pub(crate) reads: BTreeSet<String>,
     pub(crate) message_pass: String,
     pub(crate) message_fail: String,
+    /// What the finding says when `unknown_when` holds (always set with it).
+    pub(crate) message_unknown: Option<String>,
     pub(crate) docs: RuleDocs,
     /// Where it came from: `built-in` or a file path.
     pub(crate) origin: String,
@@ -76,12 +82,13 @@ pub(crate) struct RuleSet {
 }
 
 impl Rule {
-    /// Every expression of the rule: `when`, the evidence, then `expr`.
+    /// Every expression of the rule: `when`, the evidence, `expr`, then `unknown_when`.
     pub(crate) fn expressions(&self) -> impl Iterator<Item = &Expr> {
         self.when
             .iter()
             .chain(self.evidence.iter().map(|(_, e)| e))
             .chain(std::iter::once(&self.expr))
+            .chain(self.unknown_when.iter())
     }
 }
 

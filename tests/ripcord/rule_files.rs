@@ -778,3 +778,77 @@ fn nested_maps_over_a_thousand_snapshots_exceed_the_budget() {
         "{f}"
     );
 }
+
+/// `unknown_when`: asked only when `expr` passed (a definite failure stays a failure), true
+/// gives `unknown` with `message.unknown`; without its message, or a message without it, the
+/// file is refused with the line.
+#[test]
+fn unknown_when_turns_only_a_pass_into_unknown() {
+    let with = |id: &str, expr: &str, unknown_when: &str| {
+        rule_text(
+            &basic(id),
+            "\"t\"",
+            &basic(expr),
+            "\"pass {count}\"",
+            "\"fail {count}\"",
+        )
+        .replace(
+            "\n\n[evidence]",
+            &format!("\nunknown_when = {}\n\n[evidence]", basic(unknown_when)),
+        )
+        .replace(
+            "fail = \"fail {count}\"",
+            "fail = \"fail {count}\"\nunknown = \"not vouched for: {count}\"",
+        )
+    };
+    let dir = tempfile::tempdir().expect("tmp");
+    write(
+        dir.path(),
+        "pass-unknown.toml",
+        with("pass-unknown", "true", "true"),
+    );
+    write(
+        dir.path(),
+        "fail-stays.toml",
+        with("fail-stays", "false", "true"),
+    );
+    write(
+        dir.path(),
+        "plain-pass.toml",
+        with("plain-pass", "true", "false"),
+    );
+    let facts = PathBuf::from(facts_path(SCENARIO));
+    let found = findings(rollback_in_process(&runtime(), &facts, Some(dir.path())));
+    let outcome = |id: &str| {
+        (
+            found[id]["outcome"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            found[id]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        )
+    };
+    let (o, m) = outcome("pass-unknown");
+    assert_eq!(o, "unknown");
+    assert!(m.starts_with("not vouched for: "), "{m}");
+    assert_eq!(outcome("fail-stays").0, "fail");
+    assert_eq!(outcome("plain-pass").0, "pass");
+
+    let bad = tempfile::tempdir().expect("tmp");
+    let no_message =
+        with(NAME, "true", "true").replace("\nunknown = \"not vouched for: {count}\"", "");
+    write(bad.path(), &format!("{NAME}.toml"), &no_message);
+    let (_, stderr, code) = list_rules(bad.path());
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("unknown_when needs a message.unknown"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{NAME}.toml:8:")),
+        "names the line: {stderr}"
+    );
+}

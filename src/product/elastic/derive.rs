@@ -7,6 +7,7 @@
 
 use super::Elastic;
 use super::facts::{Flavor, KibanaIndex, Snapshot};
+use super::releases::{ReleaseOrder, release_order};
 use crate::facts::Bundle;
 use crate::upgrade::{Mode, UpgradeBasis, age_hours};
 use crate::version::{self, cmp_lenient};
@@ -44,50 +45,6 @@ pub(crate) struct Derived {
     /// How the stack is deployed (`--flavor`, else detected, else `unknown`).
     pub(crate) flavor: Flavor,
     pub(crate) flavor_source: String,
-}
-
-/// Elastic: "you can upgrade only to a version with a higher number and a later release date
-/// than the one you run" (9.0.8, released 2025-10-06, cannot go to 9.1.0, released 2025-07-29).
-/// Dates are data beside the rules: `rules/elastic/releases.json`.
-#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
-pub(crate) struct ReleaseOrder {
-    /// The release date of `from` and of `to` (`YYYY-MM-DD`), when the data knows them.
-    pub(crate) from_released: Option<String>,
-    pub(crate) to_released: Option<String>,
-    /// `to` was released on or after `from` (versions shipped together share a date); `None`
-    /// when a date is unknown.
-    pub(crate) in_order: Option<bool>,
-}
-
-/// Elastic release dates, shipped with the rules.
-pub(crate) const RELEASES_JSON: &str = include_str!("../../../rules/elastic/releases.json");
-
-#[derive(serde::Deserialize)]
-struct ReleaseFile {
-    releases: HashMap<String, String>,
-}
-
-/// The release dates, parsed once (a test keeps the embedded file valid).
-static RELEASE_DATES: std::sync::LazyLock<HashMap<String, String>> =
-    std::sync::LazyLock::new(|| {
-        serde_json::from_str::<ReleaseFile>(RELEASES_JSON)
-            .map(|f| f.releases)
-            .unwrap_or_default()
-    });
-
-fn release_order(upgrade: &UpgradeBasis) -> ReleaseOrder {
-    let date = |v: Option<&str>| v.and_then(|v| RELEASE_DATES.get(v).cloned());
-    let from_released = date(upgrade.from.as_deref());
-    let to_released = date(upgrade.to.as_deref());
-    let in_order = match (&from_released, &to_released) {
-        (Some(f), Some(t)) => Some(t >= f),
-        _ => None,
-    };
-    ReleaseOrder {
-        from_released,
-        to_released,
-        in_order,
-    }
 }
 
 /// Which way back the facts leave, judged once for the plan and for rules.
@@ -286,7 +243,7 @@ pub(crate) fn derive(bundle: &Bundle<Elastic>, mode: Mode) -> Derived {
         kibana_compat,
         es_rollback,
         rollback,
-        release_order: release_order(&upgrade_basis),
+        release_order: release_order(upgrade_basis.from.as_deref(), upgrade_basis.to.as_deref()),
         flavor,
         flavor_source,
     }
@@ -1190,15 +1147,6 @@ mod tests {
 
     /// Elastic's snapshot-compatibility table: an index restores as a regular index only into
     /// its own major or the next; a snapshot never into an older Elasticsearch.
-    #[test]
-    fn the_release_dates_ship_and_parse() {
-        assert!(RELEASE_DATES.len() > 100);
-        assert_eq!(
-            RELEASE_DATES.get("9.1.0").map(String::as_str),
-            Some("2025-07-29")
-        );
-    }
-
     #[test]
     fn snapshot_compatibility_table() {
         let nine = cluster(&["9.0.3", "9.0.3"]);

@@ -7,6 +7,7 @@ mod collect;
 pub(crate) mod derive;
 pub(crate) mod facts;
 mod plan;
+pub(crate) mod releases;
 mod screen;
 
 use crate::engine::Availability;

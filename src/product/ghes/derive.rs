@@ -91,6 +91,11 @@ pub(crate) use super::vm_snapshot::VmSnapshot;
 pub(crate) struct ReleaseStatus {
     pub(crate) series: Option<String>,
     pub(crate) known: bool,
+    /// Newer than every feature release the table lists: a release ripcord's data predates,
+    /// whose dates were not checked (a rule says `unknown`, never pass or fail, for it).
+    pub(crate) beyond_table: bool,
+    /// The newest feature release the table lists (`3.23`).
+    pub(crate) table_until: Option<String>,
     pub(crate) ga: Option<String>,
     pub(crate) end_of_support: Option<String>,
     pub(crate) past_end_of_support: Option<bool>,
@@ -417,7 +422,15 @@ fn release_status(to: Option<&str>, now: Timestamp) -> ReleaseStatus {
         let ga: jiff::civil::Date = r.ga.parse().ok()?;
         Some(today >= ga)
     });
+    let newest = releases().last().map(|(k, _)| k.clone());
+    let beyond_table = found.is_none()
+        && series
+            .as_deref()
+            .zip(newest.as_deref())
+            .is_some_and(|(s, n)| series_key(s) > series_key(n));
     ReleaseStatus {
+        beyond_table,
+        table_until: newest,
         series,
         known: found.is_some(),
         ga: found.as_ref().map(|r| r.ga.clone()),

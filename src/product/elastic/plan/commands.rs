@@ -699,7 +699,7 @@ impl NewCluster {
         let destructive_reset = json!({"persistent": {"action.destructive_requires_name": null}});
         vec![
             Step {
-                title: "Turn off the GeoIP downloader, the ILM history store, ILM, machine learning, monitoring collection and Watcher on the new cluster (an error from a feature the licence lacks is harmless; Universal Profiling users also set xpack.profiling.templates.enabled to false)".into(),
+                title: "Turn off the GeoIP downloader, the ILM history store, ILM, machine learning, monitoring collection, Watcher and, only where it is on, Universal Profiling's index template management on the new cluster (an error from a feature the licence lacks is harmless)".into(),
                 run_on: on.clone(),
                 commands: vec![
                     c.put(NEW_ES_URL, "/_cluster/settings", &features_off),
@@ -707,6 +707,17 @@ impl NewCluster {
                     c.post_empty(NEW_ES_URL, "/_ml/set_upgrade_mode?enabled=true"),
                     c.put(NEW_ES_URL, "/_cluster/settings", &monitoring_off),
                     c.post_empty(NEW_ES_URL, "/_watcher/_stop"),
+                    // Elastic's page reads the setting first (defaults included) and turns it
+                    // off only when it is on; the answer is remembered for turning it back on.
+                    sh!(
+                        "PROFILING_WAS_ON=unknown; PROFILING_SETTING=$({} {}) && case \"$PROFILING_SETTING\" in *'\"enabled\":\"true\"'*) PROFILING_WAS_ON=yes;; *) PROFILING_WAS_ON=no;; esac; echo \"Universal Profiling index template management was on: $PROFILING_WAS_ON\"",
+                        c.get(),
+                        url_arg(NEW_ES_URL, PROFILING_SETTING_PATH)
+                    ),
+                    sh!(
+                        "[ \"$PROFILING_WAS_ON\" = yes ] && {}",
+                        c.put(NEW_ES_URL, "/_cluster/settings", &profiling(false))
+                    ),
                 ],
                 request: None,
             },
@@ -740,7 +751,7 @@ impl NewCluster {
                 }),
             },
             Step {
-                title: "Turn everything back on and reset action.destructive_requires_name (the snapshot's licence came back with it; install a current one if it has expired)".into(),
+                title: "Turn everything back on (Universal Profiling's index template management only if it was on) and reset action.destructive_requires_name (the snapshot's licence came back with it; install a current one if it has expired)".into(),
                 run_on: on,
                 commands: vec![
                     c.put(NEW_ES_URL, "/_cluster/settings", &features_on),
@@ -748,6 +759,10 @@ impl NewCluster {
                     c.post_empty(NEW_ES_URL, "/_ml/set_upgrade_mode?enabled=false"),
                     c.put(NEW_ES_URL, "/_cluster/settings", &monitoring_on),
                     c.post_empty(NEW_ES_URL, "/_watcher/_start"),
+                    sh!(
+                        "[ \"$PROFILING_WAS_ON\" = yes ] && {}",
+                        c.put(NEW_ES_URL, "/_cluster/settings", &profiling(true))
+                    ),
                     c.put(NEW_ES_URL, "/_cluster/settings", &destructive_reset),
                 ],
                 request: None,
@@ -772,6 +787,16 @@ impl NewCluster {
             request: None,
         }
     }
+}
+
+/// Where Elastic's "Restore an entire cluster" reads Universal Profiling's index template
+/// management, defaults included (unset, it is on wherever Universal Profiling runs).
+const PROFILING_SETTING_PATH: &str =
+    "/_cluster/settings?filter_path=**.xpack.profiling.templates.enabled&include_defaults=true";
+
+/// The persistent setting that turns Universal Profiling's index template management on or off.
+fn profiling(enabled: bool) -> serde_json::Value {
+    json!({"persistent": {"xpack.profiling.templates.enabled": enabled}})
 }
 
 /// `host:port` of a URL, for `run_on`.
