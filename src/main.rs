@@ -9,7 +9,7 @@ use clap::Parser;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::process::ExitCode;
 
-/// The system allocator, telling `ripcord::memory` of every allocation and free so that what
+/// The system allocator, telling `ripcord::base::memory` of every allocation and free so that what
 /// a parsed answer holds is measured, not guessed (see that module). The only `unsafe` of
 /// ripcord, kept out of the library (which forbids it): `GlobalAlloc` is an unsafe trait,
 /// and each method only forwards its arguments to `System` unchanged.
@@ -23,7 +23,7 @@ unsafe impl GlobalAlloc for Counting {
         // SAFETY: forwarded unchanged (see above).
         let ptr = unsafe { System.alloc(layout) };
         if !ptr.is_null() {
-            ripcord::memory::record(ripcord::memory::cost(layout.size()));
+            ripcord::base::memory::record(ripcord::base::memory::cost(layout.size()));
         }
         ptr
     }
@@ -32,7 +32,7 @@ unsafe impl GlobalAlloc for Counting {
         // SAFETY: forwarded unchanged (see above).
         let ptr = unsafe { System.alloc_zeroed(layout) };
         if !ptr.is_null() {
-            ripcord::memory::record(ripcord::memory::cost(layout.size()));
+            ripcord::base::memory::record(ripcord::base::memory::cost(layout.size()));
         }
         ptr
     }
@@ -40,15 +40,16 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: forwarded unchanged (see above).
         unsafe { System.dealloc(ptr, layout) };
-        ripcord::memory::record(-ripcord::memory::cost(layout.size()));
+        ripcord::base::memory::record(-ripcord::base::memory::cost(layout.size()));
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: forwarded unchanged (see above).
         let new = unsafe { System.realloc(ptr, layout, new_size) };
         if !new.is_null() {
-            ripcord::memory::record(
-                ripcord::memory::cost(new_size).wrapping_sub(ripcord::memory::cost(layout.size())),
+            ripcord::base::memory::record(
+                ripcord::base::memory::cost(new_size)
+                    .wrapping_sub(ripcord::base::memory::cost(layout.size())),
             );
         }
         new
@@ -73,6 +74,8 @@ fn one_malloc_arena() {
 
 fn main() -> ExitCode {
     one_malloc_arena();
+    // Warnings, notes and -v's request lines are tracing events; this writes them to stderr.
+    ripcord::output::log::install();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let json = ripcord::output::diagnostics::wants_json(&args);
     // Unwrapped lines keep `file:line:column` greppable in CI logs; no colour, because every

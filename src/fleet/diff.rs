@@ -2,8 +2,8 @@
 //! moved, rules that started or stopped failing, targets added to or removed from the
 //! inventory. The SRE reads this first: last night's report already said the rest.
 
-use super::v1::{Change, ChangeKind, FleetReport, TargetResult};
-use crate::report::v1::Outcome;
+use crate::model::report::fleet_v1::{Change, ChangeKind, FleetReport, TargetResult};
+use crate::model::report::v1::Outcome;
 use std::collections::BTreeMap;
 
 /// The changes from `baseline` to `targets`. `complete` says whether `targets` is the whole

@@ -24,11 +24,11 @@
 //! (`--timeout`, …), the built-in default. The file is the specific configuration; flags fill
 //! what it leaves out.
 
+use super::Error;
 use crate::cli::ConnectionArgs;
-use crate::error::Error;
-use crate::pipeline::Entry;
-use crate::ruleset::load::locate;
-use crate::upgrade::Mode;
+use crate::judge::ruleset::load::locate;
+use crate::model::upgrade::Mode;
+use crate::product::Entry;
 use clap::{ArgMatches, FromArgMatches as _};
 use indexmap::IndexMap;
 use miette::{NamedSource, SourceSpan};
@@ -133,7 +133,7 @@ pub struct InventoryError {
 /// Reads and checks an inventory.
 pub(crate) fn load(path: &Path, flags: &FlagDefaults) -> Result<Inventory, Error> {
     let shown = path.display().to_string();
-    let bytes = crate::files::read_regular(path, MAX_FILE_BYTES).map_err(|e| {
+    let bytes = crate::base::files::read_regular(path, MAX_FILE_BYTES).map_err(|e| {
         Error::usage(
             format!("--inventory {shown}: cannot read it: {e}"),
             Some("give the path of a TOML file of [[target]] tables (README \"Fleet\")"),
@@ -363,7 +363,7 @@ fn check_target(
         Mode::Preflight => crate::product::CommandKind::Preflight,
         Mode::Rollback => crate::product::CommandKind::Rollback,
     };
-    let command = product.command(kind);
+    let command = crate::cli::product_command(product, kind);
     let product_keys = product_keys(&command);
 
     let tags = match get("tags") {
@@ -501,25 +501,23 @@ fn check_target(
             possible,
         )
     })?;
-    product
-        .check_target(mode, &matches, flags.offline)
-        .map_err(|e| {
-            let (message, help) = match e {
-                Error::Usage(message, help) => (message, help),
-                other => (other.to_string(), None),
-            };
-            let span = origins
-                .iter()
-                .filter(|(flag, _)| mentions(&message, flag))
-                .map(|(_, s)| s.clone())
-                .next()
-                .unwrap_or_else(|| name_value.span());
-            fail(
-                span,
-                within(inventory_words(&message)),
-                help.map(|h| inventory_words(&h)),
-            )
-        })?;
+    crate::run::check_target(product, mode, &matches, flags.offline).map_err(|e| {
+        let (message, help) = match e {
+            crate::run::Error::Usage(u) => (u.message, u.help),
+            other => (other.to_string(), None),
+        };
+        let span = origins
+            .iter()
+            .filter(|(flag, _)| mentions(&message, flag))
+            .map(|(_, s)| s.clone())
+            .next()
+            .unwrap_or_else(|| name_value.span());
+        fail(
+            span,
+            within(inventory_words(&message)),
+            help.map(|h| inventory_words(&h)),
+        )
+    })?;
     let mut connection = ConnectionArgs::from_arg_matches(&matches)
         .map_err(|e| fail(name_value.span(), within(clap_message(&e)), None))?;
     connection.no_progress = true;
@@ -765,7 +763,7 @@ fn problem(
         line,
         column,
         message,
-        src: NamedSource::new(path, crate::secrets::snippet_safe(text)),
+        src: NamedSource::new(path, crate::base::secrets::snippet_safe(text)),
         span,
         help,
     })

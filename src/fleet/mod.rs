@@ -12,14 +12,17 @@
 pub(crate) mod diff;
 pub(crate) mod inventory;
 pub(crate) mod run;
-pub mod v1;
+
+mod error;
 
 use crate::cli::{CommonArgs, FleetArgs, FleetOutputArgs};
-use crate::error::Error;
+use crate::model::report::fleet_v1::{
+    self as v1, FLEET_SCHEMA, FleetReport, FleetSummary, Shards, TargetResult, TargetVerdict,
+};
 use crate::output::{FleetFormat, Outputs};
+pub use error::Error;
 use inventory::{FlagDefaults, TargetSpec};
 use std::path::{Path, PathBuf};
-use v1::{FLEET_SCHEMA, FleetReport, FleetSummary, Shards, TargetResult, TargetVerdict};
 
 /// A fleet report ready to be written, and where.
 #[derive(Debug)]
@@ -53,9 +56,9 @@ pub(crate) async fn run(args: &FleetArgs) -> Result<FleetDone, Error> {
             offline: args.facts.is_some(),
         },
     )?;
-    let rules = crate::pipeline::load_rules(args.rules.as_deref())?;
+    let rules = crate::run::load_rules(args.rules.as_deref())?;
     let waivers = match &args.waivers {
-        Some(path) => crate::waivers::load(path, &rules)?,
+        Some(path) => crate::judge::waivers::load(path, &rules)?,
         None => Vec::new(),
     };
     // Read before the run: a baseline that cannot be read must not cost a night's run.
@@ -79,8 +82,9 @@ pub(crate) async fn run(args: &FleetArgs) -> Result<FleetDone, Error> {
         ));
     }
     if args.insecure {
-        crate::output::diagnostics::warn(
-            "--insecure: TLS certificates are NOT verified for any target; anyone on the path can read the credentials. Prefer --ca-cert.",
+        tracing::warn!(
+            "{}",
+            "--insecure: TLS certificates are NOT verified for any target; anyone on the path can read the credentials. Prefer --ca-cert."
         );
     }
     register_credentials(&inventory.targets, args.facts.is_some());
@@ -261,6 +265,7 @@ fn prepare_outputs(out: &FleetOutputArgs) -> Result<Outputs<FleetFormat>, Error>
         color: out.color,
         show_skipped: out.show_skipped,
     })
+    .map_err(Error::from)
 }
 
 /// The fleet report of `targets` (sorted by name): summary, exit code, changes.
@@ -325,7 +330,7 @@ fn exit_code(targets: &[TargetResult]) -> u8 {
 /// Reads a fleet JSON report (`--baseline`, a shard), checking its schema.
 fn read_report(path: &Path) -> Result<FleetReport, Error> {
     let shown = path.display();
-    let bytes = crate::files::read_regular(path, MAX_REPORT_BYTES)
+    let bytes = crate::base::files::read_regular(path, MAX_REPORT_BYTES)
         .map_err(|e| Error::usage(format!("{shown}: cannot read it: {e}"), None))?;
     let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
         Error::usage(
@@ -408,10 +413,10 @@ fn select(targets: &[TargetSpec], index: u32, count: u32) -> Vec<&TargetSpec> {
 fn register_credentials(targets: &[TargetSpec], offline: bool) {
     let mut unset: Vec<(&str, &str)> = Vec::new();
     for target in targets {
-        let scope = crate::secrets::Scope::new(&target.credentials, String::new());
-        crate::secrets::register(scope.secrets());
+        let scope = crate::base::secrets::Scope::new(&target.credentials, String::new());
+        crate::base::secrets::register(scope.secrets());
         for (_, variable) in &target.credentials {
-            if crate::secrets::clean(&std::env::var(variable).unwrap_or_default()).is_empty()
+            if crate::base::secrets::clean(&std::env::var(variable).unwrap_or_default()).is_empty()
                 && !unset.iter().any(|(v, _)| v == variable)
             {
                 unset.push((variable, &target.name));
@@ -422,9 +427,12 @@ fn register_credentials(targets: &[TargetSpec], offline: bool) {
         return;
     }
     for (variable, target) in unset {
-        crate::output::diagnostics::warn(&format!(
-            "{variable} (credentials of target {target}) is not set: that target runs unauthenticated"
-        ));
+        tracing::warn!(
+            "{}",
+            format!(
+                "{variable} (credentials of target {target}) is not set: that target runs unauthenticated"
+            )
+        );
     }
 }
 

@@ -2,13 +2,12 @@
 //! global limit, each with its own deadline and credentials, none able to stop the others.
 
 use super::inventory::TargetSpec;
-use super::v1::{TargetResult, TargetVerdict};
+use crate::base::secrets::Scope;
 use crate::cli::CommonArgs;
-use crate::error::Error;
-use crate::pipeline::{TargetJob, TargetRun};
-use crate::ruleset::RuleSet;
-use crate::secrets::Scope;
-use crate::waivers::Waiver;
+use crate::judge::ruleset::RuleSet;
+use crate::judge::waivers::Waiver;
+use crate::model::report::fleet_v1::{TargetResult, TargetVerdict};
+use crate::run::{TargetJob, TargetRun};
 use futures::StreamExt as _;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -42,7 +41,7 @@ pub(crate) async fn run_all(
     let progress = crate::output::progress::fleet(targets.len(), !shared.progress);
     let mut results: Vec<Option<(TargetResult, Option<String>)>> =
         (0..targets.len()).map(|_| None).collect();
-    let clients = crate::http::ClientCache::default();
+    let clients = crate::collect::http::ClientCache::default();
     clients
         .run(async {
             let mut runs = futures::stream::iter(targets.iter().enumerate())
@@ -85,20 +84,23 @@ async fn run_one(spec: &TargetSpec, shared: &Shared<'_>) -> (TargetResult, Optio
     };
     let scope = Scope::new(&spec.credentials, spec.credentials_hint.clone());
     let limit = Duration::from_secs(spec.connection.deadline) + DEADLINE_GRACE;
-    let run = match tokio::time::timeout(limit, scope.run(spec.product.run_target(job))).await {
-        Ok(run) => run,
-        Err(_) => TargetRun {
-            report: Err(Error::usage(
-                format!(
-                    "did not finish within its deadline ({} s, plus {} s to evaluate)",
-                    spec.connection.deadline,
-                    DEADLINE_GRACE.as_secs()
-                ),
-                Some("raise its deadline in the inventory, or find what is slow with -v"),
-            )),
-            bundle: None,
-        },
-    };
+    let run =
+        match tokio::time::timeout(limit, scope.run(crate::run::run_target(spec.product, job)))
+            .await
+        {
+            Ok(run) => run,
+            Err(_) => TargetRun {
+                report: Err(crate::run::Error::usage(
+                    format!(
+                        "did not finish within its deadline ({} s, plus {} s to evaluate)",
+                        spec.connection.deadline,
+                        DEADLINE_GRACE.as_secs()
+                    ),
+                    Some("raise its deadline in the inventory, or find what is slow with -v"),
+                )),
+                bundle: None,
+            },
+        };
     let warning = match (&shared.bundles, &run.bundle) {
         (Some(dir), Some(text)) => write_bundle(dir, &spec.name, text).err(),
         _ => None,
@@ -122,7 +124,10 @@ fn write_bundle(dir: &std::path::Path, name: &str, text: &str) -> Result<(), Str
 }
 
 /// A target's entry in the fleet report.
-fn result(spec: &TargetSpec, report: Result<crate::report::v1::Report, Error>) -> TargetResult {
+fn result(
+    spec: &TargetSpec,
+    report: Result<crate::model::report::v1::Report, crate::run::Error>,
+) -> TargetResult {
     let base = |verdict, exit_code| TargetResult {
         name: spec.name.clone(),
         product: spec.product.name().to_string(),

@@ -6,8 +6,8 @@
     reason = "this module is where operator-facing stderr lines are written"
 )]
 
-use super::text::one_line;
-use crate::secrets::Redactor;
+use crate::base::secrets::Redactor;
+use crate::base::text::one_line;
 
 /// Writes one line (or a rendered diagnostic) to stderr, redacted.
 fn emit(text: &str) {
@@ -15,17 +15,17 @@ fn emit(text: &str) {
 }
 
 /// `ripcord: WARNING: …`.
-pub(crate) fn warn(message: &str) {
+pub(super) fn warn(message: &str) {
     emit(&format!("ripcord: WARNING: {}", one_line(message)));
 }
 
 /// `ripcord: …`.
-pub(crate) fn note(message: &str) {
+pub(super) fn note(message: &str) {
     emit(&format!("ripcord: {}", one_line(message)));
 }
 
 /// One request of `-v`: method, URL, status or error, duration.
-pub(crate) fn request(method: &str, url: &str, outcome: &str, duration_ms: u64) {
+pub(super) fn request(method: &str, url: &str, outcome: &str, duration_ms: u64) {
     emit(&format!(
         "ripcord: {method} {} -> {} ({duration_ms} ms)",
         one_line(url),
@@ -35,21 +35,20 @@ pub(crate) fn request(method: &str, url: &str, outcome: &str, duration_ms: u64) 
 
 /// The error that ends the run (exit 2), as a miette diagnostic; the bundle or rule file text
 /// it quotes has its control characters escaped (line breaks kept: the snippet is multi-line).
-pub fn error(error: crate::error::Error) {
+pub fn error(error: impl miette::Diagnostic + Send + Sync + 'static) {
     let rendered = format!("{:?}", miette::Report::new(error));
-    emit(&super::text::visible(&rendered));
+    emit(&crate::base::text::visible(&rendered));
 }
 
 /// The error that ends the run (exit 2): on stderr as a diagnostic, and, when the command
 /// line asked for `--format json`, as a `ripcord.error/v1` document on stdout too.
-pub fn fail(error: crate::error::Error, json: bool) {
-    use miette::Diagnostic as _;
+pub fn fail<E: miette::Diagnostic + Send + Sync + 'static>(error: E, json: bool) {
     let code = error
         .code()
         .map_or_else(|| "ripcord::error".to_string(), |c| c.to_string());
     let message = error_line(&error);
     let help = error.help().map(|h| h.to_string());
-    let rendered = super::text::visible(&format!("{:?}", miette::Report::new(error)));
+    let rendered = crate::base::text::visible(&format!("{:?}", miette::Report::new(error)));
     emit(&rendered);
     if json {
         print_error_document(code, message, help, Some(rendered));
@@ -57,7 +56,7 @@ pub fn fail(error: crate::error::Error, json: bool) {
 }
 
 /// An error and its causes as one line: `cannot read facts bundle x: No such file…`.
-pub(crate) fn error_line(error: &crate::error::Error) -> String {
+pub(crate) fn error_line(error: &dyn std::error::Error) -> String {
     let mut message = error.to_string();
     let mut cause = std::error::Error::source(error);
     while let Some(c) = cause {
@@ -74,7 +73,7 @@ pub(crate) fn error_line(error: &crate::error::Error) -> String {
 pub fn usage(error: &clap::Error, json: bool) {
     let refused = Usage::from_clap(error);
     let rendered = format!("{:?}", miette::Report::new(refused.clone()));
-    emit(super::text::visible(&rendered).trim_end());
+    emit(crate::base::text::visible(&rendered).trim_end());
     if json {
         print_error_document(refused.code, refused.message, refused.help, None);
     }
@@ -134,7 +133,7 @@ fn print_error_document(
     help: Option<String>,
     detail: Option<String>,
 ) {
-    use crate::report::v1::{ERROR_SCHEMA, ErrorDetail, ErrorDocument};
+    use crate::model::report::v1::{ERROR_SCHEMA, ErrorDetail, ErrorDocument};
     let document = ErrorDocument {
         schema: ERROR_SCHEMA.to_string(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),

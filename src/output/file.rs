@@ -3,7 +3,7 @@
 //! temporary file in the same folder, flushes it to disk and renames it over the destination,
 //! so a kill mid-write leaves the old bundle whole and no half-written one behind.
 
-use crate::error::Error;
+use super::OutputError as Error;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -86,7 +86,7 @@ impl Destination {
                 overwrite,
             }) => {
                 let write_error = |source| {
-                    Error::from(crate::facts::bundle::BundleError::Write {
+                    Error::from(crate::model::facts::bundle::BundleError::Write {
                         path: path.display().to_string(),
                         source,
                     })

@@ -2,9 +2,10 @@
 //! changed since the baseline, then one line per target, then what fails where.
 
 use super::{FleetFormat, Look, markdown, paint, text};
-use crate::fleet::v1::{ChangeKind, FleetReport, TargetResult, TargetVerdict};
-use crate::report::v1::{Outcome, Report};
-use crate::secrets::Redactor;
+use crate::base::secrets::Redactor;
+use crate::base::text::{cut, one_line};
+use crate::model::report::fleet_v1::{ChangeKind, FleetReport, TargetResult, TargetVerdict};
+use crate::model::report::v1::{Outcome, Report};
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use std::fmt::Write as _;
 
@@ -34,9 +35,9 @@ fn safe(report: &FleetReport, json: bool) -> FleetReport {
     let string = |s: &str| {
         let s = redactor.redact(s);
         if json {
-            text::cut(&s, 4096)
+            cut(&s, 4096)
         } else {
-            text::one_line(&text::cut(&s, 1000))
+            one_line(&cut(&s, 1000))
         }
     };
     let mut safe = report.clone();
@@ -122,21 +123,21 @@ pub(super) fn heading(r: &FleetReport) -> String {
     format!(
         "ripcord fleet: {}{shards} (as of {})",
         r.inventory,
-        crate::report::as_of(r.generated_at)
+        crate::model::report::as_of(r.generated_at)
     )
 }
 
 /// `since 2026-11-21T02:00Z (last-night.json)`: the baseline, as every format names it.
-pub(super) fn since(b: &crate::fleet::v1::Baseline) -> String {
+pub(super) fn since(b: &crate::model::report::fleet_v1::Baseline) -> String {
     format!(
         "since {} ({})",
-        crate::report::as_of(b.generated_at),
+        crate::model::report::as_of(b.generated_at),
         b.file
     )
 }
 
 /// One change in words: `ready → not ready`, `started failing: kibana-snapshot — …`.
-pub(super) fn change_text(c: &crate::fleet::v1::Change) -> String {
+pub(super) fn change_text(c: &crate::model::report::fleet_v1::Change) -> String {
     let verdict = |v: Option<TargetVerdict>| v.map_or("-", verdict_label);
     let rule = c.rule.as_deref().unwrap_or_default();
     let message = c
@@ -157,11 +158,11 @@ pub(super) fn change_text(c: &crate::fleet::v1::Change) -> String {
 
 /// The findings that make a target not ready or incomplete: failures, and blockers unknown
 /// or errored; waived failures are listed with their waiver.
-pub(super) fn attention(r: &Report) -> impl Iterator<Item = &crate::report::v1::Finding> {
+pub(super) fn attention(r: &Report) -> impl Iterator<Item = &crate::model::report::v1::Finding> {
     r.findings.iter().filter(|f| {
         matches!(f.outcome, Outcome::Fail | Outcome::Waived)
             || (matches!(f.outcome, Outcome::Unknown | Outcome::Error)
-                && f.severity == crate::report::v1::Severity::Blocker)
+                && f.severity == crate::model::report::v1::Severity::Blocker)
     })
 }
 

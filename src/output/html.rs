@@ -5,8 +5,8 @@
 //! plan, its commands as written.
 
 use super::fleet::{attention, change_text, heading, summary_line, verdict_label};
-use crate::fleet::v1::{FleetReport, TargetResult, TargetVerdict};
-use crate::report::v1::{Outcome, Plan};
+use crate::model::report::fleet_v1::{FleetReport, TargetResult, TargetVerdict};
+use crate::model::report::v1::{Outcome, Plan};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
@@ -212,7 +212,7 @@ fn write_target(out: &mut String, t: &TargetResult) {
             esc(&format!(
                 "{} · as of {} · {} pass, {} fail, {} skip, {} unknown, {} error, {} waived",
                 super::target_line(r),
-                crate::report::as_of(r.source.collected_at),
+                crate::model::report::as_of(r.source.collected_at),
                 r.summary.pass,
                 r.summary.fail,
                 r.summary.skip,

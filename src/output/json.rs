@@ -1,6 +1,6 @@
 //! `--format json`: the `ripcord.report/v1` document, exactly the contract types.
 
-use crate::report::v1::Report;
+use crate::model::report::v1::Report;
 
 pub(super) fn render(report: &Report) -> String {
     let mut text =

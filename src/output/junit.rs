@@ -10,7 +10,7 @@
 //! always has `<properties>`, `<system-out>` and `<system-err>`.
 
 use super::{target_line, write_collection_failures, write_preamble};
-use crate::report::v1::{Finding, Outcome, Report, Weight};
+use crate::model::report::v1::{Finding, Outcome, Report, Weight};
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use std::fmt::Write as _;
@@ -26,7 +26,7 @@ pub(super) fn render(r: &Report) -> String {
 
 /// A fleet: one suite per target, in the report's (name) order; a target that could not be
 /// judged is a suite of one `<error>`.
-pub(super) fn render_fleet(r: &crate::fleet::v1::FleetReport) -> String {
+pub(super) fn render_fleet(r: &crate::model::report::fleet_v1::FleetReport) -> String {
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
     let _ = write_fleet(&mut w, r);
     let mut out = String::from_utf8_lossy(&w.into_inner()).into_owned();
@@ -34,7 +34,10 @@ pub(super) fn render_fleet(r: &crate::fleet::v1::FleetReport) -> String {
     out
 }
 
-fn write_fleet(w: &mut Writer<Vec<u8>>, r: &crate::fleet::v1::FleetReport) -> std::io::Result<()> {
+fn write_fleet(
+    w: &mut Writer<Vec<u8>>,
+    r: &crate::model::report::fleet_v1::FleetReport,
+) -> std::io::Result<()> {
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     w.write_event(Event::Start(BytesStart::new("testsuites")))?;
     for (id, target) in r.targets.iter().enumerate() {
@@ -50,7 +53,7 @@ fn write_fleet(w: &mut Writer<Vec<u8>>, r: &crate::fleet::v1::FleetReport) -> st
 /// The suite of a fleet target with no report: one `<error>` saying why.
 fn write_error_suite(
     w: &mut Writer<Vec<u8>>,
-    t: &crate::fleet::v1::TargetResult,
+    t: &crate::model::report::fleet_v1::TargetResult,
     generated_at: jiff::Timestamp,
     id: usize,
 ) -> std::io::Result<()> {

@@ -5,7 +5,7 @@
 //! text instead of vanishing as raw HTML.
 
 use super::{Look, as_of_line, headline, summary_line, target_line};
-use crate::report::v1::{Outcome, Plan, Report};
+use crate::model::report::v1::{Outcome, Plan, Report};
 use std::fmt::Write as _;
 
 pub(super) fn render(r: &Report, look: &Look) -> String {
@@ -18,7 +18,7 @@ pub(super) fn render(r: &Report, look: &Look) -> String {
         r.mode,
         r.product,
         text(&target_line(r)),
-        crate::report::as_of(r.source.collected_at)
+        crate::model::report::as_of(r.source.collected_at)
     );
     let _ = writeln!(out, "**{}**\n", text(&summary_line(r, false)));
     let _ = writeln!(out, "{}\n", text(&as_of_line(r)));

@@ -2,12 +2,12 @@
 //! `main`). Reports render from the `ripcord.report/v1` contract types.
 
 pub mod diagnostics;
-pub(crate) mod discovery;
 pub mod file;
 mod fleet;
 mod html;
 mod json;
 mod junit;
+pub mod log;
 mod markdown;
 mod outputs;
 pub(crate) mod progress;
@@ -16,10 +16,9 @@ pub(crate) mod rules;
 mod table;
 pub(crate) mod text;
 
-use crate::error::Error;
-use crate::pipeline::Collected;
-use crate::report::v1::{CollectionFailure, Outcome, Report, Request, Severity, Verdict};
+use crate::model::report::v1::{CollectionFailure, Outcome, Report, Request, Severity, Verdict};
 use file::Destination;
+pub(crate) use outputs::ColorChoice;
 pub(crate) use outputs::Wanted;
 pub use outputs::{Outputs, ReportFile};
 use std::io::Write;
@@ -74,7 +73,7 @@ pub(crate) fn render(report: &Report, format: Format, look: &Look) -> String {
 /// expired waivers) go to stderr too, where a CI log shows them whatever the format.
 pub(crate) fn write_report(report: &Report, outputs: Outputs) -> Result<(), Error> {
     for warning in &report.warnings {
-        diagnostics::warn(warning);
+        tracing::warn!("{}", warning);
     }
     outputs.write(report)
 }
@@ -85,11 +84,11 @@ const FLEET_WARNINGS_SHOWN: usize = 20;
 /// Writes a fleet report to every destination; its warnings, and every target's, go to
 /// stderr.
 pub(crate) fn write_fleet(
-    report: &crate::fleet::v1::FleetReport,
+    report: &crate::model::report::fleet_v1::FleetReport,
     outputs: Outputs<FleetFormat>,
 ) -> Result<(), Error> {
     for warning in &report.warnings {
-        diagnostics::warn(warning);
+        tracing::warn!("{}", warning);
     }
     // A thousand targets' stale-facts warnings would bury the log: the first few, then a count.
     let warnings: Vec<String> = report
@@ -103,30 +102,62 @@ pub(crate) fn write_fleet(
         })
         .collect();
     for warning in warnings.iter().take(FLEET_WARNINGS_SHOWN) {
-        diagnostics::warn(warning);
+        tracing::warn!("{}", warning);
     }
     if warnings.len() > FLEET_WARNINGS_SHOWN {
-        diagnostics::warn(&format!(
-            "and {} more warnings about targets: each target's report lists its own",
-            warnings.len() - FLEET_WARNINGS_SHOWN
-        ));
+        tracing::warn!(
+            "{}",
+            format!(
+                "and {} more warnings about targets: each target's report lists its own",
+                warnings.len() - FLEET_WARNINGS_SHOWN
+            )
+        );
     }
     outputs.write_with(|format, look| fleet::render(report, format, look))
 }
 
 /// Writes a collected bundle to its destination (checked before collecting) and says so on
 /// stderr. Secrets a server echoed into the facts are redacted there, like everywhere else.
-pub(crate) fn write_bundle(destination: Destination, collected: &Collected) -> Result<(), Error> {
+pub(crate) fn write_bundle(
+    destination: Destination,
+    text: &str,
+    requests: usize,
+    failures: usize,
+) -> Result<(), Error> {
     let shown = destination.path().map(|p| p.display().to_string());
-    destination.write(&collected.text)?;
+    destination.write(text)?;
     if let Some(path) = shown {
-        diagnostics::note(&format!(
-            "wrote {path} ({} requests, {} could not be collected)",
-            collected.requests, collected.failures
-        ));
+        tracing::info!(
+            "{}",
+            format!("wrote {path} ({requests} requests, {failures} could not be collected)")
+        );
     }
     Ok(())
 }
+
+/// Why output could not be written: a destination refused before anything ran (it exists,
+/// it is a folder, two outputs claim it), or the write itself failed.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum OutputError {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Usage(#[from] crate::base::usage::Usage),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Write(#[from] crate::model::facts::bundle::BundleError),
+    #[error("cannot write output")]
+    #[diagnostic(code(ripcord::io))]
+    Io(#[from] std::io::Error),
+}
+
+impl OutputError {
+    pub(crate) fn usage(message: impl Into<String>, help: Option<&str>) -> Self {
+        Self::Usage(crate::base::usage::Usage::new(message, help))
+    }
+}
+
+/// What this module's functions return when they fail.
+type Error = OutputError;
 
 /// Writes text to stdout; a closed pipe (`| head`) is not an error. What it writes was made
 /// from facts redacted where they came in (or is an error document, redacted as it is made).
@@ -141,7 +172,7 @@ pub(crate) fn write_stdout(text: &str) -> std::io::Result<()> {
 /// A finding's outcome as the tables show it: a failure says how much it matters — `FAIL`
 /// for a blocker, `WARN` for a warning, `NOTE` for information — so a failed `info` rule does
 /// not read as something broken.
-fn finding_label(f: &crate::report::v1::Finding) -> &'static str {
+fn finding_label(f: &crate::model::report::v1::Finding) -> &'static str {
     match (f.outcome, f.severity) {
         (Outcome::Fail, Severity::Warning) => "WARN",
         (Outcome::Fail, Severity::Info) => "NOTE",
@@ -163,7 +194,7 @@ fn outcome_label(o: Outcome) -> &'static str {
 
 /// A finding's message as the text formats show it: a waived one says by whom, why and until
 /// when, so an exception is never silent.
-fn finding_message(f: &crate::report::v1::Finding) -> String {
+fn finding_message(f: &crate::model::report::v1::Finding) -> String {
     match &f.waived_by {
         Some(w) => format!(
             "{} — waived until {} by {}: {}",
@@ -178,7 +209,7 @@ fn finding_message(f: &crate::report::v1::Finding) -> String {
 /// exit code, the counts by severity, and the upgrade in the direction the plan title uses
 /// ("rollback from 8.18.0 back to 8.17.3").
 fn summary_line(r: &Report, color: bool) -> String {
-    use crate::report::v1::RollbackAnswer;
+    use crate::model::report::v1::RollbackAnswer;
     let (verdict, style) = match (r.rollback, r.verdict) {
         (Some(answer), _) => (
             answer.label(),
@@ -289,7 +320,7 @@ fn product_name(product: &str) -> &str {
 
 /// `as of 2026-11-20T12:00Z (37 h before this report), live`: when the facts were collected.
 fn as_of_line(r: &Report) -> String {
-    let age = crate::report::age_text(r.source.age_seconds);
+    let age = crate::model::report::age_text(r.source.age_seconds);
     let how = match r.source.kind.as_str() {
         "live" => "collected live".to_string(),
         "facts" => match &r.source.facts_file {
@@ -300,7 +331,7 @@ fn as_of_line(r: &Report) -> String {
     };
     format!(
         "as of {} ({age} before this report), {how}",
-        crate::report::as_of(r.source.collected_at)
+        crate::model::report::as_of(r.source.collected_at)
     )
 }
 
@@ -394,8 +425,8 @@ fn write_collection_failures(out: &mut String, r: &Report, width: Option<u16>) {
 }
 
 /// The failures grouped by root cause.
-fn root_causes(failures: &[CollectionFailure]) -> Vec<crate::causes::Cause> {
-    crate::causes::group(
+fn root_causes(failures: &[CollectionFailure]) -> Vec<crate::model::causes::Cause> {
+    crate::model::causes::group(
         failures
             .iter()
             .map(|f| (f.endpoint.as_str(), f.reason.as_str(), f.hint.as_deref())),
@@ -403,7 +434,7 @@ fn root_causes(failures: &[CollectionFailure]) -> Vec<crate::causes::Cause> {
 }
 
 /// `reason — hint`.
-fn cause_text(cause: &crate::causes::Cause) -> String {
+fn cause_text(cause: &crate::model::causes::Cause) -> String {
     match &cause.hint {
         Some(h) => format!("{} — {h}", cause.reason),
         None => cause.reason.clone(),

@@ -3,13 +3,22 @@
 //! collection starts (a run must not end in "permission denied") and written whole or not at
 //! all ([`Destination`]).
 
+use super::OutputError as Error;
 use super::file::Destination;
 use super::{Format, Look, render};
-use crate::cli::{ColorChoice, CommonArgs};
-use crate::error::Error;
-use crate::report::v1::Report;
+use crate::model::report::v1::Report;
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub(crate) enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it).
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
 
 /// One `--report FORMAT=FILE`, of a single-target report's [`Format`] or a fleet's
 /// [`super::FleetFormat`].
@@ -78,17 +87,6 @@ pub(crate) struct Wanted<'a, F> {
 }
 
 impl Outputs {
-    /// A single-target command's outputs.
-    pub(crate) fn prepare(common: &CommonArgs) -> Result<Self, Error> {
-        Self::prepare_wanted(Wanted {
-            format: common.format,
-            output: common.output.as_deref(),
-            reports: &common.reports,
-            color: common.color,
-            show_skipped: common.show_skipped,
-        })
-    }
-
     /// Writes the report to every destination (see [`Outputs::write_with`]).
     pub(crate) fn write(self, report: &Report) -> Result<(), Error> {
         self.write_with(|format, look| render(report, format, look))
@@ -161,10 +159,10 @@ impl<F: clap::ValueEnum + Copy> Outputs<F> {
             match destination.write(&render(format, &look)) {
                 Ok(()) => {
                     if let Some(path) = shown {
-                        super::diagnostics::note(&format!(
-                            "wrote the {} report to {path}",
-                            format_name(format)
-                        ));
+                        tracing::info!(
+                            "{}",
+                            format!("wrote the {} report to {path}", format_name(format))
+                        );
                     }
                 }
                 Err(e) => {

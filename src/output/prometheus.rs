@@ -7,8 +7,8 @@
 //! Alert examples: `ripcord_target_ready == 0`, `ripcord_snapshot_age_seconds > 86400`,
 //! `time() - ripcord_run_timestamp_seconds > 90000` (the nightly run did not run).
 
-use crate::fleet::v1::{FleetReport, TargetVerdict};
-use crate::report::v1::Outcome;
+use crate::model::report::fleet_v1::{FleetReport, TargetVerdict};
+use crate::model::report::v1::Outcome;
 use std::fmt::Write as _;
 
 const VERDICTS: [TargetVerdict; 5] = [

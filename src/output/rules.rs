@@ -1,9 +1,15 @@
 //! `rules list` and `rules explain`.
 
 use super::write_stdout;
-use crate::cli::ListFormat;
-use crate::ruleset::{Rule, RuleSet, Severity};
+use crate::judge::ruleset::{Rule, RuleSet, Severity};
 use std::fmt::Write as _;
+
+/// Output format of `rules list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ListFormat {
+    Table,
+    Json,
+}
 
 /// Prints every rule as a table or a JSON array.
 pub(crate) fn print_list(set: &RuleSet, format: ListFormat) -> std::io::Result<()> {

@@ -2,7 +2,7 @@
 //! plan, then one row per rule and what could not be collected.
 
 use super::{Look, paint, prose, write_collection_failures, write_preamble};
-use crate::report::v1::{Outcome, Report};
+use crate::model::report::v1::{Outcome, Report};
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use std::fmt::Write as _;
 
@@ -52,8 +52,8 @@ pub(super) fn render(r: &Report, look: &Look) -> String {
 }
 
 /// Each outcome's colour in the table: a failure as loud as it matters.
-fn outcome_color(f: &crate::report::v1::Finding) -> Color {
-    use crate::report::v1::Severity;
+fn outcome_color(f: &crate::model::report::v1::Finding) -> Color {
+    use crate::model::report::v1::Severity;
     match f.outcome {
         Outcome::Pass => Color::Green,
         Outcome::Fail if f.severity == Severity::Info => Color::Reset,
@@ -68,7 +68,11 @@ fn outcome_color(f: &crate::report::v1::Finding) -> Color {
 
 /// The numbered plan, its warnings, then any alternative plans the same way. Prose is wrapped
 /// to `width`; a request and a command stay on one line, copyable as they are.
-pub(super) fn write_plan(out: &mut String, plan: &crate::report::v1::Plan, width: Option<u16>) {
+pub(super) fn write_plan(
+    out: &mut String,
+    plan: &crate::model::report::v1::Plan,
+    width: Option<u16>,
+) {
     out.push('\n');
     prose(out, width, "", "  ", &plan.title);
     for (i, step) in plan.steps.iter().enumerate() {

@@ -1,6 +1,6 @@
 //! Products: everything that differs between Elasticsearch + Kibana and GitHub Enterprise
-//! Server lives in one folder per product behind the [`Product`] trait, and [`REGISTRY`] lists
-//! them. Everything outside this folder is product-neutral: the CLI builds one subcommand per
+//! Server lives in one folder per product behind the [`Product`] trait, and [`REGISTRY`]
+//! (`registry.rs`) lists them. Everything outside this folder is product-neutral: the CLI builds one subcommand per
 //! registered product, the pipeline runs any product the same way, the rule loader checks each
 //! rule against its product's input schema.
 //!
@@ -9,15 +9,17 @@
 
 pub(crate) mod elastic;
 pub(crate) mod ghes;
+mod registry;
 
-use crate::engine::Availability;
-use crate::facts::Bundle;
-use crate::http::ReadOnlyClient;
-use crate::plan::Plan;
-use crate::upgrade::{Declared, Mode, UpgradeBasis};
+pub(crate) use registry::{Entry, ForProduct, REGISTRY, find};
+
+use crate::collect::http::ReadOnlyClient;
+use crate::judge::engine::Availability;
+use crate::model::facts::Bundle;
+use crate::model::plan::Plan;
+use crate::model::upgrade::{Mode, UpgradeBasis};
 use schemars::JsonSchema;
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use std::fmt::Debug;
 
 /// Which command a product's subcommand is built for (its flags and help differ).
@@ -29,20 +31,7 @@ pub(crate) enum CommandKind {
 }
 
 /// A usage error a product raises about its own flags (exit 2).
-#[derive(Debug)]
-pub(crate) struct Usage {
-    pub(crate) message: String,
-    pub(crate) help: Option<String>,
-}
-
-impl Usage {
-    pub(crate) fn new(message: impl Into<String>, help: Option<&str>) -> Self {
-        Self {
-            message: message.into(),
-            help: help.map(str::to_string),
-        }
-    }
-}
+pub(crate) use crate::base::usage::Usage;
 
 /// Where a product's facts come from when no bundle is given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,30 +55,12 @@ impl LiveSource {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PlanContext {
     /// The authentication methods and TLS options of the collection.
-    pub(crate) connection: crate::facts::Connection,
+    pub(crate) connection: crate::model::facts::Connection,
     /// Whether the bundle recorded them (else the auth method is unknown).
     pub(crate) recorded: bool,
 }
 
-/// A product's facts, as they sit under its key in a bundle.
-pub(crate) trait FactsSection:
-    Serialize + DeserializeOwned + JsonSchema + Default + Clone + PartialEq + Debug
-{
-    /// Nothing collected: the key is left out of the bundle.
-    fn is_absent(&self) -> bool;
-}
-
-/// Facts only the operator knows (flags), recorded in a bundle.
-pub(crate) trait OperatorFacts:
-    Serialize + DeserializeOwned + JsonSchema + Default + Clone + PartialEq + Debug
-{
-    /// The declared `from` and `to`, which every product has.
-    fn declared(&self) -> Declared<'_>;
-    /// The declared versions by flag name, to normalise them in place.
-    fn declared_mut(&mut self) -> [(&'static str, &mut Option<String>); 2];
-    /// Applies flags given at evaluation over what the bundle recorded: a flag wins.
-    fn merge(&mut self, flags: Self);
-}
+pub(crate) use crate::model::facts::{FactsSection, OperatorFacts, Shape};
 
 /// How a fleet inventory's `credentials` name a product's secrets: each accepted set of keys
 /// (`api_key_env`, `username_env`, `password_env`) maps onto the single-target variable
@@ -103,9 +74,7 @@ pub(crate) struct CredentialForms {
 }
 
 /// Everything one product contributes to the pipeline, from flags to plan.
-pub(crate) trait Product: Sized + Sync + 'static {
-    /// The subcommand, the bundle's `product` and facts key, and the rules folder.
-    const NAME: &'static str;
+pub(crate) trait Product: Shape {
     /// One line for `--help`.
     const ABOUT: &'static str;
     /// The credential variables it reads, as lines of `--help`'s Environment section.
@@ -119,10 +88,6 @@ pub(crate) trait Product: Sized + Sync + 'static {
 
     /// Target and operator flags (everything but the common and connection flags).
     type Args: clap::Args + clap::FromArgMatches + Clone + Debug;
-    /// The endpoints a bundle records.
-    type Target: Serialize + DeserializeOwned + JsonSchema + Default + Clone + PartialEq + Debug;
-    type Operator: OperatorFacts;
-    type Facts: FactsSection;
     /// What derive computes once for rules and plan.
     type Derived;
     /// The CEL variables rules read; its JSON Schema is what rule paths are checked against.
@@ -161,7 +126,8 @@ pub(crate) trait Product: Sized + Sync + 'static {
     /// before derive: a fact that fails is removed and returned as its group's failure (its
     /// rules are `unknown`, naming the field and why); an operator fact or a recorded target
     /// that fails is a usage error.
-    fn screen(bundle: &mut Bundle<Self>) -> Result<Vec<crate::facts::CollectFailure>, Usage>;
+    fn screen(bundle: &mut Bundle<Self>)
+    -> Result<Vec<crate::model::facts::CollectFailure>, Usage>;
     /// Whether the operator's flags alone are facts worth judging, so a run whose every request
     /// failed is still judged (its findings unknown) rather than stopped as "nothing collected".
     fn flags_are_facts(_bundle: &Bundle<Self>) -> bool {
@@ -171,24 +137,13 @@ pub(crate) trait Product: Sized + Sync + 'static {
     fn rollback_snapshot(
         _bundle: &Bundle<Self>,
         _derived: &Self::Derived,
-    ) -> Option<crate::report::v1::PlanSnapshot> {
+    ) -> Option<crate::model::report::v1::PlanSnapshot> {
         None
     }
     /// The report's `target`: the system judged.
-    fn target(bundle: &Bundle<Self>, derived: &Self::Derived) -> crate::report::v1::Target;
+    fn target(bundle: &Bundle<Self>, derived: &Self::Derived) -> crate::model::report::v1::Target;
     /// The report's `source` endpoints of a bundle, in order.
     fn endpoints(bundle: &Bundle<Self>) -> serde_json::Map<String, serde_json::Value>;
-}
-
-/// Every product, in the order the CLI lists them.
-pub(crate) static REGISTRY: &[&dyn crate::pipeline::Entry] = &[
-    &crate::pipeline::Registered::<elastic::Elastic>::NEW,
-    &crate::pipeline::Registered::<ghes::Ghes>::NEW,
-];
-
-/// The registered product called `name`.
-pub(crate) fn find(name: &str) -> Option<&'static dyn crate::pipeline::Entry> {
-    REGISTRY.iter().copied().find(|p| p.name() == name)
 }
 
 /// An http(s) URL to a service's root, or a usage error showing `example`.
@@ -208,7 +163,10 @@ pub(crate) fn check_url(url: &str, example: &str, services: &[&str]) -> Result<(
         .unwrap_or_default();
     let refuse = |why: &str| {
         Err(Usage::new(
-            format!("{flag}{why}: {:?}", crate::http::strip_userinfo(url)),
+            format!(
+                "{flag}{why}: {:?}",
+                crate::collect::http::strip_userinfo(url)
+            ),
             Some(&format!("e.g. {example}")),
         ))
     };
@@ -220,7 +178,7 @@ pub(crate) fn check_url(url: &str, example: &str, services: &[&str]) -> Result<(
         return Err(Usage::new(
             format!(
                 "{flag}credentials in a URL are refused: {:?}",
-                crate::http::strip_userinfo(url)
+                crate::collect::http::strip_userinfo(url)
             ),
             Some("remove `user:password@` and set the RIPCORD_* variables instead (see --help)"),
         ));
@@ -232,11 +190,16 @@ pub(crate) fn check_url(url: &str, example: &str, services: &[&str]) -> Result<(
         return refuse("a service URL takes no `#fragment`");
     }
     if parsed.scheme() == "http"
-        && let Some(variable) = services.iter().find_map(|s| crate::secrets::configured(s))
+        && let Some(variable) = services
+            .iter()
+            .find_map(|s| crate::base::secrets::configured(s))
     {
-        crate::output::diagnostics::warn(&format!(
-            "{variable} will be sent over plain http:// to {url}: anyone on the path can read it; prefer https://"
-        ));
+        tracing::warn!(
+            "{}",
+            format!(
+                "{variable} will be sent over plain http:// to {url}: anyone on the path can read it; prefer https://"
+            )
+        );
     }
     Ok(())
 }

@@ -468,8 +468,8 @@ pub fn facts_path(name: &str) -> String {
 /// Runs ripcord's pipeline in-process, exactly as the binary does, and returns what it would
 /// print.
 pub mod pipeline {
-    use ripcord::pipeline::{Done, run_args};
-    use ripcord::report::v1::Report;
+    use ripcord::app::{Done, run_args};
+    use ripcord::model::report::v1::Report;
 
     fn argv(args: &[String]) -> Vec<String> {
         std::iter::once("ripcord".to_string())
@@ -480,7 +480,7 @@ pub mod pipeline {
     /// The report of `preflight`/`rollback` with `args`.
     pub async fn report(args: &[String]) -> Report {
         match run_args(argv(args)).await {
-            Ok(Done::Report { report, .. }) => *report,
+            Ok(Done::Report(ripcord::run::Evaluated { report, .. })) => *report,
             Ok(other) => panic!("{args:?}: not a report: {other:?}"),
             Err(e) => panic!("{args:?}: {e:?}"),
         }

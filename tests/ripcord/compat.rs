@@ -4,7 +4,7 @@
 //! `ensure_es_version.test.ts`) against our implementation of the rule.
 
 use crate::common;
-use ripcord::version::{es_compatible_with_kibana, kibana_accepts_es, same_release};
+use ripcord::base::version::{es_compatible_with_kibana, kibana_accepts_es, same_release};
 use serde_json::Value;
 
 fn cases() -> Value {

@@ -8,7 +8,7 @@
 use crate::common;
 use crate::rehearse::{commands, rehearse};
 use proptest::prelude::*;
-use ripcord::pipeline::{Done, run_args};
+use ripcord::app::{Done, run_args};
 
 /// How many bundles are tried (each judged, then its plan rehearsed in bash).
 pub const CASES: u32 = 256;
@@ -121,7 +121,7 @@ fn every_plan_builder_quotes_every_hostile_value() {
         args.extend(["--facts".to_string(), path.display().to_string()]);
         let argv: Vec<String> = std::iter::once("ripcord".to_string()).chain(args).collect();
         match runtime.block_on(run_args(argv)) {
-            Ok(Done::Report { report, .. }) => {
+            Ok(Done::Report(ripcord::run::Evaluated { report, .. })) => {
                 judged.set(judged.get() + 1);
                 let all = commands(&report.plan);
                 rehearse(dir.path(), &all).assert_clean(&format!("{scenario}: {picks:?}"));

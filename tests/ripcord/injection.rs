@@ -7,7 +7,7 @@
 use crate::common::{self, pipeline};
 use crate::hostile::server::{Act, Hostile};
 use crate::rehearse::{commands, rehearse};
-use ripcord::report::v1::{Outcome, Report, Verdict};
+use ripcord::model::report::v1::{Outcome, Report, Verdict};
 
 /// The payloads of the report that found it, each of which runs `touch pwned` when unquoted.
 pub const HOST_PAYLOADS: &[&str] = &[
@@ -272,7 +272,7 @@ fn a_replica_flag_must_name_a_host() {
 }
 
 /// One module builds shell words: a plan command is a `Line`, and only `sh!` (in
-/// `src/plan/shell.rs`) makes one; nothing else may implement what fills its holes.
+/// `src/model/plan/shell.rs`) makes one; nothing else may implement what fills its holes.
 #[test]
 fn only_the_shell_module_builds_commands() {
     let mut offenders = Vec::new();
@@ -302,7 +302,7 @@ fn only_the_shell_module_builds_commands() {
     }
     assert!(
         offenders.is_empty(),
-        "shell words built outside src/plan/shell.rs: {offenders:#?}"
+        "shell words built outside src/model/plan/shell.rs: {offenders:#?}"
     );
 }
 

@@ -16,6 +16,7 @@ mod hostile;
 mod hostile_values;
 mod injection;
 mod junit;
+mod layers;
 mod markdown;
 mod newcomer;
 mod pasteable;

@@ -3,7 +3,7 @@
 //! command uses is set by an earlier command of the plan (or is one of ripcord's documented
 //! credential variables), and every command for a GHES appliance is one complete `ssh`.
 
-use ripcord::report::v1::Plan;
+use ripcord::model::report::v1::Plan;
 
 /// Panics with the scenario and the command when a plan is not safe to paste.
 pub fn assert_pasteable(scenario: &str, product: &str, plan: &Plan) {

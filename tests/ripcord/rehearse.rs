@@ -9,7 +9,7 @@
 //! `;`, `&`, `|`, line break or `>pwned` leaves a file in the folder, or a `touch` (or a
 //! call of the stub `pwned`) in the log.
 
-use ripcord::report::v1::Plan;
+use ripcord::model::report::v1::Plan;
 use std::path::Path;
 
 /// What a rehearsal saw.

@@ -4,14 +4,14 @@
 //! (exit 2) or an `error` finding, never a panic, a hang, a stack overflow or an unbounded read.
 //!
 //! The property tests and the evaluation tests run the pipeline in-process
-//! (`ripcord::pipeline::run_args`, as the matrix does) under `catch_unwind`; the rest runs the
+//! (`ripcord::app::run_args`, as the matrix does) under `catch_unwind`; the rest runs the
 //! binary, with a timeout where the old behaviour was to hang.
 
 use crate::common::{args, facts_path, scenario_args};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
-use ripcord::error::Error;
-use ripcord::pipeline::{Done, run_args};
+use ripcord::app::error::Error;
+use ripcord::app::{Done, run_args};
 use serde_json::{Value, json};
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
@@ -153,7 +153,7 @@ fn runtime() -> tokio::runtime::Runtime {
 /// The report's findings as JSON, by rule id.
 fn findings(ran: Ran) -> serde_json::Map<String, Value> {
     let report = match ran {
-        Ok(Ok(Done::Report { report, .. })) => report,
+        Ok(Ok(Done::Report(ripcord::run::Evaluated { report, .. }))) => report,
         Ok(Ok(other)) => panic!("not a report: {other:?}"),
         Ok(Err(e)) => panic!("{e:?}"),
         Err(_) => panic!("the pipeline panicked"),
@@ -291,7 +291,7 @@ fn loading_arbitrary_rule_text_never_panics() {
             let dir = tempfile::tempdir().expect("tmp");
             write(dir.path(), &format!("{NAME}.toml"), &bytes);
             match rollback_in_process(&runtime, &facts, Some(dir.path())) {
-                Ok(Ok(_) | Err(Error::Rules(_))) => Ok(()),
+                Ok(Ok(_) | Err(Error::Run(ripcord::run::Error::Rules(_)))) => Ok(()),
                 Ok(Err(other)) => Err(TestCaseError::fail(format!("not a LoadError: {other:?}"))),
                 Err(_) => Err(TestCaseError::fail("loading panicked")),
             }

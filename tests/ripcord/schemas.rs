@@ -26,11 +26,11 @@ fn check(file: &str, generated: &Value) {
 
 #[test]
 fn committed_schemas_match_the_types() {
-    check("report.v1.json", &ripcord::schema::report_v1());
-    check("error.v1.json", &ripcord::schema::error_v1());
-    check("facts.v1.json", &ripcord::schema::facts_v1());
-    check("fleet.v1.json", &ripcord::schema::fleet_v1());
-    check("inventory.v1.json", &ripcord::schema::inventory_v1());
+    check("report.v1.json", &ripcord::app::schema::report_v1());
+    check("error.v1.json", &ripcord::app::schema::error_v1());
+    check("facts.v1.json", &ripcord::app::schema::facts_v1());
+    check("fleet.v1.json", &ripcord::app::schema::fleet_v1());
+    check("inventory.v1.json", &ripcord::app::schema::inventory_v1());
 }
 
 /// Fails the test unless `instance` is valid against the committed schema `file`.

@@ -8,9 +8,9 @@
 use super::Elastic;
 use super::facts::{Flavor, KibanaIndex, Snapshot};
 use super::releases::{ReleaseOrder, release_order};
-use crate::facts::Bundle;
-use crate::upgrade::{Mode, UpgradeBasis, age_hours};
-use crate::version::{self, cmp_lenient};
+use crate::base::version::{self, cmp_lenient};
+use crate::model::facts::Bundle;
+use crate::model::upgrade::{Mode, UpgradeBasis, age_hours};
 use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::Serialize;

@@ -2,8 +2,8 @@
 //! a bundle) and judging (derive, rules, plan). Only the fields ripcord uses are kept; each is
 //! named after the vendor's field it comes from so a reader can trace it back to the API body.
 
+use crate::model::upgrade::{Declared, prefer};
 use crate::product::{FactsSection, OperatorFacts};
-use crate::upgrade::{Declared, prefer};
 use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -10,11 +10,11 @@ mod plan;
 pub(crate) mod releases;
 mod screen;
 
-use crate::engine::Availability;
-use crate::facts::Bundle;
-use crate::http::ReadOnlyClient;
+use crate::collect::http::ReadOnlyClient;
+use crate::judge::engine::Availability;
+use crate::model::facts::Bundle;
+use crate::model::upgrade::{Mode, UpgradeBasis};
 use crate::product::{CommandKind, LiveSource, PlanContext, Product, Usage};
-use crate::upgrade::{Mode, UpgradeBasis};
 use derive::{Derived, Upgrade};
 use facts::{ElasticFacts, ElasticOperator, ElasticTarget, KibanaInstance};
 use schemars::JsonSchema;
@@ -40,7 +40,7 @@ pub(crate) struct ElasticArgs {
     #[arg(long, value_name = "VERSION")]
     pub(crate) from: Option<String>,
     /// When the upgrade started (RFC 3339); default: creation of the first index of `to`.
-    #[arg(long, value_name = "RFC3339", value_parser = crate::upgrade::timestamp)]
+    #[arg(long, value_name = "RFC3339", value_parser = crate::model::upgrade::timestamp)]
     pub(crate) upgrade_started_at: Option<jiff::Timestamp>,
     /// How the stack is deployed, for the plan's commands (default: detected).
     #[arg(long, value_enum, value_name = "FLAVOR")]
@@ -81,8 +81,14 @@ struct KibanaInputs<'a> {
     instances: &'a Vec<KibanaInstance>,
 }
 
-impl Product for Elastic {
+impl crate::model::facts::Shape for Elastic {
     const NAME: &'static str = "elastic";
+    type Target = ElasticTarget;
+    type Operator = ElasticOperator;
+    type Facts = ElasticFacts;
+}
+
+impl Product for Elastic {
     const ABOUT: &'static str = "Elasticsearch + Kibana";
     const ENVIRONMENT: &'static str = "\
 RIPCORD_ES_API_KEY        Elasticsearch API key (the base64 id:key form),
@@ -117,9 +123,6 @@ RIPCORD_KIBANA_PASSWORD   and password (default: the ES credentials)";
     ];
 
     type Args = ElasticArgs;
-    type Target = ElasticTarget;
-    type Operator = ElasticOperator;
-    type Facts = ElasticFacts;
     type Derived = Derived;
     type Inputs<'a> = Inputs<'a>;
 
@@ -318,11 +321,17 @@ ripcord rollback elastic --facts facts.json"
         }
     }
 
-    fn screen(bundle: &mut Bundle<Self>) -> Result<Vec<crate::facts::CollectFailure>, Usage> {
+    fn screen(
+        bundle: &mut Bundle<Self>,
+    ) -> Result<Vec<crate::model::facts::CollectFailure>, Usage> {
         screen::screen(bundle)
     }
 
-    fn plan(bundle: &Bundle<Self>, derived: &Derived, context: &PlanContext) -> crate::plan::Plan {
+    fn plan(
+        bundle: &Bundle<Self>,
+        derived: &Derived,
+        context: &PlanContext,
+    ) -> crate::model::plan::Plan {
         plan::plan(bundle, derived, context)
     }
 
@@ -331,7 +340,7 @@ ripcord rollback elastic --facts facts.json"
     fn rollback_snapshot(
         _bundle: &Bundle<Self>,
         derived: &Derived,
-    ) -> Option<crate::report::v1::PlanSnapshot> {
+    ) -> Option<crate::model::report::v1::PlanSnapshot> {
         let choice = match derived.rollback.path {
             derive::Path::RestoreCluster => derived.es_rollback_snapshot.as_ref(),
             _ => derived
@@ -339,7 +348,7 @@ ripcord rollback elastic --facts facts.json"
                 .as_ref()
                 .or(derived.es_rollback_snapshot.as_ref()),
         }?;
-        Some(crate::report::v1::PlanSnapshot {
+        Some(crate::model::report::v1::PlanSnapshot {
             name: choice.snapshot.clone(),
             repository: Some(choice.repository.clone()),
             taken_at: choice.start_time,
@@ -347,9 +356,9 @@ ripcord rollback elastic --facts facts.json"
         })
     }
 
-    fn target(bundle: &Bundle<Self>, derived: &Derived) -> crate::report::v1::Target {
+    fn target(bundle: &Bundle<Self>, derived: &Derived) -> crate::model::report::v1::Target {
         let cluster = bundle.facts.cluster.as_ref();
-        crate::report::v1::Target {
+        crate::model::report::v1::Target {
             flavor: Some(derived.flavor.as_str().to_string()),
             flavor_source: Some(derived.flavor_source.clone()),
             cluster_name: cluster.and_then(|c| c.cluster_name.clone()),

@@ -5,7 +5,7 @@
 //! does not list is named as such: the table is data that ages, and a pass it cannot vouch for
 //! must say so rather than read as checked.
 
-use crate::version;
+use crate::base::version;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};

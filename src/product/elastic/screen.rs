@@ -2,12 +2,12 @@
 //! archives, the new cluster's check), the cluster UUID (the check that a new cluster is not
 //! the upgraded one), snapshot and repository names (restore paths, repository bodies),
 //! index and alias names (the old version's aliases), and the URLs a bundle records. Checked
-//! before derive; see [`crate::facts::screen`].
+//! before derive; see [`crate::model::facts::screen`].
 
 use super::Elastic;
-use crate::facts::screen::Screening;
-use crate::facts::{Bundle, CollectFailure, RequestRecord};
-use crate::names;
+use crate::model::facts::screen::Screening;
+use crate::model::facts::{Bundle, CollectFailure, RequestRecord};
+use crate::model::names;
 use crate::product::Usage;
 
 /// Screens a bundle: a refused API answer is dropped and returned as its group's failure; a

@@ -5,9 +5,9 @@ use super::facts::{
     GhesFacts, GhesMaintenance, GhesNodeVersion, GhesReplication, GhesSystemRequirements,
     GhesTopology,
 };
-use crate::facts::CollectFailure;
-use crate::fetch::{Endpoint, get_typed};
-use crate::http::{Credentials, ReadOnlyClient, env_secret, env_text};
+use crate::collect::fetch::{Endpoint, get_typed};
+use crate::collect::http::{Credentials, ReadOnlyClient, env_secret, env_text};
+use crate::model::facts::CollectFailure;
 
 const GHES_CREDENTIALS: &str = "RIPCORD_GHES_PASSWORD (the root site administrator password; HTTP user `api_key`, or RIPCORD_GHES_USERNAME)";
 const PRIVILEGE: &str = "Manage API access (root site administrator or a Management Console user)";

@@ -5,9 +5,9 @@
 
 use super::Ghes;
 use super::facts::{GhesFacts, GhesOperator};
-use crate::facts::Bundle;
-use crate::upgrade::{Mode, UpgradeBasis};
-use crate::version::{self, cmp_lenient as cmp};
+use crate::base::version::{self, cmp_lenient as cmp};
+use crate::model::facts::Bundle;
+use crate::model::upgrade::{Mode, UpgradeBasis};
 use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::Serialize;

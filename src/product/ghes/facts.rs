@@ -1,8 +1,8 @@
 //! The GitHub Enterprise Server facts: what the Manage API (`/manage/v1/…`) answered, and what
 //! the operator states about the instance (flags), as a bundle records them.
 
+use crate::model::upgrade::{Declared, prefer};
 use crate::product::{FactsSection, OperatorFacts};
-use crate::upgrade::{Declared, prefer};
 use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

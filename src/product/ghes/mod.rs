@@ -10,11 +10,11 @@ pub(crate) mod platform;
 mod screen;
 mod vm_snapshot;
 
-use crate::engine::Availability;
-use crate::facts::Bundle;
-use crate::http::ReadOnlyClient;
+use crate::collect::http::ReadOnlyClient;
+use crate::judge::engine::Availability;
+use crate::model::facts::Bundle;
+use crate::model::upgrade::{Mode, UpgradeBasis};
 use crate::product::{CommandKind, LiveSource, PlanContext, Product, Usage};
-use crate::upgrade::{Mode, UpgradeBasis};
 use derive::{GhesDerived, GhesUpgrade};
 use facts::{GhesFacts, GhesOperator, GhesTarget, ReplicaVersion};
 use schemars::JsonSchema;
@@ -47,10 +47,10 @@ pub(crate) struct GhesArgs {
     #[arg(long, value_name = "ID")]
     vm_snapshot: Option<String>,
     /// When that VM snapshot was taken (RFC 3339).
-    #[arg(long, value_name = "RFC3339", value_parser = crate::upgrade::timestamp)]
+    #[arg(long, value_name = "RFC3339", value_parser = crate::model::upgrade::timestamp)]
     vm_snapshot_taken_at: Option<jiff::Timestamp>,
     /// When the upgrade started (RFC 3339).
-    #[arg(long, value_name = "RFC3339", value_parser = crate::upgrade::timestamp)]
+    #[arg(long, value_name = "RFC3339", value_parser = crate::model::upgrade::timestamp)]
     upgrade_started_at: Option<jiff::Timestamp>,
     /// The primary's VM, to read its snapshots from the platform: an EC2 instance id (ami),
     /// projects/P/zones/Z/instances/NAME (gce), or the VM's resource id (azure).
@@ -105,8 +105,8 @@ fn parse_replica(s: &str) -> Result<ReplicaVersion, String> {
     let (hostname, version) = s
         .split_once('=')
         .ok_or("expected HOSTNAME=VERSION, e.g. ghe-replica-1=3.14.6")?;
-    crate::names::hostname(hostname)?;
-    crate::names::version(version)?;
+    crate::model::names::hostname(hostname)?;
+    crate::model::names::version(version)?;
     Ok(ReplicaVersion {
         hostname: hostname.to_string(),
         version: version.to_string(),
@@ -155,8 +155,14 @@ const API_GROUPS: [&str; 5] = [
     "ghes.system_requirements",
 ];
 
-impl Product for Ghes {
+impl crate::model::facts::Shape for Ghes {
     const NAME: &'static str = "ghes";
+    type Target = GhesTarget;
+    type Operator = GhesOperator;
+    type Facts = Option<GhesFacts>;
+}
+
+impl Product for Ghes {
     const ABOUT: &'static str =
         "GitHub Enterprise Server (Manage API, or facts from flags when the primary is down)";
     const ENVIRONMENT: &'static str = "\
@@ -183,9 +189,6 @@ RIPCORD_GHES_USERNAME     a Management Console user instead of api_key";
     ];
 
     type Args = GhesArgs;
-    type Target = GhesTarget;
-    type Operator = GhesOperator;
-    type Facts = Option<GhesFacts>;
     type Derived = GhesDerived;
     type Inputs<'a> = Inputs<'a>;
 
@@ -296,7 +299,7 @@ ripcord rollback ghes --facts facts.json"
         bundle.operator = operator;
         if let Some(url) = &args.ghes {
             let (facts, failures) = collect::collect(client, url).await;
-            bundle.target.ghes = Some(crate::http::strip_userinfo(url));
+            bundle.target.ghes = Some(crate::collect::http::strip_userinfo(url));
             bundle.facts = Some(facts);
             bundle.failures = failures;
         }
@@ -328,7 +331,7 @@ ripcord rollback ghes --facts facts.json"
             }
         }
         bundle.requests = client.request_log();
-        crate::facts::sort_logs(&mut bundle.failures, &mut bundle.requests);
+        crate::model::facts::sort_logs(&mut bundle.failures, &mut bundle.requests);
         bundle
     }
 
@@ -397,7 +400,9 @@ ripcord rollback ghes --facts facts.json"
         }
     }
 
-    fn screen(bundle: &mut Bundle<Self>) -> Result<Vec<crate::facts::CollectFailure>, Usage> {
+    fn screen(
+        bundle: &mut Bundle<Self>,
+    ) -> Result<Vec<crate::model::facts::CollectFailure>, Usage> {
         screen::screen(bundle)
     }
 
@@ -407,7 +412,11 @@ ripcord rollback ghes --facts facts.json"
         bundle.target.ghes.is_none()
     }
 
-    fn plan(bundle: &Bundle<Self>, derived: &GhesDerived, _: &PlanContext) -> crate::plan::Plan {
+    fn plan(
+        bundle: &Bundle<Self>,
+        derived: &GhesDerived,
+        _: &PlanContext,
+    ) -> crate::model::plan::Plan {
         plan::plan(bundle, derived)
     }
 
@@ -415,8 +424,8 @@ ripcord rollback ghes --facts facts.json"
     fn rollback_snapshot(
         _bundle: &Bundle<Self>,
         derived: &GhesDerived,
-    ) -> Option<crate::report::v1::PlanSnapshot> {
-        Some(crate::report::v1::PlanSnapshot {
+    ) -> Option<crate::model::report::v1::PlanSnapshot> {
+        Some(crate::model::report::v1::PlanSnapshot {
             name: derived.vm_snapshot.id.clone()?,
             repository: None,
             taken_at: derived.vm_snapshot.taken_at,
@@ -424,8 +433,8 @@ ripcord rollback ghes --facts facts.json"
         })
     }
 
-    fn target(bundle: &Bundle<Self>, derived: &GhesDerived) -> crate::report::v1::Target {
-        crate::report::v1::Target {
+    fn target(bundle: &Bundle<Self>, derived: &GhesDerived) -> crate::model::report::v1::Target {
+        crate::model::report::v1::Target {
             ghes_primary: derived.primary.clone().or_else(|| bundle.target.host()),
             ..Default::default()
         }

@@ -14,9 +14,9 @@
 
 use super::Ghes;
 use super::derive::GhesDerived;
-use crate::facts::Bundle;
-use crate::plan::{Line, Plan, PlanKind, Step, Word, sh};
-use crate::upgrade::Mode;
+use crate::model::facts::Bundle;
+use crate::model::plan::{Line, Plan, PlanKind, Step, Word, sh};
+use crate::model::upgrade::Mode;
 
 /// A host as commands name it: a name from the facts, or the shell variable an earlier
 /// command of the plan sets (and checks).
@@ -61,7 +61,7 @@ impl Primary {
             .primary
             .clone()
             .or_else(|| bundle.target.host())
-            .filter(|h| crate::names::hostname(h).is_ok());
+            .filter(|h| crate::model::names::hostname(h).is_ok());
         match named {
             Some(host) => Self {
                 host: Host::Named(host),
@@ -194,7 +194,7 @@ pub(crate) fn plan(bundle: &Bundle<Ghes>, d: &GhesDerived) -> Plan {
         ];
     }
     if d.mode == Mode::Preflight {
-        plan.headline = crate::plan::if_it_fails(&plan.headline);
+        plan.headline = crate::model::plan::if_it_fails(&plan.headline);
     }
     plan
 }
@@ -371,7 +371,7 @@ fn patch_steps(d: &GhesDerived, from: &str, to: &str, primary: &Primary, plan: &
     let upgraded: Vec<String> = d
         .replicas
         .iter()
-        .filter(|r| crate::version::same_release(&r.version, to).unwrap_or(false))
+        .filter(|r| crate::base::version::same_release(&r.version, to).unwrap_or(false))
         .map(|r| r.hostname.clone())
         .collect();
     if !upgraded.is_empty() {
@@ -496,7 +496,7 @@ fn feature_steps(d: &GhesDerived, from: &str, primary: &Primary, plan: &mut Plan
         let (on_from, other): (Vec<_>, Vec<_>) = d
             .replicas
             .iter()
-            .partition(|r| crate::version::same_release(&r.version, from).unwrap_or(false));
+            .partition(|r| crate::base::version::same_release(&r.version, from).unwrap_or(false));
         // The primary's name is quoted for the replica's shell inside the remote command, which
         // is quoted again for this one; `$GHES_PRIMARY` is expanded here, checked when read.
         let setup = match &primary.host {

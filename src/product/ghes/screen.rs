@@ -1,11 +1,11 @@
 //! What the GHES facts name that reaches a command: host names (every `ssh` and
 //! `ghe-repl-setup`), versions (the package and the checks) and the platform (the package's
-//! URL and file name). Checked before derive; see [`crate::facts::screen`].
+//! URL and file name). Checked before derive; see [`crate::model::facts::screen`].
 
 use super::Ghes;
-use crate::facts::screen::Screening;
-use crate::facts::{Bundle, CollectFailure};
-use crate::names;
+use crate::model::facts::screen::Screening;
+use crate::model::facts::{Bundle, CollectFailure};
+use crate::model::names;
 use crate::product::Usage;
 
 /// Screens a bundle: a refused API answer is dropped and returned as its group's failure; an
@@ -38,7 +38,7 @@ pub(super) fn screen(bundle: &mut Bundle<Ghes>) -> Result<Vec<CollectFailure>, U
 
 fn screen_facts(
     bundle: &mut Bundle<Ghes>,
-    requests: &[crate::facts::RequestRecord],
+    requests: &[crate::model::facts::RequestRecord],
 ) -> Vec<CollectFailure> {
     let mut screening = Screening::new(requests);
     let Some(facts) = bundle.facts.as_mut() else {

@@ -4,7 +4,7 @@
 //! read the platform or was not told which VM (`--vm`).
 
 use super::platform::{DiskSnapshot, VmEvidence, VmVolume, not_readable};
-use crate::upgrade::age_hours;
+use crate::model::upgrade::age_hours;
 use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::Serialize;

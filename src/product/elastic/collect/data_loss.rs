@@ -10,9 +10,9 @@
 //! /<old version aliases>/_count?q=…`, which needs `read` on the `.kibana*` system indices
 //! with `allow_restricted_indices: true`.
 
-use crate::facts::CollectFailure;
-use crate::fetch::{Endpoint, get_typed};
-use crate::http::{Credentials, ReadOnlyClient, encode_segment};
+use crate::collect::fetch::{Endpoint, get_typed};
+use crate::collect::http::{Credentials, ReadOnlyClient, encode_segment};
+use crate::model::facts::CollectFailure;
 use crate::product::elastic::facts::{DataLossFacts, KibanaIndex, KibanaInstance};
 use jiff::Timestamp;
 use std::collections::BTreeMap;

@@ -4,14 +4,16 @@
 //! the node versions (ES < 7.14 has no multi-repository get-snapshot, so it is asked once per
 //! repository) and the repository list.
 
-use crate::facts::CollectFailure;
-use crate::fetch::{Endpoint, get_streamed, get_typed, shape_failure};
-use crate::http::{Credentials, ReadOnlyClient};
+use crate::collect::fetch::{Endpoint, get_streamed, get_typed, shape_failure};
+use crate::collect::http::{Credentials, ReadOnlyClient};
+use crate::collect::wire::{
+    FromJson, Int, Keep, List, Object, Present, RawObject, Text, wire_object,
+};
+use crate::model::facts::CollectFailure;
 use crate::product::elastic::facts::{
     ClusterHealth, ClusterInfo, Deprecation, EsNode, FeatureState, KibanaIndex, Repository,
     Snapshot, SystemFeature, SystemFeatures,
 };
-use crate::wire::{FromJson, Int, Keep, List, Object, Present, RawObject, Text, wire_object};
 use indexmap::IndexMap;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -310,7 +312,7 @@ pub(crate) async fn snapshots(
     let requests = repos.iter().map(|repo| async move {
         let path = format!(
             "/_snapshot/{}/_all?verbose=true&ignore_unavailable=true&filter_path={SNAPSHOT_FILTER}",
-            crate::http::encode_segment(&repo.name)
+            crate::collect::http::encode_segment(&repo.name)
         );
         let ep = snapshot_endpoint(&path);
         let result = get_typed::<WireSnapshots>(c, base, cred, ep)
@@ -413,7 +415,7 @@ pub(crate) struct WireSnapshots {
     /// Bounded: see [`MAX_SNAPSHOTS`].
     #[serde(
         default,
-        deserialize_with = "crate::bounded::option_vec_of::<_, WireSnapshot, _, MAX_SNAPSHOTS>"
+        deserialize_with = "crate::base::bounded::option_vec_of::<_, WireSnapshot, _, MAX_SNAPSHOTS>"
     )]
     snapshots: Option<Vec<Snapshot>>,
     /// The short-lived 8.0-dev `responses[]` form, tolerated.
@@ -457,7 +459,7 @@ impl FromJson for WireRepoFailure {
         WireRepoFailure::Other(b.to_string())
     }
     fn from_seq<'de, A: serde::de::SeqAccess<'de>>(seq: A) -> Result<Self, A::Error> {
-        crate::wire::skip_seq(seq)?;
+        crate::collect::wire::skip_seq(seq)?;
         Ok(WireRepoFailure::Other("an array".into()))
     }
     fn from_map<'de, A: serde::de::MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
@@ -467,7 +469,7 @@ impl FromJson for WireRepoFailure {
 
 impl<'de> serde::Deserialize<'de> for WireRepoFailure {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        crate::wire::deserialize_any(deserializer)
+        crate::collect::wire::deserialize_any(deserializer)
     }
 }
 
@@ -499,7 +501,7 @@ struct WireRepoSnapshots {
     repository: Option<String>,
     #[serde(
         default,
-        deserialize_with = "crate::bounded::vec_of::<_, WireSnapshot, _, MAX_SNAPSHOTS>"
+        deserialize_with = "crate::base::bounded::vec_of::<_, WireSnapshot, _, MAX_SNAPSHOTS>"
     )]
     snapshots: Vec<Snapshot>,
 }
@@ -520,7 +522,7 @@ struct WireSnapshot {
     /// Missing before 7.12 (and in non-verbose listings): no feature states.
     #[serde(
         default,
-        deserialize_with = "crate::bounded::vec_of::<_, WireFeatureState, _, MAX_FEATURE_STATES>"
+        deserialize_with = "crate::base::bounded::vec_of::<_, WireFeatureState, _, MAX_FEATURE_STATES>"
     )]
     feature_states: Vec<FeatureState>,
     shards: Option<WireShards>,
@@ -532,13 +534,13 @@ const MAX_FEATURE_STATES: usize = 1_000;
 const MAX_FEATURE_INDICES: usize = 100_000;
 
 /// A feature state of a snapshot (`feature_states[]`), its lists read in chunks like every
-/// long list (see [`crate::bounded`]).
+/// long list (see [`crate::base::bounded`]).
 #[derive(Debug, serde::Deserialize)]
 struct WireFeatureState {
     feature_name: String,
     #[serde(
         default,
-        deserialize_with = "crate::bounded::vec_of::<_, String, _, MAX_FEATURE_INDICES>"
+        deserialize_with = "crate::base::bounded::vec_of::<_, String, _, MAX_FEATURE_INDICES>"
     )]
     indices: Vec<String>,
 }
@@ -623,9 +625,9 @@ pub(crate) fn parse_snapshots(
 fn upper_bound(v: String) -> String {
     match v.split_once('-') {
         Some((low, high))
-            if crate::version::parse_lenient(low).is_ok()
+            if crate::base::version::parse_lenient(low).is_ok()
                 && high.starts_with(|c: char| c.is_ascii_digit())
-                && crate::version::parse_lenient(high).is_ok() =>
+                && crate::base::version::parse_lenient(high).is_ok() =>
         {
             high.to_string()
         }
@@ -708,7 +710,7 @@ wire_object! {
     /// One index of the get-alias body (`GET _alias`): `{aliases: {alias: {…}}}`, the alias
     /// definitions skipped.
     pub(crate) struct WireIndexAliases {
-        aliases: Object<crate::wire::Skip>,
+        aliases: Object<crate::collect::wire::Skip>,
     }
 }
 
@@ -771,7 +773,7 @@ impl FromJson for EpochMillis {
 
 impl<'de> serde::Deserialize<'de> for EpochMillis {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        crate::wire::deserialize_any(deserializer)
+        crate::collect::wire::deserialize_any(deserializer)
     }
 }
 
@@ -921,7 +923,7 @@ impl FromJson for WireDeprecationArea {
 
 impl<'de> serde::Deserialize<'de> for WireDeprecationArea {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        crate::wire::deserialize_any(deserializer)
+        crate::collect::wire::deserialize_any(deserializer)
     }
 }
 

@@ -4,11 +4,11 @@
 //! the feature state is restored) and which version it runs. A refused connection means the
 //! process is gone (stopped); a 503 means it is booting or migrating (still running).
 
-use crate::facts::CollectFailure;
-use crate::fetch::{Endpoint, parse_typed, transport_failure};
-use crate::http::{Credentials, ReadOnlyClient, RequestError, strip_userinfo};
+use crate::collect::fetch::{Endpoint, parse_typed, transport_failure};
+use crate::collect::http::{Credentials, ReadOnlyClient, RequestError, strip_userinfo};
+use crate::collect::wire::{Keep, List, Text, wire_object};
+use crate::model::facts::CollectFailure;
 use crate::product::elastic::facts::KibanaInstance;
-use crate::wire::{Keep, List, Text, wire_object};
 
 const KIBANA_CREDENTIALS: &str = "RIPCORD_KIBANA_API_KEY, or RIPCORD_KIBANA_USERNAME and RIPCORD_KIBANA_PASSWORD (default: the ES credentials)";
 
@@ -38,7 +38,7 @@ pub(crate) async fn status(
     let mut failure_endpoint = STATUS;
     let shown = format!("{} {}", instance.url.trim_end_matches('/'), STATUS.path);
     failure_endpoint.path = &shown;
-    let to = crate::http::BodyTo::Buffer {
+    let to = crate::collect::http::BodyTo::Buffer {
         max_bytes: STATUS.max_bytes(),
     };
     let response = match client.get(url, STATUS.path, cred, to).await {
@@ -102,11 +102,11 @@ pub(crate) async fn status(
             // It answered, so it runs; we just may not read its version.
             instance.state = "running".into();
             instance.summary = Some(format!("HTTP {} from /api/status", response.status));
-            let f = crate::fetch::status_failure(failure_endpoint, &response, cred);
+            let f = crate::collect::fetch::status_failure(failure_endpoint, &response, cred);
             (instance, Some(f))
         }
         _ => {
-            let f = crate::fetch::status_failure(failure_endpoint, &response, cred);
+            let f = crate::collect::fetch::status_failure(failure_endpoint, &response, cred);
             instance.summary = Some(f.reason.clone());
             (instance, Some(f))
         }

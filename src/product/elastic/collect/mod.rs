@@ -8,9 +8,9 @@ pub(crate) mod kibana;
 
 use super::facts::{ClusterInfo, Deployment, ElasticFacts, ElasticOperator, EsNode, Flavor};
 use super::{Elastic, ElasticArgs};
-use crate::facts::{Bundle, CollectFailure};
-use crate::http::{Credentials, ReadOnlyClient, env_credentials_used, strip_userinfo};
-use crate::version;
+use crate::base::version;
+use crate::collect::http::{Credentials, ReadOnlyClient, env_credentials_used, strip_userinfo};
+use crate::model::facts::{Bundle, CollectFailure};
 
 /// Collects Elasticsearch and Kibana facts into a bundle stamped with `now`. Credentials come
 /// from `RIPCORD_ES_*`, and `RIPCORD_KIBANA_*` (falling back to the Elasticsearch ones).
@@ -64,7 +64,7 @@ pub(crate) async fn collect(
     )
     .await;
     bundle.requests = client.request_log();
-    crate::facts::sort_logs(&mut bundle.failures, &mut bundle.requests);
+    crate::model::facts::sort_logs(&mut bundle.failures, &mut bundle.requests);
     bundle
 }
 
@@ -78,7 +78,7 @@ async fn count_data_loss(
     es_credentials: &Credentials,
 ) {
     use super::derive::Path;
-    use crate::upgrade::Mode;
+    use crate::model::upgrade::Mode;
     // The mode is the judging command's: a rollback's choice first, else a preflight's (the
     // loss of rolling back now). Derive checks the count matches the snapshot it chooses.
     let Some((derived, since)) = [Mode::Rollback, Mode::Preflight]

@@ -7,9 +7,9 @@
 use super::super::Elastic;
 use super::super::derive::Derived;
 use super::super::facts::Flavor;
-use crate::facts::{AuthMethod, Bundle, Connection};
-use crate::plan::{Line, Name, Request, Step, Word, sh};
-use crate::version;
+use crate::base::version;
+use crate::model::facts::{AuthMethod, Bundle, Connection};
+use crate::model::plan::{Line, Name, Request, Step, Word, sh};
 use serde_json::json;
 
 /// The new cluster of the old version in an Elasticsearch rollback, set by a `read` command.
@@ -189,7 +189,7 @@ impl<'a> Kibana<'a> {
             urls,
             hosts: urls.iter().map(|u| host_port(u)).collect(),
             answering: &derived.kibana_answering,
-            rollback: derived.mode == crate::upgrade::Mode::Rollback,
+            rollback: derived.mode == crate::model::upgrade::Mode::Rollback,
             unauthenticated: !curl.authenticated,
             curl,
             eck: urls.iter().find_map(|u| eck_resource(u)),
@@ -690,8 +690,8 @@ impl NewCluster {
         let destructive = json!({"persistent": {"action.destructive_requires_name": false}});
         let restore_path = format!(
             "/_snapshot/{}/{}/_restore?wait_for_completion=true",
-            crate::http::encode_segment(repository),
-            crate::http::encode_segment(snapshot)
+            crate::collect::http::encode_segment(repository),
+            crate::collect::http::encode_segment(snapshot)
         );
         let restore = json!({"indices": "*", "include_global_state": true});
         let features_on = json!({"persistent": {"ingest.geoip.downloader.enabled": true, "indices.lifecycle.history_index_enabled": true}});
@@ -873,14 +873,14 @@ mod tests {
         let mut connection = Connection::default();
         connection.auth.insert(
             "es".into(),
-            crate::facts::AuthUsed {
+            crate::model::facts::AuthUsed {
                 method: AuthMethod::ApiKey,
                 variables: vec!["RIPCORD_ES_API_KEY".into()],
             },
         );
         connection.auth.insert(
             "kibana".into(),
-            crate::facts::AuthUsed {
+            crate::model::facts::AuthUsed {
                 method: AuthMethod::Basic,
                 variables: vec![
                     "RIPCORD_KIBANA_USERNAME".into(),

@@ -17,11 +17,11 @@ mod commands;
 use super::Elastic;
 use super::derive::{Derived, Path, SnapshotChoice};
 use super::facts::Flavor;
-use crate::facts::Bundle;
-use crate::plan::{Plan, PlanKind, Request, Step, Word, sh};
+use crate::model::facts::Bundle;
+use crate::model::plan::{Plan, PlanKind, Request, Step, Word, sh};
+use crate::model::report::v1::DataLoss;
+use crate::model::upgrade::Mode;
 use crate::product::PlanContext;
-use crate::report::v1::DataLoss;
-use crate::upgrade::Mode;
 use commands::{Curl, Kibana, NewCluster, url_arg};
 use serde_json::json;
 
@@ -70,7 +70,7 @@ pub(crate) fn plan(bundle: &Bundle<Elastic>, derived: &Derived, context: &PlanCo
     };
     plan.basis = derived.rollback.basis.clone();
     if derived.mode == Mode::Preflight {
-        plan.headline = crate::plan::if_it_fails(&plan.headline);
+        plan.headline = crate::model::plan::if_it_fails(&plan.headline);
     }
     if plan.kind != PlanKind::NothingToRollBack {
         common_warnings(&ctx, context, &mut plan);
@@ -226,8 +226,8 @@ fn restore_body() -> serde_json::Value {
 fn restore_feature_step(ctx: &Ctx<'_>, snap: &SnapshotChoice, base: &str, curl: &Curl) -> Step {
     let path = format!(
         "/_snapshot/{}/{}/_restore?wait_for_completion=true",
-        crate::http::encode_segment(&snap.repository),
-        crate::http::encode_segment(&snap.snapshot)
+        crate::collect::http::encode_segment(&snap.repository),
+        crate::collect::http::encode_segment(&snap.snapshot)
     );
     let body = restore_body();
     Step {
@@ -381,7 +381,8 @@ fn restore_cluster(ctx: &Ctx<'_>) -> Plan {
 fn cloud_new_deployment(ctx: &Ctx<'_>) -> Plan {
     let restorable_into_from = |s: &&SnapshotChoice| {
         s.version.as_deref().is_some_and(|v| {
-            crate::version::compare(v, ctx.from).is_ok_and(|o| o != std::cmp::Ordering::Greater)
+            crate::base::version::compare(v, ctx.from)
+                .is_ok_and(|o| o != std::cmp::Ordering::Greater)
         })
     };
     let snapshot = ctx
@@ -481,7 +482,7 @@ fn register_repository_step(ctx: &Ctx<'_>, new: &NewCluster, name: &str) -> Step
         .iter()
         .flatten()
         .find(|r| r.name == name);
-    let path = format!("/_snapshot/{}", crate::http::encode_segment(name));
+    let path = format!("/_snapshot/{}", crate::collect::http::encode_segment(name));
     let title = format!(
         "Register repository {name} on the new cluster, read-only (the upgraded cluster may still write to it)"
     );
@@ -621,8 +622,8 @@ fn snapshot_now_step(ctx: &Ctx<'_>, when: &str) -> Step {
     );
     let path = format!(
         "/_snapshot/{}/{}?wait_for_completion=true",
-        crate::http::encode_segment(&repository),
-        crate::http::encode_segment(&name)
+        crate::collect::http::encode_segment(&repository),
+        crate::collect::http::encode_segment(&name)
     );
     let body =
         json!({ "indices": "-*", "include_global_state": false, "feature_states": ["kibana"] });

@@ -7,8 +7,8 @@
 //! `AWS_REGION`); the identity needs `ec2:DescribeInstances` and `ec2:DescribeSnapshots`.
 
 use super::{Call, DiskSnapshot, Failed, MAX_PAGES, VmEvidence, VmVolume, malformed, not_asked};
-use crate::facts::{AuthMethod, AuthUsed};
-use crate::http::{AwsKeys, Credentials, ReadOnlyClient, encode_segment};
+use crate::collect::http::{AwsKeys, Credentials, ReadOnlyClient, encode_segment};
+use crate::model::facts::{AuthMethod, AuthUsed};
 use serde::Deserialize;
 
 const API_VERSION: &str = "2016-11-15";

@@ -10,8 +10,8 @@ use super::{
     Call, DiskSnapshot, Failed, MAX_PAGES, VmEvidence, VmVolume, bearer, json_error, malformed,
     not_asked,
 };
-use crate::facts::AuthUsed;
-use crate::http::ReadOnlyClient;
+use crate::collect::http::ReadOnlyClient;
+use crate::model::facts::AuthUsed;
 use serde::Deserialize;
 
 const TOKEN: &str = "RIPCORD_AZURE_ACCESS_TOKEN";
@@ -275,7 +275,7 @@ fn continuation(link: &str, base: &str, list: &str) -> Result<String, String> {
     Ok(match token {
         Some(t) => format!(
             "{path}?api-version={SNAPSHOT_API_VERSION}&$skiptoken={}",
-            crate::http::encode_segment(&t)
+            crate::collect::http::encode_segment(&t)
         ),
         None => format!("{path}?api-version={SNAPSHOT_API_VERSION}"),
     })

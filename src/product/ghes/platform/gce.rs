@@ -8,8 +8,8 @@ use super::{
     Call, DiskSnapshot, Failed, MAX_PAGES, VmEvidence, VmVolume, bearer, json_error, malformed,
     not_asked,
 };
-use crate::facts::AuthUsed;
-use crate::http::{ReadOnlyClient, encode_segment};
+use crate::collect::http::{ReadOnlyClient, encode_segment};
+use crate::model::facts::AuthUsed;
 use serde::Deserialize;
 
 const TOKEN: &str = "RIPCORD_GCE_ACCESS_TOKEN";

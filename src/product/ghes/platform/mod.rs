@@ -11,8 +11,8 @@ mod aws;
 mod azure;
 mod gce;
 
-use crate::facts::{AuthUsed, CollectFailure};
-use crate::http::{BodyTo, Credentials, ReadOnlyClient, RequestError};
+use crate::collect::http::{BodyTo, Credentials, ReadOnlyClient, RequestError};
+use crate::model::facts::{AuthUsed, CollectFailure};
 use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -186,7 +186,10 @@ struct Call<'a> {
 
 impl Call<'_> {
     fn shown(&self) -> String {
-        format!("GET {}", crate::http::join_url(self.base, &self.path))
+        format!(
+            "GET {}",
+            crate::collect::http::join_url(self.base, &self.path)
+        )
     }
 
     fn failure(
@@ -273,7 +276,7 @@ fn not_asked(endpoint: String, reason: String, hint: String) -> Box<CollectFailu
 fn platform_variable(name: &str) -> Option<String> {
     std::env::var(name)
         .ok()
-        .map(|v| crate::secrets::clean(&v).to_string())
+        .map(|v| crate::base::secrets::clean(&v).to_string())
         .filter(|v| !v.is_empty())
 }
 
@@ -297,7 +300,7 @@ fn bearer(variable: &str) -> Option<(Credentials, AuthUsed)> {
     Some((
         Credentials::Bearer(token.into()),
         AuthUsed {
-            method: crate::facts::AuthMethod::Bearer,
+            method: crate::model::facts::AuthMethod::Bearer,
             variables: vec![variable.to_string()],
         },
     ))
