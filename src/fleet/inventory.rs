@@ -25,13 +25,12 @@
 //! what it leaves out.
 
 use super::Error;
+use crate::base::file_problem::locate;
 use crate::cli::ConnectionArgs;
-use crate::judge::ruleset::load::locate;
 use crate::model::upgrade::Mode;
 use crate::product::Entry;
 use clap::{ArgMatches, FromArgMatches as _};
 use indexmap::IndexMap;
-use miette::{NamedSource, SourceSpan};
 use serde::Deserialize;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -114,21 +113,7 @@ impl std::fmt::Debug for TargetSpec {
 }
 
 /// One problem in an inventory: exit 2, pointing at the file, line and column.
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
-#[error("{path}:{line}:{column}: {message}")]
-#[diagnostic(code(ripcord::fleet::inventory))]
-pub struct InventoryError {
-    pub path: String,
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-    #[source_code]
-    src: NamedSource<String>,
-    #[label("here")]
-    span: SourceSpan,
-    #[help]
-    help: Option<String>,
-}
+pub(crate) type InventoryError = crate::base::file_problem::FileProblem;
 
 /// Reads and checks an inventory.
 pub(crate) fn load(path: &Path, flags: &FlagDefaults) -> Result<Inventory, Error> {
@@ -757,16 +742,15 @@ fn problem(
     message: String,
     help: Option<String>,
 ) -> Box<InventoryError> {
-    let (span, line, column) = locate(text, span);
-    Box::new(InventoryError {
-        path: path.to_string(),
-        line,
-        column,
-        message,
-        src: NamedSource::new(path, crate::base::secrets::snippet_safe(text)),
+    Box::new(InventoryError::at(
+        "ripcord::fleet::inventory",
+        path,
+        text,
         span,
+        message,
+        "here",
         help,
-    })
+    ))
 }
 
 #[cfg(test)]

@@ -15,8 +15,6 @@
 
 use crate::base::usage::Usage;
 use crate::judge::ruleset::RuleSet;
-use crate::judge::ruleset::load::locate;
-use miette::{NamedSource, SourceSpan};
 use serde::Deserialize;
 use std::ops::Range;
 use std::path::Path;
@@ -68,21 +66,7 @@ impl Waiver {
 }
 
 /// One problem in a waivers file: exit 2, pointing at the file, line and column.
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
-#[error("{path}:{line}:{column}: {message}")]
-#[diagnostic(code(ripcord::waivers::invalid))]
-pub struct WaiverFileError {
-    pub path: String,
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-    #[source_code]
-    src: NamedSource<String>,
-    #[label("here")]
-    span: SourceSpan,
-    #[help]
-    help: Option<String>,
-}
+pub(crate) type WaiverFileError = crate::base::file_problem::FileProblem;
 
 /// Why `--waivers` cannot be used: the file cannot be read, or a problem at a line of it.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -219,16 +203,15 @@ fn problem(
     message: String,
     help: Option<String>,
 ) -> Box<WaiverFileError> {
-    let (span, line, column) = locate(text, span);
-    Box::new(WaiverFileError {
-        path: path.to_string(),
-        line,
-        column,
-        message,
-        src: NamedSource::new(path, crate::base::secrets::snippet_safe(text)),
+    Box::new(WaiverFileError::at(
+        "ripcord::waivers::invalid",
+        path,
+        text,
         span,
+        message,
+        "here",
         help,
-    })
+    ))
 }
 
 #[cfg(test)]

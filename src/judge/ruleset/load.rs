@@ -9,7 +9,6 @@ use super::expr::{Expr, Problem};
 use super::schema::InputSchema;
 use super::{Rule, RuleDocs, RuleSet, Severity, functions};
 use indexmap::IndexMap;
-use miette::{NamedSource, SourceSpan};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -58,22 +57,7 @@ struct RawMessage {
 }
 
 /// One problem in one rule file.
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
-#[error("{path}:{line}:{column}: {message}")]
-#[diagnostic(code(ripcord::rules::invalid))]
-pub struct RuleFileError {
-    pub path: String,
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-    #[source_code]
-    src: NamedSource<String>,
-    #[label("{label}")]
-    span: SourceSpan,
-    label: String,
-    #[help]
-    help: Option<String>,
-}
+pub(crate) type RuleFileError = crate::base::file_problem::FileProblem;
 
 /// Every problem found while loading rules.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -747,46 +731,21 @@ fn problem(
     label: &str,
     help: Option<String>,
 ) -> RuleFileError {
-    let (span, line, column) = locate(text, span);
-    RuleFileError {
-        path: path.to_string(),
-        line,
-        column,
-        message,
-        src: NamedSource::new(path, crate::base::secrets::snippet_safe(text)),
+    RuleFileError::at(
+        "ripcord::rules::invalid",
+        path,
+        text,
         span,
-        label: label.to_string(),
+        message,
+        label,
         help,
-    }
-}
-
-/// Where `span` is in `text`, as a diagnostic shows it: clamped to the text and to character
-/// boundaries, at least one character wide, with the 1-based line and column of its start.
-/// Shared by every input file with diagnostics (rule files, waivers).
-pub(crate) fn locate(text: &str, span: Range<usize>) -> (SourceSpan, usize, usize) {
-    let start = text.floor_char_boundary(span.start);
-    let mut end = text.ceil_char_boundary(span.end.max(start));
-    if end == start {
-        end = text.ceil_char_boundary(start + 1);
-    }
-    let (line, column) = line_col(text, start);
-    (SourceSpan::from((start, end - start)), line, column)
-}
-
-/// 1-based line and character column of a byte offset (clamped to the text, and back to the
-/// start of the character it falls in), as an editor shows them.
-pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = text
-        .get(..text.floor_char_boundary(offset))
-        .unwrap_or_default();
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::base::file_problem::line_col;
 
     /// The span of `key`'s value as the TOML parser reports it.
     fn span_of(text: &str, key: &str) -> Range<usize> {
