@@ -183,11 +183,12 @@ fn stalled(report: &mut Report) {
     });
     let code = samples.0.first().and_then(|s| s.code);
     let detail = format!(", --deadline {deadline}; exit {code:?}");
-    let mut check = Check::time(
+    let mut check = Check::time_exiting(
         "stalled: wall time",
         &samples,
         STALL_DEADLINE + STALL_SLACK,
         &detail,
+        &[2],
     );
     // Nothing answered at all: one line, exit 2 (nothing collected).
     check.pass &= code == Some(2);

@@ -21,6 +21,18 @@ impl Check {
     /// The median wall time of `samples` against `budget`; `detail` says what was run.
     /// Untrustworthy runs (see [`Samples::problem`]) fail the check.
     pub(crate) fn time(name: &str, samples: &Samples, budget: Duration, detail: &str) -> Check {
+        Self::time_exiting(name, samples, budget, detail, VERDICT_CODES)
+    }
+
+    /// [`Check::time`] of runs that must exit with one of `codes` (a run that collects
+    /// nothing exits 2, and that is what it is measured for).
+    pub(crate) fn time_exiting(
+        name: &str,
+        samples: &Samples,
+        budget: Duration,
+        detail: &str,
+        codes: &[i32],
+    ) -> Check {
         let figure = if samples.timed_out() {
             format!(
                 "over {} ms (no median: {}{detail})",
@@ -41,7 +53,7 @@ impl Check {
             figure,
             format!("<= {} ms", budget.as_millis()),
             samples.median() <= budget,
-            samples.problem(VERDICT_CODES),
+            samples.problem(codes),
         )
     }
 

@@ -5,6 +5,7 @@ pub(crate) mod bounded;
 pub mod file_problem;
 pub(crate) mod files;
 pub mod memory;
+pub mod named;
 pub(crate) mod secrets;
 pub(crate) mod text;
 pub mod usage;

@@ -3,6 +3,8 @@
 //! Product-neutral: `preflight`, `rollback` and `collect` each get one subcommand per
 //! registered product, built from the product's own flags (see [`ProductCommand`]).
 
+mod values;
+
 use crate::model::report::FailOn;
 pub(crate) use crate::output::{ColorChoice, rules::ListFormat};
 use crate::output::{FleetFormat, Format};

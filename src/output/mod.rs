@@ -24,7 +24,7 @@ pub use outputs::{Outputs, ReportFile};
 use std::io::Write;
 
 /// Output format of a report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
     #[default]
     Table,
@@ -35,7 +35,7 @@ pub enum Format {
 
 /// Output format of a fleet report: the single-target formats, plus a self-contained HTML page
 /// and a Prometheus textfile for node_exporter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FleetFormat {
     #[default]
     Table,
@@ -44,6 +44,41 @@ pub enum FleetFormat {
     Junit,
     Html,
     Prometheus,
+}
+
+impl crate::base::named::Named for Format {
+    const ALL: &'static [Self] = &[Self::Table, Self::Json, Self::Markdown, Self::Junit];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Table => "table",
+            Self::Json => "json",
+            Self::Markdown => "markdown",
+            Self::Junit => "junit",
+        }
+    }
+}
+
+impl crate::base::named::Named for FleetFormat {
+    const ALL: &'static [Self] = &[
+        Self::Table,
+        Self::Json,
+        Self::Markdown,
+        Self::Junit,
+        Self::Html,
+        Self::Prometheus,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Table => "table",
+            Self::Json => "json",
+            Self::Markdown => "markdown",
+            Self::Junit => "junit",
+            Self::Html => "html",
+            Self::Prometheus => "prometheus",
+        }
+    }
 }
 
 /// How a report looks where it is written: colour and width matter only to the table.

@@ -6,18 +6,36 @@
 use super::OutputError as Error;
 use super::file::Destination;
 use super::{Format, Look, render};
+use crate::base::named::Named;
 use crate::model::report::v1::Report;
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
 /// `--color`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) enum ColorChoice {
     /// On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it).
     #[default]
     Auto,
     Always,
     Never,
+}
+
+impl Named for ColorChoice {
+    const ALL: &'static [Self] = &[Self::Auto, Self::Always, Self::Never];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Always => "always",
+            Self::Never => "never",
+        }
+    }
+
+    fn help(self) -> Option<&'static str> {
+        (self == Self::Auto)
+            .then_some("On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)")
+    }
 }
 
 /// One `--report FORMAT=FILE`, of a single-target report's [`Format`] or a fleet's
@@ -28,14 +46,13 @@ pub struct ReportFile<F = Format> {
     pub path: PathBuf,
 }
 
-impl<F: clap::ValueEnum + Copy + std::fmt::Debug> ReportFile<F> {
+impl<F: Named + std::fmt::Debug> ReportFile<F> {
     /// Parses `FORMAT=FILE` (clap's value parser for `--report`).
     pub(crate) fn parse(text: &str) -> Result<Self, String> {
         let names = || {
-            F::value_variants()
+            F::ALL
                 .iter()
-                .filter_map(|f| f.to_possible_value())
-                .map(|v| v.get_name().to_string())
+                .map(|f| f.name())
                 .collect::<Vec<_>>()
                 .join(", ")
         };
@@ -45,8 +62,8 @@ impl<F: clap::ValueEnum + Copy + std::fmt::Debug> ReportFile<F> {
                 names()
             ));
         };
-        let format = F::from_str(format, true)
-            .map_err(|_| format!("unknown format {format:?} (formats: {})", names()))?;
+        let format = F::named(format)
+            .ok_or_else(|| format!("unknown format {format:?} (formats: {})", names()))?;
         match path {
             "" => Err(format!(
                 "no file after {}=, e.g. junit=ripcord.xml",
@@ -93,7 +110,7 @@ impl Outputs {
     }
 }
 
-impl<F: clap::ValueEnum + Copy> Outputs<F> {
+impl<F: Named> Outputs<F> {
     /// Checks every destination: each file's folder takes a new file, and no two outputs
     /// name the same file (one would silently replace the other).
     pub(crate) fn prepare_wanted(wanted: Wanted<'_, F>) -> Result<Self, Error> {
@@ -178,11 +195,9 @@ impl<F: clap::ValueEnum + Copy> Outputs<F> {
     }
 }
 
-/// A format's name as the flags spell it (clap's, so the two cannot differ).
-fn format_name<F: clap::ValueEnum>(format: F) -> String {
-    format
-        .to_possible_value()
-        .map_or_else(String::new, |v| v.get_name().to_string())
+/// A format's name as the flags spell it.
+fn format_name<F: Named>(format: F) -> &'static str {
+    format.name()
 }
 
 impl Look {

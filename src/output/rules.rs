@@ -5,10 +5,21 @@ use crate::judge::ruleset::{Rule, RuleSet, Severity};
 use std::fmt::Write as _;
 
 /// Output format of `rules list`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ListFormat {
     Table,
     Json,
+}
+
+impl crate::base::named::Named for ListFormat {
+    const ALL: &'static [Self] = &[Self::Table, Self::Json];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Table => "table",
+            Self::Json => "json",
+        }
+    }
 }
 
 /// Prints every rule as a table or a JSON array.

@@ -228,3 +228,40 @@ fn a_planted_back_import_is_named() {
     );
     assert_eq!(found.len(), 2, "{found:#?}");
 }
+
+/// The contracts, the collectors, the judges and the renderers know no CLI library: their
+/// enums are plain (`base::named::Named`), and the CLI maps them (`cli/values.rs`). The one
+/// exception is the diagnostic that shows clap's own refusal of a command line.
+#[test]
+fn below_the_cli_only_products_know_clap() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let mut found = Vec::new();
+    for file in &files {
+        let relative = file.strip_prefix(&src).expect("under src");
+        let top = relative
+            .components()
+            .next()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned());
+        let clap_free = matches!(
+            top.as_deref(),
+            Some("base" | "model" | "collect" | "judge" | "output")
+        );
+        if !clap_free || relative.ends_with("output/diagnostics.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(file).expect("source");
+        for (n, line) in without_tests(&text).lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            if code.contains("clap::") || code.contains("use clap") {
+                found.push(format!("{}:{}: {}", relative.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "clap below the CLI:\n{}",
+        found.join("\n")
+    );
+}

@@ -5,11 +5,22 @@ pub mod fleet_v1;
 pub mod v1;
 
 /// Which severities make a failure count against readiness.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) enum FailOn {
     #[default]
     Blocker,
     Warning,
+}
+
+impl crate::base::named::Named for FailOn {
+    const ALL: &'static [Self] = &[Self::Blocker, Self::Warning];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Blocker => "blocker",
+            Self::Warning => "warning",
+        }
+    }
 }
 
 /// `2026-11-20T12:00Z`: a collection time, to the minute, in UTC.

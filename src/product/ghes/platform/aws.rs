@@ -6,7 +6,7 @@
 //! environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
 //! `AWS_REGION`); the identity needs `ec2:DescribeInstances` and `ec2:DescribeSnapshots`.
 
-use super::{Call, DiskSnapshot, Failed, MAX_PAGES, VmEvidence, VmVolume, malformed, not_asked};
+use super::{Call, DiskSnapshot, Failed, VmEvidence, VmVolume, malformed, not_asked};
 use crate::collect::http::{AwsKeys, Credentials, ReadOnlyClient, encode_segment};
 use crate::model::facts::{AuthMethod, AuthUsed};
 use serde::Deserialize;
@@ -157,16 +157,15 @@ pub(super) async fn read(
             })
         })
         .collect();
-    let mut snapshots = Vec::new();
-    let mut token: Option<String> = None;
-    for _ in 0..MAX_PAGES {
+    let listing = format!("GET {base}/?Action=DescribeSnapshots");
+    let snapshots = super::read_pages(&listing, "NextToken", None, |token| {
         let mut more = vec![("Filter.1.Name".to_string(), "volume-id".to_string())];
         for (i, v) in volumes.iter().enumerate() {
             more.push((format!("Filter.1.Value.{}", i + 1), v.id.clone()));
         }
         more.push(("MaxResults".into(), "1000".into()));
-        if let Some(t) = &token {
-            more.push(("NextToken".into(), t.clone()));
+        if let Some(t) = token {
+            more.push(("NextToken".into(), t));
         }
         let call = Call {
             base: &base,
@@ -175,50 +174,39 @@ pub(super) async fn read(
             permission: "ec2:DescribeSnapshots",
             credentials_hint: CREDENTIALS_HINT,
         };
-        let body = call
-            .get(client, ec2_error)
-            .await
-            .map_err(|f| (f, auth.clone()))?;
-        let page: DescribeSnapshots = quick_xml::de::from_reader(body.as_slice()).map_err(|e| {
-            (
-                malformed(&call, "a DescribeSnapshotsResponse", e),
-                auth.clone(),
-            )
-        })?;
-        for s in page.snapshot_set.item {
-            // The filter is the server's; the volume must be one of ours all the same.
-            if !volumes.iter().any(|v| v.id == s.volume_id) {
-                continue;
-            }
-            snapshots.push(DiskSnapshot {
-                started_at: s.start_time.as_deref().and_then(|t| t.parse().ok()),
-                id: s.snapshot_id,
-                volume: s.volume_id,
-                state: s.status,
-                progress: s.progress.filter(|p| !p.is_empty()),
-            });
+        let volumes = &volumes;
+        async move {
+            let body = call.get(client, ec2_error).await?;
+            let page: DescribeSnapshots = quick_xml::de::from_reader(body.as_slice())
+                .map_err(|e| malformed(&call, "a DescribeSnapshotsResponse", e))?;
+            let snapshots = page
+                .snapshot_set
+                .item
+                .into_iter()
+                // The filter is the server's; the volume must be one of ours all the same.
+                .filter(|s| volumes.iter().any(|v| v.id == s.volume_id))
+                .map(|s| DiskSnapshot {
+                    started_at: s.start_time.as_deref().and_then(|t| t.parse().ok()),
+                    id: s.snapshot_id,
+                    volume: s.volume_id,
+                    state: s.status,
+                    progress: s.progress.filter(|p| !p.is_empty()),
+                })
+                .collect();
+            let next = page.next_token.filter(|t| !t.is_empty());
+            Ok((super::Page { snapshots, next }, call))
         }
-        match page.next_token.filter(|t| !t.is_empty()) {
-            Some(next) if Some(&next) != token.as_ref() => token = Some(next),
-            Some(_) => {
-                return Err((super::repeated_token(&call, "NextToken"), auth));
-            }
-            None => {
-                return Ok((
-                    VmEvidence {
-                        platform: "ami".into(),
-                        vm: vm.to_string(),
-                        endpoint: base,
-                        volumes,
-                        snapshots,
-                    },
-                    auth,
-                ));
-            }
-        }
-    }
-    Err((
-        super::endless_paging(format!("GET {base}/?Action=DescribeSnapshots")),
+    })
+    .await
+    .map_err(|f| (f, auth.clone()))?;
+    Ok((
+        VmEvidence {
+            platform: "ami".into(),
+            vm: vm.to_string(),
+            endpoint: base,
+            volumes,
+            snapshots,
+        },
         auth,
     ))
 }

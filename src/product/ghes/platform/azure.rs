@@ -7,8 +7,7 @@
 //! `Microsoft.Compute/snapshots/read` (the Reader role on the subscription has both).
 
 use super::{
-    Call, DiskSnapshot, Failed, MAX_PAGES, VmEvidence, VmVolume, bearer, json_error, malformed,
-    not_asked,
+    Call, DiskSnapshot, Failed, VmEvidence, VmVolume, bearer, json_error, malformed, not_asked,
 };
 use crate::collect::http::ReadOnlyClient;
 use crate::model::facts::AuthUsed;
@@ -132,96 +131,79 @@ pub(super) async fn read(
             });
         }
     }
-    let mut snapshots = Vec::new();
     let list = format!(
         "/subscriptions/{}/providers/Microsoft.Compute/snapshots",
         id.subscription
     );
-    let mut path = format!("{list}?api-version={SNAPSHOT_API_VERSION}");
-    for _ in 0..MAX_PAGES {
+    let listing = format!("GET {base}{list}");
+    let first = format!("{list}?api-version={SNAPSHOT_API_VERSION}");
+    let snapshots = super::read_pages(&listing, "nextLink", Some(first.clone()), |at| {
         let call = Call {
             base: &base,
-            path: path.clone(),
+            path: at.unwrap_or_else(|| first.clone()),
             credentials: &credentials,
             permission: "Microsoft.Compute/snapshots/read",
             credentials_hint: CREDENTIALS_HINT,
         };
-        let body = call
-            .get(client, json_error)
-            .await
-            .map_err(|f| (f, auth.clone()))?;
-        let page: SnapshotList = serde_json::from_slice(&body)
-            .map_err(|e| (malformed(&call, "an Azure snapshot list", e), auth.clone()))?;
-        for s in page.value {
-            let Some(source) = s
-                .properties
-                .creation_data
-                .and_then(|c| c.source_resource_id)
-            else {
-                continue;
-            };
-            // Resource ids are case-insensitive.
-            let Some(volume) = volumes.iter().find(|v| v.id.eq_ignore_ascii_case(&source)) else {
-                continue;
-            };
-            snapshots.push(DiskSnapshot {
-                id: s.id.unwrap_or(s.name),
-                volume: volume.id.clone(),
-                state: s
+        let (volumes, list, base) = (&volumes, &list, &base);
+        async move {
+            let body = call.get(client, json_error).await?;
+            let page: SnapshotList = serde_json::from_slice(&body)
+                .map_err(|e| malformed(&call, "an Azure snapshot list", e))?;
+            let mut snapshots = Vec::new();
+            for s in page.value {
+                let Some(source) = s
                     .properties
-                    .provisioning_state
-                    .unwrap_or_else(|| "unknown".into()),
-                started_at: s
-                    .properties
-                    .time_created
-                    .as_deref()
-                    .and_then(|t| t.parse().ok()),
-                progress: s.properties.completion_percent.map(|p| format!("{p}%")),
-            });
-        }
-        let next = match page
-            .next_link
-            .as_deref()
-            .map(|l| continuation(l, &base, &list))
-        {
-            Some(Ok(next)) => Some(next),
-            Some(Err(why)) => {
-                return Err((
-                    call.failure(
+                    .creation_data
+                    .and_then(|c| c.source_resource_id)
+                else {
+                    continue;
+                };
+                // Resource ids are case-insensitive.
+                let Some(volume) = volumes.iter().find(|v| v.id.eq_ignore_ascii_case(&source))
+                else {
+                    continue;
+                };
+                snapshots.push(DiskSnapshot {
+                    id: s.id.unwrap_or(s.name),
+                    volume: volume.id.clone(),
+                    state: s
+                        .properties
+                        .provisioning_state
+                        .unwrap_or_else(|| "unknown".into()),
+                    started_at: s
+                        .properties
+                        .time_created
+                        .as_deref()
+                        .and_then(|t| t.parse().ok()),
+                    progress: s.properties.completion_percent.map(|p| format!("{p}%")),
+                });
+            }
+            // The token goes to the endpoint ripcord was given, never to a host a body names.
+            let next = match page.next_link.as_deref().map(|l| continuation(l, base, list)) {
+                Some(Ok(next)) => Some(next),
+                Some(Err(why)) => {
+                    return Err(call.failure(
                         Some(200),
                         format!("paging left the resource: {why}; the token was not sent there"),
                         Some("an answer that pages to another resource is not the snapshot list ripcord asked for: check what answers at --azure-endpoint".into()),
-                    ),
-                    auth,
-                ));
-            }
-            None => None,
-        };
-        match next {
-            // The token goes to the endpoint ripcord was given, never to a host a body names.
-            Some(next) if next != path => path = next,
-            Some(_) => {
-                return Err((super::repeated_token(&call, "nextLink"), auth));
-            }
-            None => {
-                return Ok((
-                    VmEvidence {
-                        platform: "azure".into(),
-                        vm: vm.to_string(),
-                        endpoint: base,
-                        volumes,
-                        snapshots,
-                    },
-                    auth,
-                ));
-            }
+                    ));
+                }
+                None => None,
+            };
+            Ok((super::Page { snapshots, next }, call))
         }
-    }
-    Err((
-        super::endless_paging(format!(
-            "GET {base}/subscriptions/{}/providers/Microsoft.Compute/snapshots",
-            id.subscription
-        )),
+    })
+    .await
+    .map_err(|f| (f, auth.clone()))?;
+    Ok((
+        VmEvidence {
+            platform: "azure".into(),
+            vm: vm.to_string(),
+            endpoint: base,
+            volumes,
+            snapshots,
+        },
         auth,
     ))
 }

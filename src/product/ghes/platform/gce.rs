@@ -5,8 +5,7 @@
 //! `compute.snapshots.list` (roles/compute.viewer has both).
 
 use super::{
-    Call, DiskSnapshot, Failed, MAX_PAGES, VmEvidence, VmVolume, bearer, json_error, malformed,
-    not_asked,
+    Call, DiskSnapshot, Failed, VmEvidence, VmVolume, bearer, json_error, malformed, not_asked,
 };
 use crate::collect::http::{ReadOnlyClient, encode_segment};
 use crate::model::facts::AuthUsed;
@@ -123,20 +122,12 @@ pub(super) async fn read(
         })
         .collect();
     let mut snapshots = Vec::new();
+    let listing = format!(
+        "GET {base}/compute/v1/projects/{}/global/snapshots",
+        path.project
+    );
     for volume in &volumes {
-        let mut token: Option<String> = None;
-        let mut pages = 0;
-        loop {
-            pages += 1;
-            if pages > MAX_PAGES {
-                return Err((
-                    super::endless_paging(format!(
-                        "GET {base}/compute/v1/projects/{}/global/snapshots",
-                        path.project
-                    )),
-                    auth,
-                ));
-            }
+        let read = super::read_pages(&listing, "nextPageToken", None, |token| {
             let call = Call {
                 base: &base,
                 path: snapshots_path(&path.project, &volume.id, token.as_deref()),
@@ -144,37 +135,32 @@ pub(super) async fn read(
                 permission: "compute.snapshots.list",
                 credentials_hint: CREDENTIALS_HINT,
             };
-            let body = call
-                .get(client, json_error)
-                .await
-                .map_err(|f| (f, auth.clone()))?;
-            let page: SnapshotList = serde_json::from_slice(&body).map_err(|e| {
-                (
-                    malformed(&call, "a Compute Engine snapshot list", e),
-                    auth.clone(),
-                )
-            })?;
-            for s in page.items {
-                // The filter is the server's; the disk must be this one all the same.
-                if s.source_disk.as_deref().map(disk_key) != Some(disk_key(&volume.id)) {
-                    continue;
-                }
-                snapshots.push(DiskSnapshot {
-                    id: s.name,
-                    volume: volume.id.clone(),
-                    state: s.status,
-                    started_at: s.creation_timestamp.as_deref().and_then(|t| t.parse().ok()),
-                    progress: None,
-                });
+            async move {
+                let body = call.get(client, json_error).await?;
+                let page: SnapshotList = serde_json::from_slice(&body)
+                    .map_err(|e| malformed(&call, "a Compute Engine snapshot list", e))?;
+                let snapshots = page
+                    .items
+                    .into_iter()
+                    // The filter is the server's; the disk must be this one all the same.
+                    .filter(|s| {
+                        s.source_disk.as_deref().map(disk_key) == Some(disk_key(&volume.id))
+                    })
+                    .map(|s| DiskSnapshot {
+                        id: s.name,
+                        volume: volume.id.clone(),
+                        state: s.status,
+                        started_at: s.creation_timestamp.as_deref().and_then(|t| t.parse().ok()),
+                        progress: None,
+                    })
+                    .collect();
+                let next = page.next_page_token.filter(|t| !t.is_empty());
+                Ok((super::Page { snapshots, next }, call))
             }
-            match page.next_page_token.filter(|t| !t.is_empty()) {
-                Some(next) if Some(&next) != token.as_ref() => token = Some(next),
-                Some(_) => {
-                    return Err((super::repeated_token(&call, "nextPageToken"), auth));
-                }
-                None => break,
-            }
-        }
+        })
+        .await
+        .map_err(|f| (f, auth.clone()))?;
+        snapshots.extend(read);
     }
     Ok((
         VmEvidence {

@@ -280,6 +280,41 @@ fn platform_variable(name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// One page of a snapshot listing, as its reader parsed it.
+struct Page {
+    snapshots: Vec<DiskSnapshot>,
+    /// How to ask for the next page (a token, or Azure's checked path); `None` at the end.
+    next: Option<String>,
+}
+
+/// Reads a snapshot listing page by page, the one paging loop of every platform: each page is
+/// asked with the previous page's `next` (`first` for the first), a `next` that repeats is a
+/// loop and refused (`token` names the field), and a listing that does not end within
+/// [`MAX_PAGES`] stops with a failure naming `listing`, never a hang.
+async fn read_pages<'a, F, Fut>(
+    listing: &str,
+    token: &str,
+    first: Option<String>,
+    mut page: F,
+) -> Result<Vec<DiskSnapshot>, Box<CollectFailure>>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Page, Call<'a>), Box<CollectFailure>>>,
+{
+    let mut snapshots = Vec::new();
+    let mut at = first;
+    for _ in 0..MAX_PAGES {
+        let (read, call) = page(at.clone()).await?;
+        snapshots.extend(read.snapshots);
+        match read.next {
+            Some(next) if Some(&next) != at.as_ref() => at = Some(next),
+            Some(_) => return Err(repeated_token(&call, token)),
+            None => return Ok(snapshots),
+        }
+    }
+    Err(endless_paging(listing.to_string()))
+}
+
 /// Paging that does not end within [`MAX_PAGES`]: stop with a failure rather than hang.
 fn endless_paging(endpoint: String) -> Box<CollectFailure> {
     not_asked(
