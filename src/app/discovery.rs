@@ -33,10 +33,7 @@ pub(crate) fn man(dir: Option<&Path>) -> Result<(), Error> {
         let path = dir.join(format!("{name}.1"));
         crate::output::file::Destination::prepare(&path, true, "--dir")?.write(text)?;
     }
-    tracing::info!(
-        "{}",
-        format!("wrote {} man pages to {}", pages.len(), dir.display())
-    );
+    tracing::info!("wrote {} man pages to {}", pages.len(), dir.display());
     Ok(())
 }
 

@@ -62,15 +62,12 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
 fn exit_code(report: u8, exit_zero: bool) -> u8 {
     if exit_zero && matches!(report, 1 | 3) {
         tracing::info!(
-            "{}",
-            format!(
-                "--exit-zero: exiting 0 instead of {report} ({})",
-                if report == 1 {
-                    "not ready"
-                } else {
-                    "incomplete"
-                }
-            )
+            "--exit-zero: exiting 0 instead of {report} ({})",
+            if report == 1 {
+                "not ready"
+            } else {
+                "incomplete"
+            }
         );
         0
     } else {

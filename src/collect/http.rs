@@ -17,6 +17,9 @@ use secrecy::{ExposeSecret, SecretString};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// The `tracing` target of the request events `-v` shows (`output::log` writes them).
+pub(crate) const REQUEST_TARGET: &str = "ripcord::request";
+
 /// Largest error body read (a 4xx/5xx answer is read for its reason only): Elasticsearch's
 /// longest error bodies, with a stack trace, are a few kilobytes.
 pub(crate) const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
@@ -311,7 +314,7 @@ impl ReadOnlyClient {
                 (None, None) => String::new(),
             };
             tracing::debug!(
-                target: "ripcord::request",
+                target: REQUEST_TARGET,
                 method,
                 url = shown_url.as_str(),
                 outcome = outcome.as_str(),

@@ -83,7 +83,6 @@ pub(crate) async fn run(args: &FleetArgs) -> Result<FleetDone, Error> {
     }
     if args.insecure {
         tracing::warn!(
-            "{}",
             "--insecure: TLS certificates are NOT verified for any target; anyone on the path can read the credentials. Prefer --ca-cert."
         );
     }
@@ -428,10 +427,7 @@ fn register_credentials(targets: &[TargetSpec], offline: bool) {
     }
     for (variable, target) in unset {
         tracing::warn!(
-            "{}",
-            format!(
-                "{variable} (credentials of target {target}) is not set: that target runs unauthenticated"
-            )
+            "{variable} (credentials of target {target}) is not set: that target runs unauthenticated"
         );
     }
 }

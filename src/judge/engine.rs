@@ -48,6 +48,8 @@ pub(crate) struct Availability {
     /// not parse), by the path rules read them at (`derived.es_rollback`): a rule that reads
     /// one is `error` with this reason, as if it had judged for itself.
     pub(crate) failed: BTreeMap<&'static str, String>,
+    /// The product's groups as a person names them (`Product::GROUP_WORDS`).
+    pub(crate) words: &'static [(&'static str, &'static str)],
 }
 
 /// Evaluates `rules` (one product's) over `inputs`; findings sorted by rule id.
@@ -340,13 +342,13 @@ fn unknown_message(missing: &[&String], cx: &Context<'_>) -> String {
                     ),
                     None => format!("{} {}: {}", f.endpoint, status_text(f.status), f.reason),
                 },
-                (None, Some(why)) => match group_words(g) {
+                (None, Some(why)) => match group_words(g, cx.availability) {
                     // `(…)` around the reason, unless it holds brackets of its own.
                     Some(words) if why.contains('(') => format!("{words}: {why}"),
                     Some(words) => format!("{words} ({why})"),
                     None => format!("{g}: {why}"),
                 },
-                (None, None) => match group_words(g) {
+                (None, None) => match group_words(g, cx.availability) {
                     Some(words) => format!("{words} (not collected)"),
                     None => format!("{g}: not collected"),
                 },
@@ -356,25 +358,18 @@ fn unknown_message(missing: &[&String], cx: &Context<'_>) -> String {
     format!("could not verify: {}", parts.join("; "))
 }
 
-/// The fact groups and judgements rules require, as a person says them (a user's rule may
-/// require another group: that one is named by its id).
-fn group_words(group: &str) -> Option<&'static str> {
+/// A fact group or judgement as a person says it: the product's words for its own groups,
+/// then the engine's for the upgrade basis every product derives (a user's rule may require
+/// another group: that one is named by its id).
+fn group_words(group: &str, availability: &Availability) -> Option<&'static str> {
+    if let Some((_, words)) = availability.words.iter().find(|(g, _)| *g == group) {
+        return Some(words);
+    }
     Some(match group {
-        "es.nodes" => "the Elasticsearch nodes and their versions",
-        "es.snapshots" => "the snapshot listing",
-        "es.health" => "the cluster health",
-        "es.deprecations" => "the deprecation info",
-        "es.kibana_indices" => "the Kibana indices and aliases",
-        "es.system_features" => "the system features' migration status",
-        "ghes.versions" => "the appliance's nodes and versions",
-        "ghes.replication" => "the replication status",
         "upgrade.from" => "the version to go back to",
         "upgrade.to" => "the version upgraded to",
         "upgrade.started_at" => "when the upgrade started",
-        "upgrade.kibana_version" => "the Kibana version",
         "upgrade.snapshot_cutoff" => "which snapshots predate the upgrade",
-        "kibana.status" => "the Kibana instances' status",
-        "platform.vm_snapshots" => "the VM's snapshots on its platform",
         _ => return None,
     })
 }

@@ -71,7 +71,7 @@ pub(crate) fn error_line(error: &dyn std::error::Error) -> String {
 /// message, what clap adds (possible values, a tip, the usage line) the help. On stdout too,
 /// as the error document, when `--format json` was asked for.
 pub fn usage(error: &clap::Error, json: bool) {
-    let refused = Usage::from_clap(error);
+    let refused = RefusedCommandLine::from_clap(error);
     let rendered = format!("{:?}", miette::Report::new(refused.clone()));
     emit(crate::base::text::visible(&rendered).trim_end());
     if json {
@@ -82,13 +82,13 @@ pub fn usage(error: &clap::Error, json: bool) {
 /// A refused command line as a diagnostic. Its code stays `clap::<kind>` (the error
 /// document's contract, DESIGN §4), so a CI script can tell an unknown flag from a bad value.
 #[derive(Debug, Clone)]
-struct Usage {
+struct RefusedCommandLine {
     code: String,
     message: String,
     help: Option<String>,
 }
 
-impl Usage {
+impl RefusedCommandLine {
     fn from_clap(error: &clap::Error) -> Self {
         let rendered = error.render().to_string();
         let mut lines = rendered.lines();
@@ -107,15 +107,15 @@ impl Usage {
     }
 }
 
-impl std::fmt::Display for Usage {
+impl std::fmt::Display for RefusedCommandLine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl std::error::Error for Usage {}
+impl std::error::Error for RefusedCommandLine {}
 
-impl miette::Diagnostic for Usage {
+impl miette::Diagnostic for RefusedCommandLine {
     fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
         Some(Box::new(&self.code))
     }

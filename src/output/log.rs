@@ -12,8 +12,7 @@ use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 
-/// The target of the client's request events.
-pub(crate) const REQUEST: &str = "ripcord::request";
+use crate::collect::http::REQUEST_TARGET as REQUEST;
 
 /// Installs the stderr layer as the process's subscriber (once; later calls do nothing).
 pub fn install() {

@@ -141,11 +141,8 @@ pub(crate) fn write_fleet(
     }
     if warnings.len() > FLEET_WARNINGS_SHOWN {
         tracing::warn!(
-            "{}",
-            format!(
-                "and {} more warnings about targets: each target's report lists its own",
-                warnings.len() - FLEET_WARNINGS_SHOWN
-            )
+            "and {} more warnings about targets: each target's report lists its own",
+            warnings.len() - FLEET_WARNINGS_SHOWN
         );
     }
     outputs.write_with(|format, look| fleet::render(report, format, look))
@@ -162,10 +159,7 @@ pub(crate) fn write_bundle(
     let shown = destination.path().map(|p| p.display().to_string());
     destination.write(text)?;
     if let Some(path) = shown {
-        tracing::info!(
-            "{}",
-            format!("wrote {path} ({requests} requests, {failures} could not be collected)")
-        );
+        tracing::info!("wrote {path} ({requests} requests, {failures} could not be collected)");
     }
     Ok(())
 }

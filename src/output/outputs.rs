@@ -67,7 +67,7 @@ impl<F: Named + std::fmt::Debug> ReportFile<F> {
         match path {
             "" => Err(format!(
                 "no file after {}=, e.g. junit=ripcord.xml",
-                format_name(format)
+                format.name()
             )),
             "-" => Err(
                 "stdout takes the --format report; --report writes files (e.g. junit=ripcord.xml)"
@@ -138,7 +138,7 @@ impl<F: Named> Outputs<F> {
         for report in common.reports {
             let flag = format!(
                 "--report {}={}",
-                format_name(report.format),
+                report.format.name(),
                 report.path.display()
             );
             claim(&report.path, flag)?;
@@ -176,10 +176,7 @@ impl<F: Named> Outputs<F> {
             match destination.write(&render(format, &look)) {
                 Ok(()) => {
                     if let Some(path) = shown {
-                        tracing::info!(
-                            "{}",
-                            format!("wrote the {} report to {path}", format_name(format))
-                        );
+                        tracing::info!("wrote the {} report to {path}", format.name());
                     }
                 }
                 Err(e) => {
@@ -193,11 +190,6 @@ impl<F: Named> Outputs<F> {
         }
         first_error.map_or(Ok(()), Err)
     }
-}
-
-/// A format's name as the flags spell it.
-fn format_name<F: Named>(format: F) -> &'static str {
-    format.name()
 }
 
 impl Look {

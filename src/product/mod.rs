@@ -119,6 +119,10 @@ pub(crate) trait Product: Shape {
     fn inputs<'a>(bundle: &'a Bundle<Self>, derived: &'a Self::Derived) -> Self::Inputs<'a>;
     /// The fact groups rules may `require`.
     const GROUPS: &'static [&'static str];
+    /// Those groups as a person names them, for findings that cannot verify one
+    /// (`the snapshot listing`, never `es.snapshots`); the product-neutral `upgrade.*` ones are
+    /// the engine's.
+    const GROUP_WORDS: &'static [(&'static str, &'static str)];
     /// Which groups are available, and why a missing one is missing.
     fn availability(bundle: &Bundle<Self>, derived: &Self::Derived) -> Availability;
     fn plan(bundle: &Bundle<Self>, derived: &Self::Derived, context: &PlanContext) -> Plan;
@@ -195,10 +199,7 @@ pub(crate) fn check_url(url: &str, example: &str, services: &[&str]) -> Result<(
             .find_map(|s| crate::base::secrets::configured(s))
     {
         tracing::warn!(
-            "{}",
-            format!(
-                "{variable} will be sent over plain http:// to {url}: anyone on the path can read it; prefer https://"
-            )
+            "{variable} will be sent over plain http:// to {url}: anyone on the path can read it; prefer https://"
         );
     }
     Ok(())

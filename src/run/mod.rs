@@ -294,7 +294,6 @@ fn client(connection: &ConnectionArgs) -> Result<ReadOnlyClient, Error> {
     })?;
     if connection.insecure {
         tracing::warn!(
-            "{}",
             "--insecure: TLS certificates are NOT verified; anyone on the path can read the credentials. Prefer --ca-cert."
         );
     }
@@ -311,11 +310,8 @@ fn client(connection: &ConnectionArgs) -> Result<ReadOnlyClient, Error> {
 fn warn_short_secrets() {
     for variable in crate::base::secrets::short_secrets() {
         tracing::warn!(
-            "{}",
-            format!(
-                "{variable} is shorter than {} characters: ripcord cannot tell it from ordinary words (a host, a package, a feature), so it is redacted only in its encoded forms, not where a server echoes it as it is; use a longer secret",
-                crate::base::secrets::SHORTEST_REDACTED
-            )
+            "{variable} is shorter than {} characters: ripcord cannot tell it from ordinary words (a host, a package, a feature), so it is redacted only in its encoded forms, not where a server echoes it as it is; use a longer secret",
+            crate::base::secrets::SHORTEST_REDACTED
         );
     }
 }

@@ -104,6 +104,19 @@ RIPCORD_KIBANA_PASSWORD   and password (default: the ES credentials)";
         forms: &[&["api_key_env"], &["username_env", "password_env"]],
     };
     const VERSION_EXAMPLE: &'static str = "8.15.3";
+    const GROUP_WORDS: &'static [(&'static str, &'static str)] = &[
+        ("es.nodes", "the Elasticsearch nodes and their versions"),
+        ("es.snapshots", "the snapshot listing"),
+        ("es.health", "the cluster health"),
+        ("es.deprecations", "the deprecation info"),
+        ("es.kibana_indices", "the Kibana indices and aliases"),
+        (
+            "es.system_features",
+            "the system features' migration status",
+        ),
+        ("kibana.status", "the Kibana instances' status"),
+        ("upgrade.kibana_version", "the Kibana version"),
+    ];
     const GROUPS: &'static [&'static str] = &[
         "es.cluster",
         "es.nodes",
@@ -318,6 +331,7 @@ ripcord rollback elastic --facts facts.json"
             groups,
             why_missing,
             failed,
+            words: Self::GROUP_WORDS,
         }
     }
 

@@ -84,6 +84,9 @@ pub(crate) struct ReleaseOrder {
     /// Why `from` or `to` cannot exist: a minor beyond the last of its closed major
     /// ("8.20.0 cannot exist: 8.19 is the last minor of 8.x").
     pub(crate) impossible: Option<String>,
+    /// The last minor of `from`'s major, when Elastic has closed that major (19 for 8.x): a
+    /// major upgrade starts there. The same table as `impossible`, so the rule names no minor.
+    pub(crate) from_major_last_minor: Option<i64>,
 }
 
 /// What the table says of `from_v` → `to_v`.
@@ -132,6 +135,10 @@ pub(crate) fn release_order(from_v: Option<&str>, to_v: Option<&str>) -> Release
         }
         _ => None,
     };
+    let from_major_last_minor = from
+        .as_ref()
+        .and_then(|f| table.last_minor.get(&f.major))
+        .and_then(|m| i64::try_from(*m).ok());
     ReleaseOrder {
         from_released,
         to_released,
@@ -139,6 +146,7 @@ pub(crate) fn release_order(from_v: Option<&str>, to_v: Option<&str>) -> Release
         table_until: table.until.clone(),
         unchecked,
         impossible,
+        from_major_last_minor,
     }
 }
 

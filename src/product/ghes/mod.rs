@@ -175,6 +175,11 @@ RIPCORD_GHES_USERNAME     a Management Console user instead of api_key";
         forms: &[&["password_env"], &["username_env", "password_env"]],
     };
     const VERSION_EXAMPLE: &'static str = "3.15.2";
+    const GROUP_WORDS: &'static [(&'static str, &'static str)] = &[
+        ("ghes.versions", "the appliance's nodes and versions"),
+        ("ghes.replication", "the replication status"),
+        (platform::GROUP, "the VM's snapshots on its platform"),
+    ];
     const GROUPS: &'static [&'static str] = &[
         "ghes.versions",
         "ghes.topology",
@@ -397,6 +402,7 @@ ripcord rollback ghes --facts facts.json"
             groups,
             why_missing,
             failed: BTreeMap::new(),
+            words: Self::GROUP_WORDS,
         }
     }
 
