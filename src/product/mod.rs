@@ -1,11 +1,11 @@
 //! Products: everything that differs between Elasticsearch + Kibana and GitHub Enterprise
 //! Server lives in one folder per product behind the [`Product`] trait, and [`REGISTRY`]
-//! (`registry.rs`) lists them. Everything outside this folder is product-neutral: the CLI builds one subcommand per
-//! registered product, the pipeline runs any product the same way, the rule loader checks each
-//! rule against its product's input schema.
+//! (`registry.rs`) lists them. Everything outside this folder is product-neutral: the CLI
+//! builds one subcommand per registered product, the pipeline runs any product the same way,
+//! the rule loader checks each rule against its product's input schema.
 //!
 //! Adding a product means: a new folder here implementing [`Product`], one line in
-//! [`REGISTRY`], and its rules in `rules/<product>/`.
+//! [`REGISTRY`] and one arm in its `with`, and its rules in `rules/<product>/`.
 
 pub(crate) mod elastic;
 pub(crate) mod ghes;

@@ -709,8 +709,10 @@ impl NewCluster {
                     c.post_empty(NEW_ES_URL, "/_watcher/_stop"),
                     // Elastic's page reads the setting first (defaults included) and turns it
                     // off only when it is on; the answer is remembered for turning it back on.
+                    // Only "true" is on, only "false" or no such setting (`{}`, written '{''}' in the template) is off: an
+                    // error body (curl -sS does not fail on HTTP errors) leaves it unknown.
                     sh!(
-                        "PROFILING_WAS_ON=unknown; PROFILING_SETTING=$({} {}) && case \"$PROFILING_SETTING\" in *'\"enabled\":\"true\"'*) PROFILING_WAS_ON=yes;; *) PROFILING_WAS_ON=no;; esac; echo \"Universal Profiling index template management was on: $PROFILING_WAS_ON\"",
+                        "PROFILING_WAS_ON=unknown; PROFILING_SETTING=$({} {}) && case \"$PROFILING_SETTING\" in *'\"enabled\":\"true\"'*) PROFILING_WAS_ON=yes;; *'\"enabled\":\"false\"'*|'{''}') PROFILING_WAS_ON=no;; esac; echo \"Universal Profiling index template management was on: $PROFILING_WAS_ON\"   # unknown: the answer was an error; read the setting before going on",
                         c.get(),
                         url_arg(NEW_ES_URL, PROFILING_SETTING_PATH)
                     ),
