@@ -70,9 +70,29 @@ pub fn fleet_v1() -> Value {
     schema
 }
 
+/// The keys of a product's own flags (`es`, `kibana`, `vm_snapshot_taken_at`, …): the
+/// command's long flags less the common and connection ones, which the fleet owns. The test
+/// below holds them equal to the fields the inventory's serde reader takes.
+fn product_keys(command: &clap::Command) -> Vec<String> {
+    use clap::Args as _;
+    let fleet_owned: Vec<String> = crate::cli::ConnectionArgs::augment_args(
+        crate::cli::CommonArgs::augment_args(clap::Command::new("owned")),
+    )
+    .get_arguments()
+    .filter_map(|a| a.get_long().map(str::to_string))
+    .collect();
+    command
+        .get_arguments()
+        .filter_map(|a| a.get_long())
+        .filter(|l| !fleet_owned.iter().any(|o| o == l) && *l != "help")
+        .map(|l| l.replace('-', "_"))
+        .collect()
+}
+
 /// The JSON Schema of a fleet inventory, as the TOML reads once converted to JSON (a TOML
-/// datetime becomes an RFC 3339 string). Built from the same clap commands that check each
-/// target, so a product's new flag is a new key here without anyone writing it down.
+/// datetime becomes an RFC 3339 string). Built from each product's `preflight` command, whose
+/// flags are the keys the inventory's serde reader takes (a test holds them equal), so a
+/// product's new flag is a new key here without anyone writing it down.
 pub fn inventory_v1() -> Value {
     use crate::product::CommandKind;
     let connection = json!({
@@ -86,7 +106,7 @@ pub fn inventory_v1() -> Value {
         .iter()
         .map(|product| {
             let command = crate::cli::product_command(*product, CommandKind::Preflight);
-            let keys = crate::fleet::inventory::product_keys(&command);
+            let keys = product_keys(&command);
             let mut properties = serde_json::Map::new();
             properties.insert("name".into(), json!({"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$", "description": "Unique (ignoring case); names the bundle file, the metrics' target label and the JUnit suite."}));
             properties.insert("product".into(), json!({"const": product.name()}));
@@ -180,4 +200,38 @@ pub fn inventory_v1() -> Value {
         "required": ["target"],
         "additionalProperties": false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::product::{CommandKind, ForProduct, Product};
+
+    /// The fields a product's argument type takes from serde.
+    struct SerdeFields;
+
+    impl ForProduct for SerdeFields {
+        type Output = Vec<String>;
+
+        fn call<P: Product>(self) -> Vec<String> {
+            serde_aux::serde_introspection::serde_introspect::<P::Args>()
+                .iter()
+                .map(|f| f.to_string())
+                .collect()
+        }
+    }
+
+    #[test]
+    fn every_flag_of_a_product_is_an_inventory_key_and_back() {
+        for product in REGISTRY.iter() {
+            for kind in [CommandKind::Preflight, CommandKind::Rollback] {
+                let mut flags = product_keys(&crate::cli::product_command(*product, kind));
+                let mut fields = product.with(SerdeFields);
+                flags.sort();
+                fields.sort();
+                assert_eq!(flags, fields, "{} {kind:?}", product.name());
+                assert!(!fields.is_empty());
+            }
+        }
+    }
 }

@@ -2,6 +2,7 @@
 //! and collections, text made safe to show, credentials and their redaction.
 
 pub(crate) mod bounded;
+pub(crate) mod de;
 pub mod file_problem;
 pub(crate) mod files;
 pub mod memory;

@@ -5,6 +5,7 @@
 
 mod values;
 
+use crate::base::named::Named;
 use crate::model::report::FailOn;
 pub(crate) use crate::output::{ColorChoice, rules::ListFormat};
 use crate::output::{FleetFormat, Format};
@@ -300,27 +301,14 @@ pub(crate) struct CommonArgs {
     /// Evaluate a facts bundle instead of collecting.
     #[arg(long, value_name = "FILE")]
     pub(crate) facts: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table, env = "RIPCORD_FORMAT")]
-    pub(crate) format: Format,
-    /// Write the --format report to FILE instead of stdout (written whole or not at all;
-    /// an existing FILE is replaced).
-    #[arg(long, short, value_name = "FILE", env = "RIPCORD_OUTPUT")]
-    pub(crate) output: Option<PathBuf>,
-    /// Also write the report in FORMAT to FILE, from the same run (repeatable), e.g.
-    /// --report junit=ripcord.xml --report markdown=$GITHUB_STEP_SUMMARY.
-    #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = crate::output::ReportFile::<Format>::parse)]
-    pub(crate) reports: Vec<crate::output::ReportFile>,
+    #[command(flatten)]
+    pub(crate) report: ReportArgs<Format>,
     /// Which failures make the exit code 1.
     #[arg(long, value_enum, default_value_t = FailOn::Blocker, env = "RIPCORD_FAIL_ON")]
     pub(crate) fail_on: FailOn,
     /// Waivers (TOML): failures they match become `waived`, shown with reason and owner.
     #[arg(long, value_name = "FILE", env = "RIPCORD_WAIVERS")]
     pub(crate) waivers: Option<PathBuf>,
-    /// Report only: exit 0 when the verdict is not ready or incomplete (1, 3); 2 still means
-    /// ripcord could not do its job.
-    #[arg(long, env = "RIPCORD_EXIT_ZERO")]
-    pub(crate) exit_zero: bool,
     /// Extra rule files (a rule with a built-in id replaces it).
     #[arg(long, value_name = "DIR", env = "RIPCORD_RULES")]
     pub(crate) rules: Option<PathBuf>,
@@ -328,6 +316,30 @@ pub(crate) struct CommonArgs {
     /// tomorrow's gate against today's bundle; facts over an hour older are warned about.
     #[arg(long, value_name = "RFC3339", value_parser = crate::model::upgrade::timestamp)]
     pub(crate) now: Option<jiff::Timestamp>,
+}
+
+/// Where a report goes and how it looks, declared once for the single-target commands
+/// (`F` = [`Format`]) and the fleet (`F` = [`FleetFormat`]).
+#[derive(Debug, Args, Clone)]
+pub(crate) struct ReportArgs<F>
+where
+    F: clap::ValueEnum + Named + Default + Clone + Copy + std::fmt::Debug + Send + Sync + 'static,
+{
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = F::default(), env = "RIPCORD_FORMAT")]
+    pub(crate) format: F,
+    /// Write the --format report to FILE instead of stdout (written whole or not at all;
+    /// an existing FILE is replaced).
+    #[arg(long, short, value_name = "FILE", env = "RIPCORD_OUTPUT")]
+    pub(crate) output: Option<PathBuf>,
+    /// Also write the report in FORMAT to FILE, from the same run (repeatable), e.g.
+    /// --report junit=ripcord.xml --report markdown=$GITHUB_STEP_SUMMARY.
+    #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = crate::output::ReportFile::<F>::parse)]
+    pub(crate) reports: Vec<crate::output::ReportFile<F>>,
+    /// Report only: exit 0 when the verdict is not ready or incomplete (1, 3); 2 still means
+    /// ripcord could not do its job.
+    #[arg(long, env = "RIPCORD_EXIT_ZERO")]
+    pub(crate) exit_zero: bool,
     /// Colour in the table on a terminal; `auto` honours NO_COLOR and CLICOLOR_FORCE.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, env = "RIPCORD_COLOR")]
     pub(crate) color: ColorChoice,
@@ -335,6 +347,22 @@ pub(crate) struct CommonArgs {
     /// JUnit always list them).
     #[arg(long)]
     pub(crate) show_skipped: bool,
+}
+
+impl<F> ReportArgs<F>
+where
+    F: clap::ValueEnum + Named + Default + Clone + Copy + std::fmt::Debug + Send + Sync + 'static,
+{
+    /// What the renderers are asked for.
+    pub(crate) fn wanted(&self) -> crate::output::Wanted<'_, F> {
+        crate::output::Wanted {
+            format: self.format,
+            output: self.output.as_deref(),
+            reports: &self.reports,
+            color: self.color,
+            show_skipped: self.show_skipped,
+        }
+    }
 }
 
 /// Options of `collect`.
@@ -354,17 +382,26 @@ pub(crate) struct CollectArgs {
     pub(crate) now: Option<jiff::Timestamp>,
 }
 
+/// `--timeout` when none is given, in seconds.
+pub(crate) const DEFAULT_TIMEOUT_SECS: u64 = 10;
+/// The longest `--timeout`.
+pub(crate) const MAX_TIMEOUT_SECS: u64 = 3600;
+/// `--deadline` when none is given, in seconds.
+pub(crate) const DEFAULT_DEADLINE_SECS: u64 = 120;
+/// The longest `--deadline`.
+pub(crate) const MAX_DEADLINE_SECS: u64 = 86_400;
+
 /// How to talk to the services.
 #[derive(Debug, Args, Clone)]
 pub(crate) struct ConnectionArgs {
     /// Per-request timeout in seconds (1-3600), connecting and reading the whole answer.
-    #[arg(long, value_name = "SECS", default_value_t = 10, env = "RIPCORD_TIMEOUT",
-          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TIMEOUT_SECS, env = "RIPCORD_TIMEOUT",
+          value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
     pub(crate) timeout: u64,
     /// Deadline of the whole collection in seconds (1-86400): what was collected by then is
     /// judged, the rest is `unknown`.
-    #[arg(long, value_name = "SECS", default_value_t = 120, env = "RIPCORD_DEADLINE",
-          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_DEADLINE_SECS, env = "RIPCORD_DEADLINE",
+          value_parser = clap::value_parser!(u64).range(1..=MAX_DEADLINE_SECS))]
     pub(crate) deadline: u64,
     /// Trust this CA (PEM), e.g. Elasticsearch's http_ca.crt.
     #[arg(long, value_name = "PEM", env = "RIPCORD_CA_CERT")]
@@ -447,26 +484,8 @@ pub(crate) struct FleetOutputArgs {
     /// A previous fleet JSON report: what changed since then is shown first
     #[arg(long, value_name = "FLEET.json")]
     pub(crate) baseline: Option<PathBuf>,
-    /// Output format on stdout (or --output)
-    #[arg(long, value_enum, default_value_t = FleetFormat::Table, env = "RIPCORD_FORMAT")]
-    pub(crate) format: FleetFormat,
-    /// Write the --format report to FILE instead of stdout (atomically)
-    #[arg(long, short, value_name = "FILE", env = "RIPCORD_OUTPUT")]
-    pub(crate) output: Option<PathBuf>,
-    /// Also write the report in FORMAT to FILE (repeatable), e.g. html=tonight.html,
-    /// prometheus=/var/lib/node_exporter/ripcord.prom
-    #[arg(long = "report", value_name = "FORMAT=FILE",
-          value_parser = crate::output::ReportFile::<FleetFormat>::parse)]
-    pub(crate) reports: Vec<crate::output::ReportFile<FleetFormat>>,
-    /// Exit 0 even when a target is not ready or incomplete (the report still says so)
-    #[arg(long, env = "RIPCORD_EXIT_ZERO")]
-    pub(crate) exit_zero: bool,
-    /// Colour the table on a terminal
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, env = "RIPCORD_COLOR")]
-    pub(crate) color: ColorChoice,
-    /// List skipped rules instead of counting them
-    #[arg(long)]
-    pub(crate) show_skipped: bool,
+    #[command(flatten)]
+    pub(crate) report: ReportArgs<FleetFormat>,
 }
 
 /// `ripcord fleet`'s flags.

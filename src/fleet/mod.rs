@@ -96,16 +96,18 @@ pub(crate) async fn run(args: &FleetArgs) -> Result<FleetDone, Error> {
     let shared = run::Shared {
         common: CommonArgs {
             facts: None,
-            format: crate::output::Format::Json,
-            output: None,
-            reports: Vec::new(),
+            report: crate::cli::ReportArgs {
+                format: crate::output::Format::Json,
+                output: None,
+                reports: Vec::new(),
+                exit_zero: false,
+                color: crate::cli::ColorChoice::Never,
+                show_skipped: false,
+            },
             fail_on: args.fail_on,
             waivers: None,
-            exit_zero: false,
             rules: None,
             now: Some(now),
-            color: crate::cli::ColorChoice::Never,
-            show_skipped: false,
         },
         rules: &rules,
         waivers: &waivers,
@@ -131,7 +133,7 @@ pub(crate) async fn run(args: &FleetArgs) -> Result<FleetDone, Error> {
     Ok(FleetDone {
         report: Box::new(report),
         outputs,
-        exit_zero: args.out.exit_zero,
+        exit_zero: args.out.report.exit_zero,
     })
 }
 
@@ -252,19 +254,12 @@ pub(crate) fn merge(shard_files: &[PathBuf], out: &FleetOutputArgs) -> Result<Fl
     Ok(FleetDone {
         report: Box::new(report),
         outputs,
-        exit_zero: out.exit_zero,
+        exit_zero: out.report.exit_zero,
     })
 }
 
 fn prepare_outputs(out: &FleetOutputArgs) -> Result<Outputs<FleetFormat>, Error> {
-    Outputs::prepare_wanted(crate::output::Wanted {
-        format: out.format,
-        output: out.output.as_deref(),
-        reports: &out.reports,
-        color: out.color,
-        show_skipped: out.show_skipped,
-    })
-    .map_err(Error::from)
+    Outputs::prepare_wanted(out.report.wanted()).map_err(Error::from)
 }
 
 /// The fleet report of `targets` (sorted by name): summary, exit code, changes.

@@ -74,7 +74,7 @@ async fn run_one(spec: &TargetSpec, shared: &Shared<'_>) -> (TargetResult, Optio
     }
     let job = TargetJob {
         mode: spec.mode,
-        matches: &spec.matches,
+        args: spec.args.as_ref(),
         common: &common,
         connection: &spec.connection,
         rules: shared.rules,

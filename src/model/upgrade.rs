@@ -60,6 +60,13 @@ pub(crate) fn age_hours(now: Timestamp, then: Timestamp) -> f64 {
 /// A time given on the command line: RFC 3339 with its offset. The parser's own complaint
 /// ("failed to parse four digit integer as year") says what is wrong with a digit, not what
 /// to write, so this says both.
+/// [`timestamp`] for serde: a file's time refused in a flag's words.
+pub(crate) fn some_timestamp<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Timestamp>, D::Error> {
+    crate::base::de::parsed(d, timestamp).map(Some)
+}
+
 pub(crate) fn timestamp(raw: &str) -> Result<Timestamp, String> {
     raw.trim().parse().map_err(|_| {
         format!(

@@ -87,7 +87,15 @@ pub(crate) trait Product: Shape {
     const CREDENTIALS: CredentialForms;
 
     /// Target and operator flags (everything but the common and connection flags).
-    type Args: clap::Args + clap::FromArgMatches + Clone + Debug;
+    /// Filled by clap from a command line and by serde from a fleet inventory's target.
+    type Args: clap::Args
+        + clap::FromArgMatches
+        + serde::de::DeserializeOwned
+        + Clone
+        + Debug
+        + Send
+        + Sync
+        + 'static;
     /// What derive computes once for rules and plan.
     type Derived;
     /// The CEL variables rules read; its JSON Schema is what rule paths are checked against.

@@ -25,12 +25,16 @@ use clap::{ArgMatches, FromArgMatches};
 pub use error::Error;
 use futures::future::LocalBoxFuture;
 
-/// One fleet target to run: its flags as the single-target command would parse them, and
-/// what the fleet loaded once for every target.
+/// A fleet target's product arguments (its product's `Product::Args`), filled from its
+/// inventory entry; the registry's [`ForProduct`] hands each product back its own type.
+pub(crate) type TargetArgs = Box<dyn std::any::Any + Send + Sync>;
+
+/// One fleet target to run: its product's arguments, and what the fleet loaded once for
+/// every target.
 pub(crate) struct TargetJob<'a> {
     pub(crate) mode: Mode,
-    /// The target's flags (`--es`, `--to`, `--timeout`, …).
-    pub(crate) matches: &'a ArgMatches,
+    /// The target's product arguments (`es`, `to`, …), as [`TargetArgs`].
+    pub(crate) args: &'a (dyn std::any::Any + Send + Sync),
     /// The fleet's common flags, `facts` set to this target's bundle for an offline run.
     pub(crate) common: &'a CommonArgs,
     pub(crate) connection: &'a ConnectionArgs,
@@ -71,13 +75,7 @@ pub(crate) async fn report(
 ) -> Result<Evaluated, Error> {
     let common: CommonArgs = parse(matches)?;
     let connection: ConnectionArgs = parse(matches)?;
-    let outputs = output::Outputs::prepare_wanted(output::Wanted {
-        format: common.format,
-        output: common.output.as_deref(),
-        reports: &common.reports,
-        color: common.color,
-        show_skipped: common.show_skipped,
-    })?;
+    let outputs = output::Outputs::prepare_wanted(common.report.wanted())?;
     let report = product
         .with(Evaluate {
             mode,
@@ -89,7 +87,7 @@ pub(crate) async fn report(
     Ok(Evaluated {
         report: Box::new(report),
         outputs,
-        exit_zero: common.exit_zero,
+        exit_zero: common.report.exit_zero,
     })
 }
 
@@ -131,6 +129,19 @@ fn product_args<P: Product>(matches: &ArgMatches) -> Result<P::Args, Error> {
     parse(matches)
 }
 
+/// A fleet target's arguments as its product's own type.
+fn target_args<P: Product>(args: &(dyn std::any::Any + Send + Sync)) -> Result<&P::Args, Error> {
+    args.downcast_ref::<P::Args>().ok_or_else(|| {
+        Error::usage(
+            format!(
+                "internal: a {} target holds another product's arguments",
+                P::NAME
+            ),
+            None,
+        )
+    })
+}
+
 /// `preflight` or `rollback` of one product, from its flags.
 struct Evaluate<'a> {
     mode: Mode,
@@ -150,25 +161,25 @@ impl<'a> ForProduct for Evaluate<'a> {
     }
 }
 
-/// Checks a fleet target's flags (built from its inventory entry) as `preflight` or
+/// Checks a fleet target's arguments (filled from its inventory entry) as `preflight` or
 /// `rollback` would before collecting: a bad URL or version must fail the inventory, not the
 /// night's run.
 pub(crate) fn check_target(
     product: &dyn Entry,
     mode: Mode,
-    matches: &ArgMatches,
+    args: &(dyn std::any::Any + Send + Sync),
     offline: bool,
 ) -> Result<(), Error> {
     product.with(CheckTarget {
         mode,
-        matches,
+        args,
         offline,
     })
 }
 
 struct CheckTarget<'a> {
     mode: Mode,
-    matches: &'a ArgMatches,
+    args: &'a (dyn std::any::Any + Send + Sync),
     offline: bool,
 }
 
@@ -176,11 +187,11 @@ impl ForProduct for CheckTarget<'_> {
     type Output = Result<(), Error>;
 
     fn call<P: Product>(self) -> Self::Output {
-        let args = product_args::<P>(self.matches)?;
-        let mut flags = P::operator(&args);
+        let args = target_args::<P>(self.args)?;
+        let mut flags = P::operator(args);
         check_versions::<P>(&mut flags)?;
         if !self.offline {
-            P::live_source(&args).map_err(Error::from)?;
+            P::live_source(args).map_err(Error::from)?;
         }
         if self.mode == Mode::Preflight && flags.declared().to.is_none() {
             return Err(missing_to::<P>());
@@ -207,13 +218,13 @@ impl<'a> ForProduct for RunTarget<'a> {
         Box::pin(async move {
             let mut bundle = None;
             let report = async {
-                let args = product_args::<P>(job.matches)?;
-                let mut flags = P::operator(&args);
+                let args = target_args::<P>(job.args)?;
+                let mut flags = P::operator(args);
                 check_versions::<P>(&mut flags)?;
                 judge::<P>(
                     Judge {
                         mode: job.mode,
-                        args: &args,
+                        args,
                         flags,
                         common: job.common,
                         connection: job.connection,

@@ -1,9 +1,10 @@
 //! The fleet inventory (`--inventory FILE`): TOML, one `[[target]]` per deployment, checked
 //! whole before anything is sent. A target's keys are its product's single-target flags
-//! (`es`, `kibana`, `to`, `vm_snapshot_taken_at`, … for `--es`, `--kibana`, …), so each entry
-//! is parsed by the very clap command `ripcord preflight PRODUCT` uses and checked as that
-//! command checks its flags: the same typo is caught the same way, with the inventory's file,
-//! line and column. Credentials are named by environment variable, never written here.
+//! (`es`, `kibana`, `to`, `vm_snapshot_taken_at`, … for `--es`, `--kibana`, …): each entry is
+//! read with serde into the product's own argument type, the one `ripcord preflight PRODUCT`
+//! fills from its flags, and checked as that command checks them: the same mistake is caught
+//! the same way, with the inventory's file, line and column. Credentials are named by
+//! environment variable, never written here.
 //!
 //! ```toml
 //! [defaults]
@@ -28,8 +29,8 @@ use super::Error;
 use crate::base::file_problem::locate;
 use crate::cli::ConnectionArgs;
 use crate::model::upgrade::Mode;
-use crate::product::Entry;
-use clap::{ArgMatches, FromArgMatches as _};
+use crate::product::{Entry, ForProduct, Product};
+use crate::run::TargetArgs;
 use indexmap::IndexMap;
 use serde::Deserialize;
 use std::ops::Range;
@@ -40,7 +41,7 @@ mod credentials;
 mod target;
 
 use credentials::*;
-pub(crate) use target::*;
+use target::*;
 
 /// The largest inventory read: thousands of targets fit in a fraction of it.
 const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
@@ -98,8 +99,8 @@ pub(crate) struct TargetSpec {
     pub(crate) product: &'static dyn Entry,
     pub(crate) mode: Mode,
     pub(crate) tags: Vec<String>,
-    /// Its flags, parsed by its product's single-target command.
-    pub(crate) matches: ArgMatches,
+    /// Its product's arguments (`es`, `to`, …), filled from its keys.
+    pub(crate) args: TargetArgs,
     pub(crate) connection: ConnectionArgs,
     /// (single-target variable, the variable the inventory names), e.g.
     /// (`RIPCORD_ES_API_KEY`, `LOGS_PROD_ES_API_KEY`).
@@ -377,8 +378,12 @@ credentials = { password_env = "GHE_ROOT_PASSWORD" }
         assert_eq!(logs.tags, ["prod", "eu"]);
         assert_eq!(logs.connection.timeout, 15, "from [defaults]");
         assert!(logs.connection.no_progress);
-        let kibana: Vec<&String> = logs.matches.get_many("kibana").expect("kibana").collect();
-        assert_eq!(kibana.len(), 2);
+        let args = logs
+            .args
+            .downcast_ref::<crate::product::elastic::ElasticArgs>()
+            .expect("elastic arguments");
+        assert_eq!(args.kibana, ["https://kb-1:5601", "https://kb-2:5601"]);
+        assert_eq!(args.to.as_deref(), Some("8.15.3"));
         assert_eq!(
             logs.credentials,
             [(
@@ -417,7 +422,7 @@ credentials = { password_env = "GHE_ROOT_PASSWORD" }
                 ("\"esx\"", "\"vsphere\""),
                 20,
                 12,
-                "invalid value 'vsphere' for 'platform",
+                "platform: unknown variant `vsphere`, expected one of `ami`",
             ),
             (
                 (
@@ -465,6 +470,36 @@ credentials = { password_env = "GHE_ROOT_PASSWORD" }
                 "credentials in a URL are refused",
             ),
             (("kibana = [", "kibana = [1, "), 10, 10, "kibana"),
+            (
+                ("timeout = 30", "timeout = 0"),
+                24,
+                11,
+                "timeout must be a whole number",
+            ),
+            (
+                ("timeout = 15", "timeout = \"15\""),
+                4,
+                11,
+                "from 1 to 3600",
+            ),
+            (
+                (
+                    "vm_snapshot_taken_at = 2026-11-20T02:00:00Z",
+                    "vm_snapshot_taken_at = 2026-11-20",
+                ),
+                22,
+                24,
+                "is not a time",
+            ),
+            (
+                (
+                    "\"ghe-replica-1\" = \"3.14.2\"",
+                    "\"ghe replica\" = \"3.14.2\"",
+                ),
+                23,
+                11,
+                "replica:",
+            ),
         ] {
             let text = GOOD.replacen(edit.0, edit.1, 1);
             assert_ne!(text, GOOD, "{edit:?} applies");

@@ -1,6 +1,7 @@
-//! One `[[target]]` resolved through its product's own flag parser: its keys become the
-//! flags the single-target command takes, checked as that command would check them before any
-//! collection, each refusal pointed at the key it came from and said in the inventory's words.
+//! One `[[target]]` checked whole before any collection: the fleet's keys (name, product,
+//! mode, tags, credentials, connection), then the rest filled into its product's own argument
+//! type with serde and checked as `preflight PRODUCT` checks its flags, each refusal pointed at
+//! the key it came from and said in the inventory's words.
 
 use super::*;
 
@@ -50,12 +51,6 @@ pub(super) fn check_target(
         Some((_, v)) => mode(v, fail)?,
         None => defaults.mode.unwrap_or(Mode::Preflight),
     };
-    let kind = match mode {
-        Mode::Preflight => crate::product::CommandKind::Preflight,
-        Mode::Rollback => crate::product::CommandKind::Rollback,
-    };
-    let command = crate::cli::product_command(product, kind);
-    let product_keys = product_keys(&command);
 
     let tags = match get("tags") {
         None => Vec::new(),
@@ -84,123 +79,31 @@ pub(super) fn check_target(
         ),
     };
 
-    // The target's flags as the single-target command takes them, each remembering the span
-    // it came from so clap's and the product's complaints point into the file.
-    let mut argv: Vec<String> = vec![format!("ripcord {} {}", mode.as_str(), product.name())];
-    let mut origins: Vec<(String, Range<usize>)> = Vec::new();
-    let mut push = |key: &str,
-                    value: &Value,
-                    span: Range<usize>,
-                    argv: &mut Vec<String>|
-     -> Result<(), Box<InventoryError>> {
-        let flag = format!("--{}", key.replace('_', "-"));
-        let takes_value = command
-            .get_arguments()
-            .find(|a| a.get_long() == Some(&flag[2..]))
-            .is_some_and(|a| a.get_action().takes_values());
-        let values = flag_values(value, takes_value)
-            .map_err(|why| fail(span.clone(), within(format!("{key}: {why}")), None))?;
-        origins.push((flag.clone(), span));
-        for v in values {
-            match v {
-                Some(v) => {
-                    argv.push(flag.clone());
-                    argv.push(v);
-                }
-                None => argv.push(flag.clone()),
-            }
-        }
-        Ok(())
-    };
-    for (key, value) in table {
-        let k = key.get_ref().as_str();
-        if TARGET_KEYS.contains(&k) {
-            continue;
-        }
-        if !CONNECTION_KEYS.contains(&k) && !product_keys.iter().any(|p| p == k) {
-            let mut known: Vec<&str> = TARGET_KEYS
-                .iter()
-                .chain(CONNECTION_KEYS)
-                .copied()
-                .chain(product_keys.iter().map(String::as_str))
-                .collect();
-            known.sort_unstable();
-            let closest = known
-                .iter()
-                .map(|c| (strsim::jaro_winkler(k, c), *c))
-                .filter(|(score, _)| *score > 0.8)
-                .max_by(|a, b| a.0.total_cmp(&b.0))
-                .map(|(_, c)| c);
-            return Err(fail(
-                key.span(),
-                within(format!("unknown key {k:?} for product {}", product.name())),
-                Some(match closest {
-                    Some(c) => format!("did you mean {c:?}? keys: {}", known.join(", ")),
-                    None => format!("keys: {}", known.join(", ")),
-                }),
-            ));
-        }
-        push(k, value.get_ref(), value.span(), &mut argv)?;
-    }
-    // Connection values the target leaves out: [defaults], then the fleet's flags.
-    for key in CONNECTION_KEYS {
-        if get(key).is_some() {
-            continue;
-        }
-        if let Some((_, value, span)) = defaults.connection.iter().find(|(k, _, _)| k == key) {
-            push(key, value, span.clone(), &mut argv)?;
-            continue;
-        }
-        let from_flag = match *key {
-            "timeout" => flags.timeout.map(|t| Value::Integer(t as i64)),
-            "deadline" => flags.deadline.map(|t| Value::Integer(t as i64)),
-            "ca_cert" => flags
-                .ca_cert
-                .as_ref()
-                .map(|p| Value::String(p.display().to_string())),
-            "insecure" => flags.insecure.then_some(Value::Boolean(true)),
-            _ => None,
-        };
-        if let Some(value) = from_flag {
-            push(key, &value, header.clone(), &mut argv)?;
-        }
-    }
-    // Progress is the fleet's; -v is the fleet's too.
-    argv.push("--no-progress".into());
-    if flags.verbose {
-        argv.push("--verbose".into());
-    }
-
-    let span_of = |flag: &str| {
-        origins
-            .iter()
-            .find(|(f, _)| f == flag)
-            .map_or_else(|| name_value.span(), |(_, s)| s.clone())
-    };
-    let matches = command.try_get_matches_from(&argv).map_err(|e| {
-        let flag = clap_flag(&e);
-        let message = clap_message(&e);
-        let rendered = e.render().to_string();
-        let possible = rendered
-            .lines()
-            .map(str::trim)
-            .find(|l| l.starts_with("[possible values:"))
-            .map(|l| l.trim_matches(['[', ']']).to_string());
-        fail(
-            flag.as_deref().map_or_else(|| name_value.span(), span_of),
-            within(message),
-            possible,
-        )
+    // Every key not the fleet's is the product's: its own argument type, filled by serde.
+    let product_keys: Table = table
+        .iter()
+        .filter(|(k, _)| {
+            let k = k.get_ref().as_str();
+            !TARGET_KEYS.contains(&k) && !CONNECTION_KEYS.contains(&k)
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let args = product.with(FillArgs {
+        keys: &product_keys,
+        within: &within,
+        fail,
     })?;
-    crate::run::check_target(product, mode, &matches, flags.offline).map_err(|e| {
+    let connection = connection(table, defaults, flags, &within, fail)?;
+
+    crate::run::check_target(product, mode, args.as_ref(), flags.offline).map_err(|e| {
         let (message, help) = match e {
             crate::run::Error::Usage(u) => (u.message, u.help),
             other => (other.to_string(), None),
         };
-        let span = origins
+        let span = table
             .iter()
-            .filter(|(flag, _)| mentions(&message, flag))
-            .map(|(_, s)| s.clone())
+            .filter(|(k, _)| mentions(&message, &format!("--{}", k.get_ref().replace('_', "-"))))
+            .map(|(_, v)| v.span())
             .next()
             .unwrap_or_else(|| name_value.span());
         fail(
@@ -209,18 +112,175 @@ pub(super) fn check_target(
             help.map(|h| inventory_words(&h)),
         )
     })?;
-    let mut connection = ConnectionArgs::from_arg_matches(&matches)
-        .map_err(|e| fail(name_value.span(), within(clap_message(&e)), None))?;
-    connection.no_progress = true;
     Ok(TargetSpec {
         name,
         product,
         mode,
         tags,
-        matches,
+        args,
         connection,
         credentials,
         credentials_hint,
+    })
+}
+
+/// Fills a product's own argument type from a target's product keys: an unknown key is
+/// refused with the closest known one, a bad value at its own key, in the words the command
+/// line's parser uses.
+struct FillArgs<'a, W, F> {
+    keys: &'a Table,
+    within: &'a W,
+    fail: &'a F,
+}
+
+impl<W, F> ForProduct for FillArgs<'_, W, F>
+where
+    W: Fn(String) -> String,
+    F: Fn(Range<usize>, String, Option<String>) -> Box<InventoryError>,
+{
+    type Output = Result<TargetArgs, Box<InventoryError>>;
+
+    fn call<P: Product>(self) -> Self::Output {
+        let (within, fail) = (self.within, self.fail);
+        let fields = serde_aux::serde_introspection::serde_introspect::<P::Args>();
+        let mut whole = toml::Table::new();
+        for (key, value) in self.keys {
+            let k = key.get_ref().as_str();
+            if !fields.contains(&k) {
+                return Err(fail(
+                    key.span(),
+                    within(format!("unknown key {k:?} for product {}", P::NAME)),
+                    Some(known_keys_hint(k, fields)),
+                ));
+            }
+            let plain = plain(value.get_ref());
+            // One key at a time, so a refusal points at its own value.
+            let one = toml::Table::from_iter([(k.to_string(), plain.clone())]);
+            if let Err(e) = Value::Table(one).try_into::<P::Args>() {
+                return Err(fail(
+                    value.span(),
+                    within(format!("{k}: {}", e.message().trim())),
+                    None,
+                ));
+            }
+            whole.insert(k.to_string(), plain);
+        }
+        let args: P::Args = Value::Table(whole)
+            .try_into()
+            .map_err(|e| fail(0..0, within(e.message().trim().to_string()), None))?;
+        Ok(Box::new(args))
+    }
+}
+
+/// `did you mean …? keys: …` for an unknown key: the fleet's keys and the product's.
+fn known_keys_hint(key: &str, product_fields: &[&str]) -> String {
+    let mut known: Vec<&str> = TARGET_KEYS
+        .iter()
+        .chain(CONNECTION_KEYS)
+        .chain(product_fields)
+        .copied()
+        .collect();
+    known.sort_unstable();
+    let closest = known
+        .iter()
+        .map(|c| (strsim::jaro_winkler(key, c), *c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c);
+    match closest {
+        Some(c) => format!("did you mean {c:?}? keys: {}", known.join(", ")),
+        None => format!("keys: {}", known.join(", ")),
+    }
+}
+
+/// A TOML value as serde reads a flag's: a datetime (`vm_snapshot_taken_at = 2026-…Z`)
+/// becomes its RFC 3339 text.
+fn plain(value: &Value) -> Value {
+    match value {
+        Value::Datetime(d) => Value::String(d.to_string()),
+        Value::Array(items) => Value::Array(items.iter().map(plain).collect()),
+        Value::Table(t) => Value::Table(t.iter().map(|(k, v)| (k.clone(), plain(v))).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The connection settings of a target, each from the first that sets it: the target's key,
+/// `[defaults]`, the fleet's flag, the built-in default.
+fn connection(
+    table: &Table,
+    defaults: &Defaults,
+    flags: &FlagDefaults,
+    within: &impl Fn(String) -> String,
+    fail: &impl Fn(Range<usize>, String, Option<String>) -> Box<InventoryError>,
+) -> Result<ConnectionArgs, Box<InventoryError>> {
+    let set = |key: &str| -> Option<(Value, Range<usize>)> {
+        table
+            .iter()
+            .find(|(k, _)| k.get_ref() == key)
+            .map(|(_, v)| (v.get_ref().clone(), v.span()))
+            .or_else(|| {
+                defaults
+                    .connection
+                    .iter()
+                    .find(|(k, _, _)| k == key)
+                    .map(|(_, v, span)| (v.clone(), span.clone()))
+            })
+    };
+    let seconds = |key: &str, max: i64, fallback: u64| -> Result<u64, Box<InventoryError>> {
+        match set(key) {
+            None => Ok(fallback),
+            Some((Value::Integer(n), _)) if (1..=max).contains(&n) => Ok(n as u64),
+            Some((value, span)) => Err(fail(
+                span,
+                within(format!(
+                    "{key} must be a whole number of seconds from 1 to {max}, not {value}"
+                )),
+                None,
+            )),
+        }
+    };
+    let timeout = seconds(
+        "timeout",
+        crate::cli::MAX_TIMEOUT_SECS as i64,
+        flags.timeout.unwrap_or(crate::cli::DEFAULT_TIMEOUT_SECS),
+    )?;
+    let deadline = seconds(
+        "deadline",
+        crate::cli::MAX_DEADLINE_SECS as i64,
+        flags.deadline.unwrap_or(crate::cli::DEFAULT_DEADLINE_SECS),
+    )?;
+    let ca_cert = match set("ca_cert") {
+        None => flags.ca_cert.clone(),
+        Some((Value::String(path), _)) if !path.is_empty() => Some(PathBuf::from(path)),
+        Some((value, span)) => {
+            return Err(fail(
+                span,
+                within(format!(
+                    "ca_cert must be the path of a PEM file, not {value}"
+                )),
+                None,
+            ));
+        }
+    };
+    let insecure = match set("insecure") {
+        None => flags.insecure,
+        Some((Value::Boolean(b), _)) => b,
+        Some((value, span)) => {
+            return Err(fail(
+                span,
+                within(format!("insecure must be true or false, not {value}")),
+                None,
+            ));
+        }
+    };
+    Ok(ConnectionArgs {
+        timeout,
+        deadline,
+        ca_cert,
+        insecure,
+        // Progress is the fleet's; -v is the fleet's too.
+        no_progress: true,
+        verbose: flags.verbose,
     })
 }
 
@@ -254,77 +314,4 @@ pub(super) fn inventory_words(message: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// The `--flag` a clap error is about.
-pub(super) fn clap_flag(e: &clap::Error) -> Option<String> {
-    use clap::error::{ContextKind, ContextValue};
-    match e.get(ContextKind::InvalidArg)? {
-        ContextValue::String(s) => s
-            .split_whitespace()
-            .next()
-            .filter(|f| f.starts_with("--"))
-            .map(str::to_string),
-        _ => None,
-    }
-}
-
-/// A clap error's first line without `error: `, in the inventory's words.
-pub(super) fn clap_message(e: &clap::Error) -> String {
-    let rendered = e.render().to_string();
-    let first = rendered
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or_default();
-    inventory_words(first.trim_start_matches("error: ").trim())
-}
-
-/// The keys of a product's own flags (`es`, `kibana`, `vm_snapshot_taken_at`, …): the
-/// command's long flags less the common and connection ones, which the fleet owns.
-pub(crate) fn product_keys(command: &clap::Command) -> Vec<String> {
-    use clap::Args as _;
-    let fleet_owned: Vec<String> = ConnectionArgs::augment_args(
-        crate::cli::CommonArgs::augment_args(clap::Command::new("owned")),
-    )
-    .get_arguments()
-    .filter_map(|a| a.get_long().map(str::to_string))
-    .collect();
-    command
-        .get_arguments()
-        .filter_map(|a| a.get_long())
-        .filter(|l| !fleet_owned.iter().any(|o| o == l) && *l != "help")
-        .map(|l| l.replace('-', "_"))
-        .collect()
-}
-
-/// The command-line values of one inventory value: `None` is a bare switch.
-pub(super) fn flag_values(value: &Value, takes_value: bool) -> Result<Vec<Option<String>>, String> {
-    let scalar = |v: &Value| -> Result<String, String> {
-        match v {
-            Value::String(s) => Ok(s.clone()),
-            Value::Integer(i) => Ok(i.to_string()),
-            Value::Float(f) => Ok(f.to_string()),
-            Value::Datetime(d) => Ok(d.to_string()),
-            Value::Boolean(_) => Err("a true/false here takes no value".into()),
-            Value::Array(_) | Value::Table(_) => {
-                Err(format!("a {} cannot be nested here", v.type_str()))
-            }
-        }
-    };
-    if !takes_value {
-        return match value {
-            Value::Boolean(true) => Ok(vec![None]),
-            Value::Boolean(false) => Ok(Vec::new()),
-            other => Err(format!("must be true or false, not a {}", other.type_str())),
-        };
-    }
-    match value {
-        Value::Array(items) => items.iter().map(|v| scalar(v).map(Some)).collect(),
-        // `replica = { "ghe-replica-1" = "3.14.2" }` for `--replica HOST=VERSION`.
-        Value::Table(table) => table
-            .iter()
-            .map(|(k, v)| scalar(v).map(|v| Some(format!("{k}={v}"))))
-            .collect(),
-        other => scalar(other).map(|v| vec![Some(v)]),
-    }
 }

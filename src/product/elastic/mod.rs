@@ -25,13 +25,18 @@ use serde_json::json;
 pub(crate) struct Elastic;
 
 /// Where the Elastic Stack is, and what the operator states about the upgrade.
-#[derive(Debug, Clone, Default, clap::Args)]
+// A fleet inventory's target fills it with serde (its keys are these fields' names), a
+// command line with clap: the same values, refused in the same words. (Not a doc comment:
+// clap would make it the command's long help.)
+#[derive(Debug, Clone, Default, clap::Args, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub(crate) struct ElasticArgs {
     /// Elasticsearch URL (one cluster endpoint), e.g. https://es:9200.
     #[arg(long, value_name = "URL")]
     pub(crate) es: Option<String>,
     /// A Kibana instance URL; repeat for every instance.
     #[arg(long, value_name = "URL")]
+    #[serde(deserialize_with = "crate::base::de::one_or_many")]
     pub(crate) kibana: Vec<String>,
     /// The version the upgrade goes to.
     #[arg(long, value_name = "VERSION")]
@@ -41,6 +46,7 @@ pub(crate) struct ElasticArgs {
     pub(crate) from: Option<String>,
     /// When the upgrade started (RFC 3339); default: creation of the first index of `to`.
     #[arg(long, value_name = "RFC3339", value_parser = crate::model::upgrade::timestamp)]
+    #[serde(deserialize_with = "crate::model::upgrade::some_timestamp")]
     pub(crate) upgrade_started_at: Option<jiff::Timestamp>,
     /// How the stack is deployed, for the plan's commands (default: detected).
     #[arg(long, value_enum, value_name = "FLAVOR")]

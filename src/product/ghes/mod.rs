@@ -26,7 +26,11 @@ use std::collections::BTreeMap;
 pub(crate) struct Ghes;
 
 /// Where a GHES instance is, and what the operator states about it.
-#[derive(Debug, Clone, Default, clap::Args)]
+// A fleet inventory's target fills it with serde (its keys are these fields' names), a
+// command line with clap: the same values, refused in the same words. (Not a doc comment:
+// clap would make it the command's long help.)
+#[derive(Debug, Clone, Default, clap::Args, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub(crate) struct GhesArgs {
     /// Manage API base URL of the primary, e.g. https://ghe.example.com:8443.
     #[arg(long, value_name = "URL")]
@@ -42,15 +46,18 @@ pub(crate) struct GhesArgs {
     platform: Option<Platform>,
     /// A replica and its version, HOSTNAME=VERSION; repeat for each replica.
     #[arg(long, value_name = "HOSTNAME=VERSION", value_parser = parse_replica)]
+    #[serde(deserialize_with = "replicas")]
     replica: Vec<ReplicaVersion>,
     /// The VM snapshot taken before the upgrade (its id in the hypervisor or cloud).
     #[arg(long, value_name = "ID")]
     vm_snapshot: Option<String>,
     /// When that VM snapshot was taken (RFC 3339).
     #[arg(long, value_name = "RFC3339", value_parser = crate::model::upgrade::timestamp)]
+    #[serde(deserialize_with = "crate::model::upgrade::some_timestamp")]
     vm_snapshot_taken_at: Option<jiff::Timestamp>,
     /// When the upgrade started (RFC 3339).
     #[arg(long, value_name = "RFC3339", value_parser = crate::model::upgrade::timestamp)]
+    #[serde(deserialize_with = "crate::model::upgrade::some_timestamp")]
     upgrade_started_at: Option<jiff::Timestamp>,
     /// The primary's VM, to read its snapshots from the platform: an EC2 instance id (ami),
     /// projects/P/zones/Z/instances/NAME (gce), or the VM's resource id (azure).
@@ -68,7 +75,8 @@ pub(crate) struct GhesArgs {
 }
 
 /// GHES platforms, as `GET /manage/v1/version` names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 enum Platform {
     Ami,
     Azure,
@@ -99,6 +107,14 @@ pub(crate) fn platform_name(name: &str) -> Option<&'static str> {
         .iter()
         .map(|p| p.as_str())
         .find(|p| *p == name)
+}
+
+/// An inventory's replicas: `{ "ghe-replica-1" = "3.14.2" }`, or `HOSTNAME=VERSION` strings.
+fn replicas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ReplicaVersion>, D::Error> {
+    crate::base::de::one_many_or_pairs(d)?
+        .iter()
+        .map(|pair| parse_replica(pair).map_err(serde::de::Error::custom))
+        .collect()
 }
 
 fn parse_replica(s: &str) -> Result<ReplicaVersion, String> {
