@@ -6,6 +6,7 @@
 #   xmllint   (Debian libxml2-utils)  validates the JUnit output against an XML Schema
 #   chromium  (Debian chromium)       loads the fleet's HTML report headless and screenshots it
 #   bash      (Debian bash)           runs every plan against stub host commands
+#   shellcheck, curl, jq (Debian)     lint every runbook, and rehearse it against simulators
 #   python3 with venv (Debian python3, python3-venv), and in a virtual environment this script
 #   owns (.venv-tests/, pinned): prometheus-client, which parses the fleet's Prometheus
 #   textfile, and moto[server], which emulates the EC2 API the GHES VM-snapshot check reads.
@@ -29,6 +30,10 @@ command -v cargo >/dev/null || missing "cargo" "https://rustup.rs (the Rust tool
 # Debian packages, with sudo when not root (asking for a password only on a terminal).
 packages=()
 command -v xmllint >/dev/null || packages+=(libxml2-utils)
+# Runbooks are linted and rehearsed: shellcheck, and the curl and jq they call.
+command -v shellcheck >/dev/null || packages+=(shellcheck)
+command -v jq >/dev/null || packages+=(jq)
+command -v curl >/dev/null || packages+=(curl)
 command -v chromium >/dev/null || command -v chromium-browser >/dev/null || packages+=(chromium)
 command -v python3 >/dev/null || packages+=(python3)
 python3 -c 'import venv, ensurepip' 2>/dev/null || packages+=(python3-venv)

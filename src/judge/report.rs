@@ -246,7 +246,8 @@ fn finding(f: Finding) -> v1::Finding {
     }
 }
 
-fn plan(p: Plan) -> v1::Plan {
+fn plan(mut p: Plan) -> v1::Plan {
+    crate::model::plan::number_ids(&mut p);
     v1::Plan {
         title: p.title,
         headline: p.headline,
@@ -261,14 +262,20 @@ fn plan(p: Plan) -> v1::Plan {
 }
 
 fn step(s: Step) -> v1::Step {
-    v1::Step {
-        title: s.title,
-        run_on: s.run_on,
-        commands: s
-            .commands
+    let lines = |lines: Vec<crate::model::plan::Line>| -> Vec<String> {
+        lines
             .into_iter()
             .map(crate::model::plan::Line::into_string)
-            .collect(),
+            .collect()
+    };
+    v1::Step {
+        id: s.id,
+        title: s.title,
+        run_on: s.run_on,
+        check: lines(s.check),
+        commands: lines(s.commands),
+        verify: lines(s.verify),
+        on_failure: s.on_failure,
         request: s
             .request
             .map(|Request { method, path, body }| v1::Request { method, path, body }),

@@ -262,8 +262,22 @@ fn write_plan(out: &mut String, plan: &Plan) {
             if let Some(req) = &step.request {
                 let _ = writeln!(out, "<pre>{}</pre>", esc(&super::request_line(req)));
             }
+            if !step.check.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "<p class=\"muted\">check first:</p><pre>{}</pre>",
+                    esc(&step.check.join("\n"))
+                );
+            }
             if !step.commands.is_empty() {
                 let _ = writeln!(out, "<pre>{}</pre>", esc(&step.commands.join("\n")));
+            }
+            if !step.verify.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "<p class=\"muted\">then verify:</p><pre>{}</pre>",
+                    esc(&step.verify.join("\n"))
+                );
             }
             let _ = writeln!(out, "</li>");
         }

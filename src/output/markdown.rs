@@ -90,14 +90,36 @@ fn write_plan(out: &mut String, plan: &Plan, level: usize) {
                 code(&super::request_line(req))
             );
         }
-        if !step.commands.is_empty() {
-            let fence = fence_for(&step.commands);
-            let _ = writeln!(out, "\n{indent}{fence}sh");
-            for line in step.commands.iter().flat_map(|c| c.lines()) {
+        let then_run = if step.check.is_empty() {
+            ""
+        } else {
+            "Then run:"
+        };
+        for (label, lines) in [
+            ("Check first (each must succeed):", &step.check),
+            (then_run, &step.commands),
+            ("Then verify (each must succeed):", &step.verify),
+        ] {
+            if lines.is_empty() {
+                continue;
+            }
+            if !label.is_empty() {
+                blank_line(out);
+                let _ = writeln!(out, "{indent}{label}");
+            }
+            let fence = fence_for(lines);
+            blank_line(out);
+            let _ = writeln!(out, "{indent}{fence}sh");
+            for line in lines.iter().flat_map(|c| c.lines()) {
                 let _ = writeln!(out, "{indent}{line}");
             }
-            let _ = writeln!(out, "{indent}{fence}\n");
+            let _ = writeln!(out, "{indent}{fence}");
         }
+        if !step.on_failure.is_empty() {
+            blank_line(out);
+            let _ = writeln!(out, "{indent}If it fails: {}", text(&step.on_failure));
+        }
+        blank_line(out);
     }
     if !plan.warnings.is_empty() {
         let _ = writeln!(out, "\n{hashes}# Warnings\n");
@@ -156,6 +178,17 @@ pub(super) fn code(s: &str) -> String {
 /// A table cell: a `|` inside it would end the cell, even inside a code span (GFM).
 fn cell(s: &str) -> String {
     s.replace('|', "\\|")
+}
+
+/// Ends `out` with exactly one empty line (Markdown's paragraph break).
+fn blank_line(out: &mut String) {
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push('\n');
 }
 
 /// The fence of a code block: more backticks than any run in the commands, at least three.

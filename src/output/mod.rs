@@ -13,6 +13,7 @@ mod outputs;
 pub(crate) mod progress;
 mod prometheus;
 pub(crate) mod rules;
+mod runbook;
 mod table;
 pub(crate) mod text;
 
@@ -31,6 +32,8 @@ pub enum Format {
     Json,
     Markdown,
     Junit,
+    /// The plan as a bash script that checks every step (DESIGN §8).
+    Runbook,
 }
 
 /// Output format of a fleet report: the single-target formats, plus a self-contained HTML page
@@ -47,7 +50,13 @@ pub enum FleetFormat {
 }
 
 impl crate::base::named::Named for Format {
-    const ALL: &'static [Self] = &[Self::Table, Self::Json, Self::Markdown, Self::Junit];
+    const ALL: &'static [Self] = &[
+        Self::Table,
+        Self::Json,
+        Self::Markdown,
+        Self::Junit,
+        Self::Runbook,
+    ];
 
     fn name(self) -> &'static str {
         match self {
@@ -55,6 +64,7 @@ impl crate::base::named::Named for Format {
             Self::Json => "json",
             Self::Markdown => "markdown",
             Self::Junit => "junit",
+            Self::Runbook => "runbook",
         }
     }
 }
@@ -101,6 +111,8 @@ pub(crate) fn render(report: &Report, format: Format, look: &Look) -> String {
         Format::Table => table::render(&text::for_display(report), look),
         Format::Markdown => markdown::render(&text::for_display(report), look),
         Format::Junit => junit::render(&text::for_display(report)),
+        // Commands whole; every other string reaches the script as one quoted word.
+        Format::Runbook => runbook::render(&text::for_json(report)),
     }
 }
 

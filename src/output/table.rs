@@ -89,8 +89,34 @@ pub(super) fn write_plan(
         if let Some(req) = &step.request {
             let _ = writeln!(out, "{hang}request: {}", super::request_line(req));
         }
+        // Every command on a line of its own (`$ …`), copyable whole; the labels say which
+        // must pass before and after.
+        if !step.check.is_empty() {
+            let _ = writeln!(out, "{hang}check first (each must succeed):");
+            for c in &step.check {
+                let _ = writeln!(out, "{hang}$ {c}");
+            }
+            if !step.commands.is_empty() {
+                let _ = writeln!(out, "{hang}then run:");
+            }
+        }
         for c in &step.commands {
             let _ = writeln!(out, "{hang}$ {c}");
+        }
+        if !step.verify.is_empty() {
+            let _ = writeln!(out, "{hang}then verify (each must succeed):");
+            for c in &step.verify {
+                let _ = writeln!(out, "{hang}$ {c}");
+            }
+        }
+        if !step.on_failure.is_empty() {
+            prose(
+                out,
+                width,
+                &format!("{hang}if it fails: "),
+                &format!("{hang}    "),
+                &step.on_failure,
+            );
         }
     }
     if !plan.warnings.is_empty() {

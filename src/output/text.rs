@@ -10,7 +10,7 @@ use serde_json::Value;
 /// [`DISPLAY_CHARS`] except plan commands.
 pub(crate) fn for_display(report: &Report) -> Report {
     transform(report, &|key, text| match key {
-        "commands" => visible(text),
+        "commands" | "check" | "verify" => visible(text),
         "remediation" => visible(&cut(text, DISPLAY_CHARS * 4)),
         _ => one_line(&cut(text, DISPLAY_CHARS)),
     })
@@ -20,7 +20,7 @@ pub(crate) fn for_display(report: &Report) -> Report {
 /// whole); control characters are JSON's to escape.
 pub(crate) fn for_json(report: &Report) -> Report {
     transform(report, &|key, text| {
-        if key == "commands" {
+        if matches!(key, "commands" | "check" | "verify") {
             text.to_string()
         } else {
             cut(text, JSON_CHARS)

@@ -628,7 +628,13 @@ async fn judge<P: Product>(
     // not record it (older ripcord, flags only) gets this run's TLS flags and no auth method.
     let context = PlanContext {
         connection: bundle.connection.clone().unwrap_or_else(|| Connection {
-            ca_cert: connection.ca_cert.as_ref().map(|p| p.display().to_string()),
+            // Absolute: the plan's commands run wherever the operator is, not where ripcord ran.
+            ca_cert: connection.ca_cert.as_ref().map(|p| {
+                std::path::absolute(p)
+                    .unwrap_or_else(|_| p.clone())
+                    .display()
+                    .to_string()
+            }),
             insecure: connection.insecure,
             ..Connection::default()
         }),

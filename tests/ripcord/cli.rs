@@ -80,8 +80,31 @@ async fn a_bundle_gives_the_live_findings() {
         let a: serde_json::Value = serde_json::from_str(&live_out).expect("json");
         let b: serde_json::Value = serde_json::from_str(&facts_out).expect("json");
         assert_eq!(a["findings"], b["findings"], "{name}");
+        // Live, the Kibana hosts are this machine (loopback): their commands run directly,
+        // where the bundle's named hosts get them over ssh.
+        let mut b = b;
+        run_here(&mut b["plan"]);
         assert_eq!(a["plan"], b["plan"], "{name}");
         assert_eq!(a["verdict"], b["verdict"], "{name}");
+    }
+}
+
+/// A Kibana host command as it runs on this machine: `ssh "${KIBANA_1_SSH:-kb-1.example}" --
+/// 'CMD'` becomes `CMD`.
+fn run_here(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(s) => {
+            if let Some(rest) = s.strip_prefix("ssh \"${KIBANA_")
+                && let Some((_, remote)) = rest.split_once("}\" -- ")
+                && let Some(words) = shlex::split(remote)
+                && let [one] = words.as_slice()
+            {
+                *s = one.clone();
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(run_here),
+        serde_json::Value::Object(map) => map.values_mut().for_each(run_here),
+        _ => {}
     }
 }
 
@@ -162,6 +185,17 @@ fn rollback_plan_restores_the_kibana_feature_state_exactly() {
     let (out, _, _) = offline("failed-minor-upgrade", &["--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let steps = v["plan"]["steps"].as_array().unwrap();
+    let ids: Vec<&str> = steps.iter().filter_map(|s| s["id"].as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "check-drift",
+            "stop-kibana",
+            "restore-kibana-state",
+            "start-kibana"
+        ]
+    );
+    let steps = &steps[1..];
     assert!(
         steps[0]["title"]
             .as_str()
@@ -178,13 +212,34 @@ fn rollback_plan_restores_the_kibana_feature_state_exactly() {
     );
     assert_eq!(
         steps[1]["commands"][0],
-        "[ \"$KIBANA_STOPPED\" = yes ] && curl -sS -X POST 'https://es.example:9200/_snapshot/backups/pre-upgrade-8.17.3-2026.11.20/_restore?wait_for_completion=true' -H 'Content-Type: application/json' -d '{\"indices\":\"-*\",\"feature_states\":[\"kibana\"]}'"
+        "curl -sS -X POST 'https://es.example:9200/_snapshot/backups/pre-upgrade-8.17.3-2026.11.20/_restore?wait_for_completion=true' -H 'Content-Type: application/json' -d '{\"indices\":\"-*\",\"feature_states\":[\"kibana\"]}' --max-time \"${RIPCORD_RUNBOOK_WAIT:-600}\" -o restore-kibana-state.json -w 'HTTP %{http_code}\\n'"
+    );
+    // Gated: every Kibana refuses connections first; the answer is checked after.
+    let checks: Vec<&str> = steps[1]["check"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c.as_str())
+        .collect();
+    assert_eq!(checks.len(), 2, "{checks:?}");
+    assert!(checks.iter().all(|c| c.contains("-eq 7")), "{checks:?}");
+    assert!(
+        steps[1]["verify"][0]
+            .as_str()
+            .unwrap()
+            .contains(".failed == 0 and .total > 0 and .successful == .total")
     );
     assert_eq!(
         steps[2]["title"],
         "Install Kibana 8.17.3 and start every instance"
     );
-    assert_eq!(steps[3]["request"]["path"], "/api/status");
+    assert_eq!(steps[2]["request"]["path"], "/api/status");
+    assert!(
+        steps[2]["verify"][0]
+            .as_str()
+            .unwrap()
+            .contains(".version.number == $v and .status.overall.level == \"available\"")
+    );
 }
 
 /// The auth *method* is recorded at collection (never the secret), and the plan's curl
@@ -242,10 +297,25 @@ async fn curl_commands_authenticate_as_the_collection_did() {
             .filter_map(|c| c.as_str())
             .collect();
         let restore = commands.iter().find(|c| c.contains("/_restore")).unwrap();
-        assert!(restore.contains(es_auth), "{restore}");
-        let verify: Vec<_> = commands
+        // Writes carry the operator's credential, never the read-only one collected with.
+        assert!(
+            restore.contains("$RIPCORD_ES_WRITE_API_KEY") && !restore.contains(es_auth),
+            "{restore}"
+        );
+        let drift = v["plan"]["steps"][0]["check"][0]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            drift.contains(es_auth),
+            "reads keep the collection's: {drift}"
+        );
+        let verify: Vec<&str> = v["plan"]["steps"]
+            .as_array()
+            .unwrap()
             .iter()
-            .filter(|c| c.contains("/api/status | jq"))
+            .flat_map(|s| s["verify"].as_array().unwrap())
+            .filter_map(|c| c.as_str())
+            .filter(|c| c.contains("/api/status 2>/dev/null | jq"))
             .collect();
         assert!(!verify.is_empty());
         for c in verify {
@@ -574,8 +644,12 @@ async fn ghes_exit_codes_and_plans() {
                 .map(|c| c.as_str().unwrap().to_string())
         })
         .collect();
-    assert!(commands.contains(&"ssh -t -p 122 admin@ghe-primary -- 'ghe-upgrade --allow-patch-rollback github-enterprise-ami-3.17.8.pkg'".to_string()));
-    assert!(commands.contains(&"ssh -p 122 admin@ghe-primary -- 'sudo reboot'".to_string()));
+    assert!(commands.contains(&"ssh -p 122 admin@ghe-primary -- 'ghe-upgrade -y --allow-patch-rollback github-enterprise-ami-3.17.8.pkg'".to_string()));
+    assert!(
+        commands
+            .iter()
+            .any(|c| c.starts_with("ssh -p 122 admin@ghe-primary -- 'sudo reboot' || true"))
+    );
     // 3.17 on both ends: ghe-repl-stop-all on the primary.
     assert!(commands.contains(&"ssh -p 122 admin@ghe-primary -- ghe-repl-stop-all".to_string()));
     // Pasted on a jump host, nothing may run there: every appliance command is one ssh.

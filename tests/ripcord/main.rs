@@ -26,4 +26,5 @@ mod rehearse;
 mod rule_files;
 mod rules_matrix;
 mod rules_meta;
+mod runbooks;
 mod schemas;

@@ -32,7 +32,10 @@ fn prose_fits_80_columns_and_commands_stay_whole() {
             .filter_map(|l| l.trim_start().strip_prefix("$ "))
             .collect();
         for step in json["plan"]["steps"].as_array().into_iter().flatten() {
-            for c in step["commands"].as_array().into_iter().flatten() {
+            let lines = ["check", "commands", "verify"]
+                .iter()
+                .flat_map(|key| step[*key].as_array().into_iter().flatten());
+            for c in lines {
                 let c = c.as_str().unwrap_or_default();
                 assert!(printed.contains(&c), "{scenario}: {c:?} not printed whole");
             }

@@ -62,12 +62,15 @@ fn used(command: &str) -> Vec<String> {
     let mut rest = command;
     while let Some(i) = rest.find('$') {
         let after = &rest[i + 1..];
+        let braced = after.starts_with('{');
         let after = after.strip_prefix('{').unwrap_or(after);
         let name: String = after
             .chars()
             .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
             .collect();
-        if !name.is_empty() && name.starts_with(|c: char| c.is_ascii_uppercase()) {
+        // `${NAME:-default}` needs no earlier command: unset, it is the default.
+        let defaulted = braced && after[name.len()..].starts_with(":-");
+        if !name.is_empty() && name.starts_with(|c: char| c.is_ascii_uppercase()) && !defaulted {
             out.push(name);
         }
         rest = &rest[i + 1..];
@@ -112,6 +115,10 @@ fn the_checks_themselves() {
     assert_eq!(
         used("curl \"$NEW_ES_URL\"/x ${NEW_ES_CA:+--cacert \"$NEW_ES_CA\"} $?"),
         ["NEW_ES_URL", "NEW_ES_CA", "NEW_ES_CA"]
+    );
+    assert_eq!(
+        used("ssh \"${KIBANA_1_SSH:-kb-1}\" -- x \"$KB_NAME\""),
+        ["KB_NAME"]
     );
     assert_eq!(
         defines("read -r -s -p 'Password of x: ' NEW_ES_PASSWORD; echo"),

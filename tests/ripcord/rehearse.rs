@@ -43,12 +43,14 @@ impl Rehearsal {
             self.calls.iter().filter(unintended).collect::<Vec<_>>()
         );
         for call in self.calls.iter().filter(|c| c[0] == "ssh") {
+            // GHES: `ssh -p 122 admin@HOST -- …`; a Kibana host: `ssh HOST -- …`.
             let destination = call
                 .iter()
                 .skip(1)
                 .find(|a| a.starts_with("admin@"))
-                .unwrap_or_else(|| panic!("{case}: ssh without admin@HOST: {call:?}"));
-            let host = &destination["admin@".len()..];
+                .or_else(|| call.get(1).filter(|a| !a.starts_with('-')))
+                .unwrap_or_else(|| panic!("{case}: ssh without a destination: {call:?}"));
+            let host = destination.strip_prefix("admin@").unwrap_or(destination);
             assert!(
                 !host.is_empty()
                     && host

@@ -43,14 +43,27 @@ pub(crate) enum PlanKind {
     NothingToRollBack,
 }
 
-/// One step.
-#[derive(Debug, Clone)]
+/// One step (DESIGN §8): what it does, where, and the read-only gates around it. A runbook
+/// runs `check`, then `commands`, then `verify`, stopping at the first that fails; the table
+/// and Markdown show them for a person to run in the same order.
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Step {
+    /// Stable within the plan (`stop-kibana`, `restore-kibana-state`): the runbook's state
+    /// file and log name it, and so does a failure.
+    pub(crate) id: String,
     pub(crate) title: String,
     /// Where to run it: host, node, cluster.
     pub(crate) run_on: String,
+    /// Read-only commands that must each exit 0 before `commands` run (each says what it saw
+    /// when it does not).
+    pub(crate) check: Vec<Line>,
     /// Exact shell commands, ready to paste (secrets come from the environment).
     pub(crate) commands: Vec<Line>,
+    /// Read-only commands that must each exit 0 after `commands`, before any later step: what
+    /// a rerun asks to skip the step.
+    pub(crate) verify: Vec<Line>,
+    /// What to do when a check, command or verification fails.
+    pub(crate) on_failure: String,
     /// The exact API request, when the step is one.
     pub(crate) request: Option<Request>,
 }
@@ -61,8 +74,23 @@ impl Step {
         Self {
             title: title.into(),
             run_on: run_on.into(),
-            commands: Vec::new(),
-            request: None,
+            ..Self::default()
+        }
+    }
+}
+
+/// Gives every step of `plan` an id unique within it: a
+/// repeated id gets `-2`, `-3`, … in order, an empty one the step's position.
+pub(crate) fn number_ids(plan: &mut Plan) {
+    let mut seen: std::collections::HashMap<String, usize> = Default::default();
+    for (index, step) in plan.steps.iter_mut().enumerate() {
+        if step.id.is_empty() {
+            step.id = format!("step-{}", index + 1);
+        }
+        let n = seen.entry(step.id.clone()).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            step.id = format!("{}-{n}", step.id);
         }
     }
 }

@@ -388,11 +388,25 @@ pub struct PlanSnapshot {
 /// One step of a plan.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Step {
+    /// Stable within the plan (`stop-kibana`, `restore-kibana-state`): the runbook's state
+    /// file, log and failures name it.
+    #[serde(default)]
+    pub id: String,
     pub title: String,
     /// Where to run it: host, node, cluster.
     pub run_on: String,
+    /// Read-only commands that must each exit 0 before `commands` run; each says what it saw
+    /// when it does not.
+    #[serde(default)]
+    pub check: Vec<String>,
     /// Exact shell commands, ready to paste (secrets come from the environment).
     pub commands: Vec<String>,
+    /// Read-only commands that must each exit 0 after `commands`, before any later step.
+    #[serde(default)]
+    pub verify: Vec<String>,
+    /// What to do when a check, a command or a verification fails.
+    #[serde(default)]
+    pub on_failure: String,
     /// The exact API request, when the step is one (shown, never sent by ripcord).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<Request>,

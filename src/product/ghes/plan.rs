@@ -15,7 +15,7 @@
 use super::Ghes;
 use super::derive::GhesDerived;
 use crate::model::facts::Bundle;
-use crate::model::plan::{Line, Plan, PlanKind, Step, Word, sh};
+use crate::model::plan::{Line, Name, Plan, PlanKind, Step, Word, sh};
 use crate::model::upgrade::Mode;
 
 /// A host as commands name it: a name from the facts, or the shell variable an earlier
@@ -71,6 +71,10 @@ impl Primary {
             None => Self {
                 host: Host::Asked,
                 naming_step: Some(Step {
+                    id: "name-primary".into(),
+                    check: Vec::new(),
+                    verify: Vec::new(),
+                    on_failure: String::new(),
                     title: "Name the primary (the Manage API did not answer, so its host name is not in the facts)".into(),
                     run_on: "this shell".into(),
                     // Checked as it is read: only a host name's characters may reach the
@@ -89,11 +93,6 @@ impl Primary {
 /// `ssh -p 122 admin@HOST -- 'COMMAND'`: the whole command runs on the appliance.
 fn ssh(host: &Host, command: &Line) -> Line {
     sh!("ssh -p 122 {} -- {}", host.login(), Word::line(command))
-}
-
-/// Like [`ssh`] with a terminal, for commands that ask for confirmation (`ghe-upgrade`).
-fn ssh_tty(host: &Host, command: &Line) -> Line {
-    sh!("ssh -t -p 122 {} -- {}", host.login(), Word::line(command))
 }
 
 /// A replica by the name the facts give it.
@@ -130,6 +129,7 @@ pub(crate) fn plan(bundle: &Bundle<Ghes>, d: &GhesDerived) -> Plan {
     let roll = if lead.is_empty() { "Roll" } else { "roll" };
     let mut plan = Plan::default();
     plan.steps.extend(primary.naming_step.clone());
+    plan.steps.extend(drift_step(bundle));
     match d.upgrade.kind.as_str() {
         "patch" => {
             plan.title =
@@ -199,6 +199,35 @@ pub(crate) fn plan(bundle: &Bundle<Ghes>, d: &GhesDerived) -> Plan {
     plan
 }
 
+/// Before anything changes: every node the Manage API listed answers over ssh under that
+/// name. It runs on every run of the runbook, so it checks nothing the plan changes: each
+/// node's version is checked by its own downgrade step, right before `ghe-upgrade`.
+fn drift_step(bundle: &Bundle<Ghes>) -> Option<Step> {
+    let nodes = bundle.facts.as_ref()?.versions.as_ref()?;
+    let check: Vec<Line> = nodes
+        .iter()
+        .filter(|n| crate::model::names::hostname(&n.hostname).is_ok())
+        .map(|n| {
+            let host = named(&n.hostname);
+            sh!(
+                "h=$({}) && if [ \"$h\" = {} ]; then echo {}; else echo {}\"$h\" >&2; false; fi",
+                ssh(&host, &sh!("hostname")),
+                Word::quote(&n.hostname),
+                Word::quote(&format!("{}: answers as collected", n.hostname)),
+                Word::quote(&format!("{} answers as ", n.hostname))
+            )
+        })
+        .collect();
+    (!check.is_empty()).then(|| Step {
+        id: "check-drift".into(),
+        title: "Check, read-only, that every node answers over ssh under the name collected".into(),
+        run_on: "this shell".into(),
+        check,
+        on_failure: "the appliances are not the ones this plan was made for (or ssh to them fails): collect again and follow the new plan".into(),
+        ..Step::default()
+    })
+}
+
 fn replica_hosts(d: &GhesDerived) -> Vec<String> {
     d.replicas.iter().map(|r| r.hostname.clone()).collect()
 }
@@ -220,8 +249,23 @@ fn replication_step(
         _ => format!("Restart replication ({})", replicas.join(", ")),
     };
     let primary_usable = primary.up || after_restore;
+    let verify: Vec<Line> = match verb {
+        "start" => replicas
+            .iter()
+            .map(|r| replication_comes_up(&named(r)))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let on_failure = match verb {
+        "start" => "replication does not come up: ghe-repl-status -vv on the replica names the stream; fix it before taking the instance out of maintenance mode".to_string(),
+        _ => "replication could not be stopped: stop it on each replica (ghe-repl-stop) before changing the primary".to_string(),
+    };
     if d.repl_all_commands && primary_usable {
         Some(Step {
+            id: format!("replication-{verb}"),
+            check: Vec::new(),
+            verify,
+            on_failure,
             title: format!("{what} with ghe-repl-{verb}-all on the primary"),
             run_on: primary.host.label().to_string(),
             commands: vec![ssh(
@@ -240,6 +284,10 @@ fn replication_step(
             " (ghe-repl-{verb}-all needs 3.14+ on both ends)"
         };
         Some(Step {
+            id: format!("replication-{verb}"),
+            check: Vec::new(),
+            verify,
+            on_failure,
             title: format!(
                 "{what} with ghe-repl-{verb} on each replica{}",
                 why.replace("{verb}", verb)
@@ -265,6 +313,8 @@ fn replication_step(
 struct Package {
     /// `github-enterprise-ami-3.17.8.pkg`, for titles.
     file: String,
+    /// The file as a command names it.
+    file_word: Line,
     /// The command that downloads it on the appliance.
     download: Line,
     /// `ghe-upgrade --allow-patch-rollback FILE`.
@@ -285,7 +335,11 @@ fn package(d: &GhesDerived, from: &str) -> Package {
                 format!("https://github-enterprise.s3.amazonaws.com/{platform}/updates/{file}");
             Package {
                 download: sh!("curl -fL -O {}", Word::quote(&url)),
-                rollback: sh!("ghe-upgrade --allow-patch-rollback {}", Word::quote(&file)),
+                rollback: sh!(
+                    "ghe-upgrade -y --allow-patch-rollback {}",
+                    Word::quote(&file)
+                ),
+                file_word: sh!("{}", Word::quote(&file)),
                 file,
                 ask: None,
             }
@@ -301,9 +355,10 @@ fn package(d: &GhesDerived, from: &str) -> Package {
                     release
                 ),
                 rollback: sh!(
-                    "ghe-upgrade --allow-patch-rollback github-enterprise-\"$GHES_PLATFORM\"-{}.pkg",
-                    release
+                    "ghe-upgrade -y --allow-patch-rollback github-enterprise-\"$GHES_PLATFORM\"-{}.pkg",
+                    release.clone()
                 ),
+                file_word: sh!("github-enterprise-\"$GHES_PLATFORM\"-{}.pkg", release),
                 ask: Some(sh!(
                     "read -r -p 'Platform of the appliance (esx, hyperv, kvm, ami, azure, gce): ' GHES_PLATFORM; case \"$GHES_PLATFORM\" in esx|hyperv|kvm|ami|azure|gce) ;; *) echo \"not a platform: $GHES_PLATFORM\" >&2; GHES_PLATFORM=;; esac"
                 )),
@@ -320,14 +375,14 @@ enum Passed {
     Primary,
 }
 
-/// `ssh -t … -- "VAR=$VAR; "'COMMAND'`: the checked value is set on the far side (expanded
+/// `ssh … -- "VAR=$VAR; "'COMMAND'`: the checked value is set on the far side (expanded
 /// here, stopping on an empty one), and the command, quoted as one word, reads it there.
 fn ssh_passing(host: &Host, passed: Option<Passed>, command: &Line) -> Line {
     let remote = Word::line(command);
     match passed {
-        None => ssh_tty(host, command),
+        None => ssh(host, command),
         Some(Passed::Platform) => sh!(
-            "ssh -t -p 122 {} -- \"GHES_PLATFORM=${GHES_PLATFORM:?}; \"{}",
+            "ssh -p 122 {} -- \"GHES_PLATFORM=${GHES_PLATFORM:?}; \"{}",
             host.login(),
             remote
         ),
@@ -344,52 +399,54 @@ fn patch_steps(d: &GhesDerived, from: &str, to: &str, primary: &Primary, plan: &
     let passed = pkg.ask.is_some().then_some(Passed::Platform);
     plan.steps
         .extend(replication_step(d, primary, "stop", false));
-    let mut fetch = Vec::new();
-    fetch.extend(pkg.ask.clone());
-    fetch.push(ssh_passing(&primary.host, passed, &pkg.download));
-    plan.steps.push(Step {
-        title: format!(
-            "Download the full upgrade package of {from} ({}) to the primary; a hotpatch .hpkg cannot roll back",
-            pkg.file
-        ),
-        run_on: primary.host.label().to_string(),
-        commands: fetch,
-        request: None,
-    });
-    plan.steps.push(Step {
-        title: format!("Roll the primary back to {from} (ghe-upgrade asks for confirmation)"),
-        run_on: primary.host.label().to_string(),
-        commands: vec![ssh_passing(&primary.host, passed, &pkg.rollback)],
-        request: None,
-    });
-    plan.steps.push(Step {
-        title: "Reboot the primary (required after the rollback)".into(),
-        run_on: primary.host.label().to_string(),
-        commands: vec![ssh(&primary.host, &sh!("sudo reboot"))],
-        request: None,
-    });
     let upgraded: Vec<String> = d
         .replicas
         .iter()
         .filter(|r| crate::base::version::same_release(&r.version, to).unwrap_or(false))
         .map(|r| r.hostname.clone())
         .collect();
-    if !upgraded.is_empty() {
-        let both = sh!("{} && {}", pkg.download.clone(), pkg.rollback.clone());
+    let mut nodes = vec![(primary.host.clone(), "primary".to_string())];
+    nodes.extend(upgraded.iter().map(|r| (named(r), format!("replica {r}"))));
+    for (index, (host, role)) in nodes.iter().enumerate() {
+        let suffix = match index {
+            0 => String::new(),
+            _ => format!("-{}", host.label()),
+        };
+        let mut fetch = Vec::new();
+        if index == 0 {
+            fetch.extend(pkg.ask.clone());
+        }
+        fetch.push(ssh_passing(host, passed, &pkg.download));
+        let there = ssh_passing(host, passed, &sh!("test -s {}", pkg.file_word.clone()));
         plan.steps.push(Step {
-            title: format!("Roll back the replicas already on {to} the same way, one at a time"),
-            run_on: upgraded.join(", "),
-            commands: upgraded
-                .iter()
-                .flat_map(|r| {
-                    [
-                        ssh_passing(&named(r), passed, &both),
-                        ssh(&named(r), &sh!("sudo reboot")),
-                    ]
-                })
-                .collect(),
-            request: None,
+            id: format!("download-package{suffix}"),
+            title: format!(
+                "Download the full upgrade package of {from} ({}) to the {role}; a hotpatch .hpkg cannot roll back",
+                pkg.file
+            ),
+            run_on: host.label().to_string(),
+            commands: fetch,
+            verify: vec![there.clone()],
+            on_failure: format!(
+                "the package is not on the {role}: check the appliance reaches github-enterprise.s3.amazonaws.com (or copy the file there with scp -P 122), then run again; nothing was changed"
+            ),
+            ..Step::default()
         });
+        plan.steps.push(Step {
+            id: format!("downgrade{suffix}"),
+            title: format!(
+                "Roll the {role} back to {from} (ghe-upgrade -y answers its confirmation)"
+            ),
+            run_on: host.label().to_string(),
+            check: vec![version_check(host, to), there],
+            commands: vec![ssh_passing(host, passed, &pkg.rollback)],
+            on_failure: format!(
+                "ghe-upgrade failed on the {role}: read its output and /data/user/common/ghe-upgrade.log there; do not reboot until it succeeds"
+            ),
+            ..Step::default()
+        });
+        plan.steps
+            .push(reboot_step(host, role, from, &suffix, index + 1));
     }
     plan.steps
         .extend(replication_step(d, primary, "start", true));
@@ -398,6 +455,71 @@ fn patch_steps(d: &GhesDerived, from: &str, to: &str, primary: &Primary, plan: &
     plan.warnings.push(
         "rolling back a patch release does not touch the data partition (patch releases run no migrations)".into(),
     );
+}
+
+/// Reboot a node after `ghe-upgrade`, and wait, within the runbook's wait, until it answers
+/// with a new boot id (so the answer is not the old system's last breath) and `from`.
+fn reboot_step(host: &Host, role: &str, from: &str, suffix: &str, n: usize) -> Step {
+    let Some(boot) = Name::new(&format!("GHES_BOOT_ID_{n}")) else {
+        return Step::by_hand(format!("Reboot the {role}"), host.label());
+    };
+    let read_boot = ssh(host, &sh!("cat /proc/sys/kernel/random/boot_id"));
+    Step {
+        id: format!("reboot{suffix}"),
+        title: format!(
+            "Reboot the {role} (required after the rollback) and wait until it answers again on {from}"
+        ),
+        run_on: host.label().to_string(),
+        check: vec![sh!(
+            "{}=$({}) && [ -n \"${}\" ] && echo \"boot id before the reboot: ${}\"   # read by this step's wait (one shell)",
+            boot.clone(),
+            read_boot,
+            boot.clone(),
+            boot.clone()
+        )],
+        commands: vec![sh!(
+            "{} || true   # the connection drops as it reboots: the wait below says whether it did",
+            ssh(host, &sh!("sudo reboot"))
+        )],
+        verify: vec![
+            sh!(
+                "ok=no; deadline=$((SECONDS + ${RIPCORD_RUNBOOK_WAIT:-1800})); while [ \"$SECONDS\" -lt \"$deadline\" ]; do boot=$({} 2>/dev/null) || boot=; if [ -n \"$boot\" ] && [ \"$boot\" != \"${}\" ]; then ok=yes; break; fi; sleep 3; done; if [ \"$ok\" = yes ]; then echo {}; else echo {}\"${RIPCORD_RUNBOOK_WAIT:-1800} s\" >&2; false; fi",
+                ssh_wait(host, &sh!("cat /proc/sys/kernel/random/boot_id")),
+                boot,
+                Word::quote(&format!("{} is back (a new boot)", host.label())),
+                Word::quote(&format!(
+                    "{} did not come back from its reboot within ",
+                    host.label()
+                ))
+            ),
+            version_check(host, from),
+        ],
+        on_failure: format!(
+            "the {role} is not back on {from}: check its console and ghe-upgrade's log; once it answers on {from}, run this runbook again (it reboots the node once more, then goes on)"
+        ),
+        ..Step::default()
+    }
+}
+
+/// `ssh` with a short connect timeout, for polling a node that may be down.
+fn ssh_wait(host: &Host, command: &Line) -> Line {
+    sh!(
+        "ssh -o ConnectTimeout=5 -p 122 {} -- {}",
+        host.login(),
+        Word::line(command)
+    )
+}
+
+/// The node reports `version` (`ghe-version`: `GitHub Enterprise Server 3.17.8 ami …`).
+fn version_check(host: &Host, version: &str) -> Line {
+    sh!(
+        "v=$({}) && case \"$v\" in *{}*) echo {}\"$v\";; *) echo {}\"$v\"{} >&2; false;; esac",
+        ssh(host, &sh!("ghe-version")),
+        Word::quote(&format!(" {version} ")),
+        Word::quote(&format!("{}: ", host.label())),
+        Word::quote(&format!("{} runs ", host.label())),
+        Word::quote(&format!(", not {version}"))
+    )
 }
 
 fn snapshot_wording(platform: Option<&str>, snapshot: &str) -> (String, String) {
@@ -456,6 +578,10 @@ fn feature_steps(d: &GhesDerived, from: &str, primary: &Primary, plan: &mut Plan
                 "Rollback possible: restore the VM snapshot {snapshot}{taken} of the primary{alternative}"
             );
             plan.steps.push(Step {
+                id: "restore-vm-snapshot".into(),
+                check: Vec::new(),
+                verify: Vec::new(),
+                on_failure: String::new(),
                 title: format!(
                     "{title} of the primary {} so root and data partitions stay consistent; {how}",
                     primary.host.label()
@@ -482,6 +608,10 @@ fn feature_steps(d: &GhesDerived, from: &str, primary: &Primary, plan: &mut Plan
                 plan.kind = PlanKind::NoWayBack;
             }
             plan.steps.push(Step {
+                id: "restore-vm-snapshot".into(),
+                check: Vec::new(),
+                verify: Vec::new(),
+                on_failure: String::new(),
                 title: format!(
                     "Restore the VM snapshot of the primary {} (root and data volumes) taken before the upgrade: none was recorded, so find it in the hypervisor or cloud console; if none exists there is no way back",
                     primary.host.label()
@@ -535,6 +665,10 @@ fn feature_steps(d: &GhesDerived, from: &str, primary: &Primary, plan: &mut Plan
             ));
         }
         plan.steps.push(Step {
+            id: "features".into(),
+            check: Vec::new(),
+            verify: Vec::new(),
+            on_failure: String::new(),
             title,
             run_on: replica_hosts(d).join(", "),
             commands,
@@ -555,6 +689,10 @@ fn feature_steps(d: &GhesDerived, from: &str, primary: &Primary, plan: &mut Plan
 /// The instance comes back in maintenance mode (the upgrade, or the snapshot taken in it).
 fn leave_maintenance(primary: &Primary) -> Step {
     Step {
+        id: "leave-maintenance".into(),
+        check: Vec::new(),
+        verify: Vec::new(),
+        on_failure: "ghe-maintenance -u refused: a configuration run may still be in progress after the reboot (ghe-config-apply); wait for it, then run again".into(),
         title: "Once verified, take the instance out of maintenance mode".into(),
         run_on: primary.host.label().to_string(),
         commands: vec![ssh(&primary.host, &sh!("ghe-maintenance -u"))],
@@ -563,27 +701,50 @@ fn leave_maintenance(primary: &Primary) -> Step {
 }
 
 fn verify(d: &GhesDerived, from: &str, primary: &Primary) -> Step {
-    let mut commands = vec![sh!(
-        "{}   # expect {}",
-        ssh(&primary.host, &sh!("ghe-version")),
-        Word::quote(from)
-    )];
+    let mut check = vec![version_check(&primary.host, from)];
     for r in replica_hosts(d) {
-        commands.push(sh!(
-            "{}   # expect OK",
-            ssh(&named(&r), &sh!("ghe-repl-status"))
-        ));
+        check.push(version_check(&named(&r), from));
+        check.push(replication_ok(&named(&r)));
     }
     Step {
+        id: "verify-versions".into(),
         title: if d.replicas.is_empty() {
             format!("Verify: the instance reports {from}")
         } else {
             format!("Verify: every node reports {from}, replication OK")
         },
         run_on: "this shell".into(),
-        commands,
-        request: None,
+        check,
+        on_failure: format!(
+            "a node is not on {from} or replication is not OK: fix that (ghe-repl-status -vv names the stream) before taking the instance out of maintenance mode"
+        ),
+        ..Step::default()
     }
+}
+
+/// `ghe-repl-status` on a replica exits 0 only when every stream is OK (1 warning or not
+/// started, 2 critical).
+fn replication_ok(replica: &Host) -> Line {
+    sh!(
+        "if {} >/dev/null 2>&1; then echo {}; else echo {} >&2; {} >&2; false; fi",
+        ssh(replica, &sh!("ghe-repl-status")),
+        Word::quote(&format!("{}: replication OK", replica.label())),
+        Word::quote(&format!("{}: replication is not OK:", replica.label())),
+        ssh(replica, &sh!("ghe-repl-status -v"))
+    )
+}
+
+/// Polls until replication is OK on `replica`, within the runbook's wait.
+fn replication_comes_up(replica: &Host) -> Line {
+    sh!(
+        "ok=no; deadline=$((SECONDS + ${RIPCORD_RUNBOOK_WAIT:-1800})); while [ \"$SECONDS\" -lt \"$deadline\" ]; do if {} >/dev/null 2>&1; then ok=yes; break; fi; sleep 5; done; if [ \"$ok\" = yes ]; then echo {}; else echo {}\"${RIPCORD_RUNBOOK_WAIT:-1800} s\" >&2; false; fi",
+        ssh_wait(replica, &sh!("ghe-repl-status")),
+        Word::quote(&format!("{}: replication OK", replica.label())),
+        Word::quote(&format!(
+            "{}: replication not OK (ghe-repl-status) after ",
+            replica.label()
+        ))
+    )
 }
 
 fn promote(replica: &str, from: &str, primary: &Primary) -> Plan {
@@ -608,12 +769,20 @@ fn promote(replica: &str, from: &str, primary: &Primary) -> Plan {
         title: format!("Alternative: promote replica {replica} (still on {from}) to primary"),
         steps: vec![
             Step {
+                id: "fence-primary".into(),
+                check: Vec::new(),
+                verify: Vec::new(),
+                on_failure: String::new(),
                 title: fence_title,
                 run_on: primary.host.label().to_string(),
                 commands: fence,
                 request: None,
             },
             Step {
+                id: "promote-replica".into(),
+                check: Vec::new(),
+                verify: Vec::new(),
+                on_failure: String::new(),
                 title: format!("Promote {replica}"),
                 run_on: replica.to_string(),
                 commands: vec![ssh(&named(replica), &sh!("ghe-repl-promote"))],
@@ -624,6 +793,10 @@ fn promote(replica: &str, from: &str, primary: &Primary) -> Plan {
                 "DNS / load balancer",
             ),
             Step {
+                id: "repoint-clients".into(),
+                check: Vec::new(),
+                verify: Vec::new(),
+                on_failure: String::new(),
                 title: format!(
                     "Build a new replica (for example {}, reinstalled on {from}) and run ghe-repl-setup {replica}, then ghe-repl-start, on it",
                     primary.host.label()

@@ -13,6 +13,8 @@
 //! uses is defined by an earlier command of the plan. No placeholder ever sits in a command.
 
 mod commands;
+mod gates;
+mod kibana;
 
 use super::Elastic;
 use super::derive::{Derived, Path, SnapshotChoice};
@@ -22,7 +24,8 @@ use crate::model::plan::{Plan, PlanKind, Request, Step, Word, sh};
 use crate::model::report::v1::DataLoss;
 use crate::model::upgrade::Mode;
 use crate::product::PlanContext;
-use commands::{Curl, Kibana, NewCluster, url_arg};
+use commands::{Curl, NewCluster, url_arg};
+use kibana::Kibana;
 use serde_json::json;
 
 /// Everything the steps are built from.
@@ -33,6 +36,8 @@ struct Ctx<'a> {
     to: &'a str,
     es_url: String,
     es: Curl,
+    /// The operator's write credential, for what changes the cluster (ripcord's is read-only).
+    es_writer: Curl,
     kibana: Kibana<'a>,
 }
 
@@ -53,6 +58,7 @@ pub(crate) fn plan(bundle: &Bundle<Elastic>, derived: &Derived, context: &PlanCo
             .map(|u| u.trim_end_matches('/').to_string())
             .unwrap_or_else(|| "$ES_URL".into()),
         es: Curl::recorded(connection, "es"),
+        es_writer: Curl::writer(connection, "es"),
         kibana: Kibana::new(bundle, derived, Curl::recorded(connection, "kibana")),
     };
     let way_back = matches!(
@@ -130,9 +136,9 @@ fn start_from_again(ctx: &Ctx<'_>) -> Plan {
         ),
         ..Plan::default()
     };
+    plan.steps.extend(gates::drift_step(ctx, None));
     plan.steps.extend(ctx.kibana.stop(ctx.to));
-    plan.steps.push(ctx.kibana.start(ctx.from));
-    plan.steps.push(ctx.kibana.verify(ctx.from));
+    plan.steps.extend(ctx.kibana.start(ctx.from));
     match &ctx.derived.kibana_snapshot {
         Some(snap) => {
             let mut fallback = Plan {
@@ -142,12 +148,12 @@ fn start_from_again(ctx: &Ctx<'_>) -> Plan {
                 ),
                 ..Plan::default()
             };
+            fallback.steps.extend(gates::drift_step(ctx, Some(snap)));
             fallback.steps.extend(ctx.kibana.stop(ctx.from));
             fallback
                 .steps
-                .push(restore_feature_step(ctx, snap, &ctx.es_url, &ctx.es));
-            fallback.steps.push(ctx.kibana.start(ctx.from));
-            fallback.steps.push(ctx.kibana.verify(ctx.from));
+                .push(restore_feature_step(ctx, snap, &ctx.es_url, &ctx.es_writer));
+            fallback.steps.extend(ctx.kibana.start(ctx.from));
             fallback.warnings.push(lost_since(ctx, snap));
             fallback.data_loss = Some(data_loss(ctx, snap));
             plan.alternatives.push(fallback);
@@ -191,11 +197,12 @@ fn restore_kibana(ctx: &Ctx<'_>) -> Plan {
         tentative: snap.is_none_or(|s| s.restorable.is_none()),
         ..Plan::default()
     };
+    plan.steps.extend(gates::drift_step(ctx, snap));
     plan.steps.extend(ctx.kibana.stop(ctx.to));
     match snap {
         Some(s) => {
             plan.steps
-                .push(restore_feature_step(ctx, s, &ctx.es_url, &ctx.es));
+                .push(restore_feature_step(ctx, s, &ctx.es_url, &ctx.es_writer));
             plan.warnings.push(lost_since(ctx, s));
             plan.data_loss = Some(data_loss(ctx, s));
             plan.loses = Some(loses_line(ctx, s));
@@ -205,8 +212,7 @@ fn restore_kibana(ctx: &Ctx<'_>) -> Plan {
             plan.warnings.push("the snapshots could not be listed, so no snapshot was verified: everything saved after the chosen snapshot's start is lost".into());
         }
     }
-    plan.steps.push(ctx.kibana.start(ctx.from));
-    plan.steps.push(ctx.kibana.verify(ctx.from));
+    plan.steps.extend(ctx.kibana.start(ctx.from));
     if ctx.derived.upgrade.started_at.is_none()
         && ctx.derived.mode == Mode::Rollback
         && snap.is_some()
@@ -230,7 +236,10 @@ fn restore_feature_step(ctx: &Ctx<'_>, snap: &SnapshotChoice, base: &str, curl: 
         crate::collect::http::encode_segment(&snap.snapshot)
     );
     let body = restore_body();
+    let mut check = ctx.kibana.refused_checks();
+    check.extend(gates::write_credential_checks(base, curl));
     Step {
+        id: "restore-kibana-state".into(),
         title: format!(
             "Restore the kibana feature state from {}/{} (started {}); Elasticsearch closes and overwrites the .kibana* indices itself",
             snap.repository,
@@ -238,18 +247,16 @@ fn restore_feature_step(ctx: &Ctx<'_>, snap: &SnapshotChoice, base: &str, curl: 
             time(snap)
         ),
         run_on: cluster_label(ctx, base),
-        commands: vec![
-            sh!(
-                "{}{}",
-                ctx.kibana.stopped_gate(),
-                curl.post(base, &path, &body)
-            ),
-            sh!(
-                "{} {}   # waits until the restored indices are allocated (yellow)",
-                curl.get(),
-                url_arg(base, "/_cluster/health?wait_for_status=yellow&timeout=5m")
-            ),
+        check,
+        commands: vec![gates::saved_answer(
+            curl.post(base, &path, &body),
+            gates::RESTORE_ANSWER,
+        )],
+        verify: vec![
+            gates::restore_succeeded(gates::RESTORE_ANSWER),
+            gates::health_at_least_yellow(base, curl),
         ],
+        on_failure: "the restore did not complete: read its answer (restore-kibana-state.json beside the log: an open index of the same name, failed shards, a missing repository), fix the cause and run again; start no Kibana before it succeeds".into(),
         request: Some(Request {
             method: "POST".into(),
             path,
@@ -263,25 +270,31 @@ fn pick_and_restore_step(ctx: &Ctx<'_>) -> Step {
     let base = &ctx.es_url;
     let body = restore_body();
     let list = "/_snapshot/_all/_all?verbose=true&filter_path=snapshots.snapshot,snapshots.repository,snapshots.state,snapshots.start_time,snapshots.feature_states.feature_name";
+    let mut check = ctx.kibana.refused_checks();
+    check.extend(gates::write_credential_checks(base, &ctx.es_writer));
     Step {
+        id: "restore-kibana-state".into(),
+        check,
+        on_failure: "the restore did not complete: read its answer (restore-kibana-state.json beside the log), fix the cause and run again; start no Kibana before it succeeds".into(),
         title: "Pick the newest SUCCESS snapshot that includes the kibana feature state and started before the upgrade, and restore the feature state from it".into(),
         run_on: cluster_label(ctx, base),
         commands: vec![
             sh!("{} {}", ctx.es.get(), url_arg(base, list)),
-            sh!("read -r -p 'Repository of the chosen snapshot: ' RESTORE_REPOSITORY"),
-            sh!("read -r -p 'Name of the chosen snapshot: ' RESTORE_SNAPSHOT"),
-            sh!(
-                "{}{} -X POST {}\"/_snapshot/${RESTORE_REPOSITORY}/${RESTORE_SNAPSHOT}/_restore?wait_for_completion=true\" -H 'Content-Type: application/json' -d {}",
-                ctx.kibana.stopped_gate(),
-                ctx.es.get(),
-                commands::url_base(base),
-                Word::json(&body)
+            sh!("[ -n \"${RESTORE_REPOSITORY:-}\" ] || read -r -p 'Repository of the chosen snapshot: ' RESTORE_REPOSITORY"),
+            sh!("[ -n \"${RESTORE_SNAPSHOT:-}\" ] || read -r -p 'Name of the chosen snapshot: ' RESTORE_SNAPSHOT"),
+            gates::saved_answer(
+                sh!(
+                    "{} -X POST {}\"/_snapshot/${RESTORE_REPOSITORY}/${RESTORE_SNAPSHOT}/_restore?wait_for_completion=true\" -H 'Content-Type: application/json' -d {}",
+                    ctx.es_writer.get(),
+                    commands::url_base(base),
+                    Word::json(&body)
+                ),
+                gates::RESTORE_ANSWER,
             ),
-            sh!(
-                "{} {}   # waits until the restored indices are allocated (yellow)",
-                ctx.es.get(),
-                url_arg(base, "/_cluster/health?wait_for_status=yellow&timeout=5m")
-            ),
+        ],
+        verify: vec![
+            gates::restore_succeeded(gates::RESTORE_ANSWER),
+            gates::health_at_least_yellow(base, &ctx.es),
         ],
         request: Some(Request {
             method: "POST".into(),
@@ -320,12 +333,16 @@ fn restore_cluster(ctx: &Ctx<'_>) -> Plan {
     };
     plan.steps.extend(ctx.kibana.stop(ctx.to));
     plan.steps.push(Step {
+        id: "new-cluster".into(),
+        check: Vec::new(),
+        verify: Vec::new(),
+        on_failure: String::new(),
         title: format!(
             "Stop every client that writes to {} (Beats, Elastic Agent, Logstash, applications): nothing written from now on is in the snapshot; and stop snapshot lifecycle management there, so retention cannot delete the snapshot during the restore",
             ctx.es_url
         ),
         run_on: cluster_label(ctx, &ctx.es_url),
-        commands: vec![ctx.es.post_empty(&ctx.es_url, "/_slm/stop")],
+        commands: vec![ctx.es_writer.post_empty(&ctx.es_url, "/_slm/stop")],
         request: None,
     });
     plan.steps.push(new.install_step());
@@ -355,8 +372,7 @@ fn restore_cluster(ctx: &Ctx<'_>) -> Plan {
         ));
     }
     plan.steps.push(ctx.kibana.repoint());
-    plan.steps.push(ctx.kibana.start(ctx.from));
-    plan.steps.push(ctx.kibana.verify(ctx.from));
+    plan.steps.extend(ctx.kibana.start(ctx.from));
     plan.steps.push(Step::by_hand(
         "Point every other client (Beats, Elastic Agent, Logstash, applications) at the new cluster ($NEW_ES_URL)",
         "every client",
@@ -420,6 +436,10 @@ fn cloud_new_deployment(ctx: &Ctx<'_>) -> Plan {
         ..Plan::default()
     };
     plan.steps.push(Step {
+        id: "cloud-new-deployment".into(),
+        check: Vec::new(),
+        verify: Vec::new(),
+        on_failure: String::new(),
         title: format!(
             "Stop every client that writes to {deployment} (Beats, Elastic Agent, Logstash, applications): nothing written from now on is in the snapshot"
         ),
@@ -439,6 +459,10 @@ fn cloud_new_deployment(ctx: &Ctx<'_>) -> Plan {
         )
     };
     plan.steps.push(Step {
+        id: "cloud-restore".into(),
+        check: Vec::new(),
+        verify: Vec::new(),
+        on_failure: String::new(),
         title: format!(
             "In the Elastic Cloud console, create a deployment at version {}, {how}",
             ctx.from
@@ -448,6 +472,10 @@ fn cloud_new_deployment(ctx: &Ctx<'_>) -> Plan {
         request: None,
     });
     plan.steps.push(Step {
+        id: "cloud-start-kibana".into(),
+        check: Vec::new(),
+        verify: Vec::new(),
+        on_failure: String::new(),
         title: format!(
             "Verify: the new deployment's Elasticsearch and Kibana report {} and are healthy (console, or GET /api/status on its Kibana endpoint)",
             ctx.from
@@ -457,6 +485,10 @@ fn cloud_new_deployment(ctx: &Ctx<'_>) -> Plan {
         request: None,
     });
     plan.steps.push(Step {
+        id: "cloud-repoint-clients".into(),
+        check: Vec::new(),
+        verify: Vec::new(),
+        on_failure: String::new(),
         title: "Point every client at the new deployment (its Cloud ID and endpoints are new)"
             .into(),
         run_on: "every client".into(),
@@ -492,6 +524,10 @@ fn register_repository_step(ctx: &Ctx<'_>, new: &NewCluster, name: &str) -> Step
             settings.insert("readonly".into(), json!(true));
             let body = json!({ "type": kind, "settings": settings });
             Step {
+                id: "register-repository".into(),
+                check: Vec::new(),
+                verify: Vec::new(),
+                on_failure: String::new(),
                 title,
                 run_on: "the new cluster ($NEW_ES_URL)".into(),
                 commands: vec![new.curl.put(commands::NEW_ES_URL, &path, &body)],
@@ -504,6 +540,10 @@ fn register_repository_step(ctx: &Ctx<'_>, new: &NewCluster, name: &str) -> Step
         }
         // Not collected: copy the definition from the upgraded cluster as it is now.
         None => Step {
+            id: "register-repository".into(),
+            check: Vec::new(),
+            verify: Vec::new(),
+            on_failure: String::new(),
             title,
             run_on: "the new cluster ($NEW_ES_URL)".into(),
             commands: vec![sh!(
@@ -604,6 +644,10 @@ fn snapshot_now_step(ctx: &Ctx<'_>, when: &str) -> Step {
     let title = format!("Take a snapshot with the kibana feature state now, {when}");
     let Some(repository) = repository else {
         return Step {
+            id: "snapshot-now".into(),
+            check: Vec::new(),
+            verify: Vec::new(),
+            on_failure: String::new(),
             title: format!(
                 "{title}: no writable snapshot repository is registered; register one first (Stack Management > Snapshot and Restore)"
             ),
@@ -628,9 +672,13 @@ fn snapshot_now_step(ctx: &Ctx<'_>, when: &str) -> Step {
     let body =
         json!({ "indices": "-*", "include_global_state": false, "feature_states": ["kibana"] });
     Step {
+        id: "snapshot-now".into(),
+        check: Vec::new(),
+        verify: Vec::new(),
+        on_failure: String::new(),
         title: format!("{title} ({repository}/{name})"),
         run_on: cluster_label(ctx, &ctx.es_url),
-        commands: vec![ctx.es.put(&ctx.es_url, &path, &body)],
+        commands: vec![ctx.es_writer.put(&ctx.es_url, &path, &body)],
         request: Some(Request {
             method: "PUT".into(),
             path,
@@ -640,6 +688,11 @@ fn snapshot_now_step(ctx: &Ctx<'_>, when: &str) -> Step {
 }
 
 fn common_warnings(ctx: &Ctx<'_>, context: &PlanContext, plan: &mut Plan) {
+    if plan.steps.iter().any(|s| s.id == "start-kibana")
+        && let Some(note) = ctx.kibana.auth_note(ctx.from)
+    {
+        plan.warnings.push(note);
+    }
     if let Some(why) = &ctx.derived.es_rollback.undecided {
         plan.warnings.push(match ctx.derived.mode {
             Mode::Rollback => format!(
@@ -670,7 +723,7 @@ fn common_warnings(ctx: &Ctx<'_>, context: &PlanContext, plan: &mut Plan) {
     if all_commands()
         .any(|c| c.contains("/_restore") || c.contains("-X PUT") || c.contains("/_slm/stop"))
     {
-        plan.warnings.push("the restore and snapshot requests write: run them with credentials that may (a superuser, or manage plus restore rights on the system indices), not ripcord's read-only ones".into());
+        plan.warnings.push("the restore and snapshot requests write: they authenticate with the operator's credential, RIPCORD_ES_WRITE_API_KEY (or RIPCORD_ES_WRITE_USERNAME and RIPCORD_ES_WRITE_PASSWORD), a user allowed to restore (manage, and all on the .kibana* system indices), never ripcord's read-only one; the runbook asks for it without echo and checks it first".into());
     }
     if !context.recorded {
         plan.warnings.push("the facts do not record how ripcord authenticated (a bundle from an older ripcord): the curl commands carry no credentials; add -u or an Authorization header if the cluster needs them".into());
@@ -684,6 +737,10 @@ fn common_warnings(ctx: &Ctx<'_>, context: &PlanContext, plan: &mut Plan) {
         plan.steps.insert(
             0,
             Step {
+                id: "set-es-url".into(),
+                check: Vec::new(),
+                verify: Vec::new(),
+                on_failure: String::new(),
                 title: "Set the Elasticsearch URL (none was given with --es)".into(),
                 run_on: "this shell".into(),
                 commands: vec![sh!(
