@@ -276,6 +276,7 @@ fn step(s: Step) -> v1::Step {
         commands: lines(s.commands),
         verify: lines(s.verify),
         on_failure: s.on_failure,
+        every_run: s.every_run,
         request: s
             .request
             .map(|Request { method, path, body }| v1::Request { method, path, body }),

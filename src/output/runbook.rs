@@ -165,13 +165,17 @@ pub(crate) fn render(report: &Report) -> String {
 
 /// One step: its checks, the confirmation before a first change, its commands (or, for a step
 /// done by hand, the operator's word that it is done), its verifications, then its name in the
-/// state file. A step with checks only (the identity checks) runs every time; a finished one
-/// is skipped on a rerun.
+/// state file. A step that only sets variables runs every time; a finished one is skipped on
+/// a rerun.
 fn write_step(out: &mut String, step: &Step, number: usize, total: usize) {
     let id = word(&step.id);
-    let only_checks = step.commands.is_empty() && step.verify.is_empty() && !step.check.is_empty();
+    // Variables only: run on every run (a rerun needs them), never recorded.
+    let setup = step.every_run;
+    // Checks only (the identity checks): nothing to confirm; recorded like any step, since a
+    // rerun comes after changes (a stopped VM answers no identity check).
+    let checks_only = step.commands.is_empty() && step.verify.is_empty() && !step.check.is_empty();
     // Nothing to run: the operator does it, and its verifications (if any) say it is done.
-    let by_hand = step.commands.is_empty() && !only_checks;
+    let by_hand = step.commands.is_empty() && !setup && !checks_only;
     let on_failure = if step.on_failure.is_empty() {
         "see the plan's warnings; fix the cause before going on".to_string()
     } else {
@@ -188,9 +192,14 @@ fn write_step(out: &mut String, step: &Step, number: usize, total: usize) {
     );
     let _ = writeln!(out, "say {}", word(&format!("   on: {}", step.run_on)));
     let _ = writeln!(out, "RUNBOOK_ON_FAILURE={}", word(&on_failure));
-    let _ = writeln!(out, "if finished {id}; then");
-    let _ = writeln!(out, "  say '   finished in an earlier run: skipped'");
-    let _ = writeln!(out, "else");
+    if setup {
+        // Sets variables later steps read: every run, a rerun too.
+        let _ = writeln!(out, "{{");
+    } else {
+        let _ = writeln!(out, "if finished {id}; then");
+        let _ = writeln!(out, "  say '   finished in an earlier run: skipped'");
+        let _ = writeln!(out, "else");
+    }
     for check in &step.check {
         let _ = writeln!(
             out,
@@ -199,7 +208,7 @@ fn write_step(out: &mut String, step: &Step, number: usize, total: usize) {
             word(&format!("this check failed: {check}"))
         );
     }
-    if !only_checks {
+    if !setup && !checks_only {
         let _ = writeln!(out, "  confirm {id}");
     }
     if by_hand {
@@ -221,11 +230,11 @@ fn write_step(out: &mut String, step: &Step, number: usize, total: usize) {
             word(&format!("this verification failed: {verify}"))
         );
     }
-    if !only_checks {
+    if !setup {
         let _ = writeln!(out, "  printf '%s\\n' {id} >> \"$RUNBOOK_STATE\"");
     }
     let _ = writeln!(out, "  say {}", word("   verified"));
-    let _ = writeln!(out, "fi");
+    let _ = writeln!(out, "{}", if setup { "}" } else { "fi" });
 }
 
 /// Asks for the operator's write credential when a step needs it and none is set: never

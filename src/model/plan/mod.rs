@@ -66,9 +66,29 @@ pub(crate) struct Step {
     pub(crate) on_failure: String,
     /// The exact API request, when the step is one.
     pub(crate) request: Option<Request>,
+    /// Runs on every run of a runbook, a rerun too: it only sets variables later steps read
+    /// (a URL, a password, the platform), asking or reading, never changing anything.
+    pub(crate) every_run: bool,
 }
 
 impl Step {
+    /// A step that sets variables for later ones (see [`Step::every_run`]).
+    pub(crate) fn setup(
+        id: &str,
+        title: impl Into<String>,
+        run_on: impl Into<String>,
+        commands: Vec<Line>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            title: title.into(),
+            run_on: run_on.into(),
+            commands,
+            every_run: true,
+            ..Self::default()
+        }
+    }
+
     /// A step the engineer does by hand (a console, a config file): no command to paste.
     pub(crate) fn by_hand(title: impl Into<String>, run_on: impl Into<String>) -> Self {
         Self {

@@ -407,6 +407,10 @@ pub struct Step {
     /// What to do when a check, a command or a verification fails.
     #[serde(default)]
     pub on_failure: String,
+    /// Runs on every run of a runbook, a rerun too: it only sets variables later steps read
+    /// (a URL, a password), never changing anything.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub every_run: bool,
     /// The exact API request, when the step is one (shown, never sent by ripcord).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<Request>,

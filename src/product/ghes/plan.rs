@@ -12,6 +12,8 @@
 //! else the `--ghes` URL, else a shell variable an earlier command sets (and checks); no
 //! command asks anything of a primary that is down.
 
+mod vm_restore;
+
 use super::Ghes;
 use super::derive::GhesDerived;
 use crate::model::facts::Bundle;
@@ -75,12 +77,13 @@ impl Primary {
                     check: Vec::new(),
                     verify: Vec::new(),
                     on_failure: String::new(),
+                    every_run: false,
                     title: "Name the primary (the Manage API did not answer, so its host name is not in the facts)".into(),
                     run_on: "this shell".into(),
                     // Checked as it is read: only a host name's characters may reach the
                     // commands below, which stop on an empty value (`${GHES_PRIMARY:?}`).
                     commands: vec![sh!(
-                        "read -r -p 'Host name of the GHES primary: ' GHES_PRIMARY; case \"$GHES_PRIMARY\" in ''|-*|*[!A-Za-z0-9.:-]*) echo \"not a host name: $GHES_PRIMARY\" >&2; GHES_PRIMARY=;; esac; export GHES_PRIMARY"
+                        "[ -n \"${GHES_PRIMARY:-}\" ] || read -r -p 'Host name of the GHES primary: ' GHES_PRIMARY; case \"$GHES_PRIMARY\" in ''|-*|*[!A-Za-z0-9.:-]*) echo \"not a host name: $GHES_PRIMARY\" >&2; GHES_PRIMARY=; false;; esac && export GHES_PRIMARY"
                     )],
                     request: None,
                 }),
@@ -143,7 +146,7 @@ pub(crate) fn plan(bundle: &Bundle<Ghes>, d: &GhesDerived) -> Plan {
             plan.title = format!(
                 "{lead}{roll} GHES from {to} back to {from} (feature release: restore the VM snapshot)"
             );
-            feature_steps(d, from, &primary, &mut plan);
+            feature_steps(d, from, &primary, bundle.operator.vm.as_deref(), &mut plan);
         }
         _ => {
             plan.title = format!("{lead}{roll} GHES from {to} back to {from}");
@@ -262,6 +265,7 @@ fn replication_step(
     };
     if d.repl_all_commands && primary_usable {
         Some(Step {
+            every_run: false,
             id: format!("replication-{verb}"),
             check: Vec::new(),
             verify,
@@ -284,6 +288,7 @@ fn replication_step(
             " (ghe-repl-{verb}-all needs 3.14+ on both ends)"
         };
         Some(Step {
+            every_run: false,
             id: format!("replication-{verb}"),
             check: Vec::new(),
             verify,
@@ -360,7 +365,7 @@ fn package(d: &GhesDerived, from: &str) -> Package {
                 ),
                 file_word: sh!("github-enterprise-\"$GHES_PLATFORM\"-{}.pkg", release),
                 ask: Some(sh!(
-                    "read -r -p 'Platform of the appliance (esx, hyperv, kvm, ami, azure, gce): ' GHES_PLATFORM; case \"$GHES_PLATFORM\" in esx|hyperv|kvm|ami|azure|gce) ;; *) echo \"not a platform: $GHES_PLATFORM\" >&2; GHES_PLATFORM=;; esac"
+                    "[ -n \"${GHES_PLATFORM:-}\" ] || read -r -p 'Platform of the appliance (esx, hyperv, kvm, ami, azure, gce): ' GHES_PLATFORM; case \"$GHES_PLATFORM\" in esx|hyperv|kvm|ami|azure|gce) ;; *) echo \"not a platform: $GHES_PLATFORM\" >&2; GHES_PLATFORM=; false;; esac"
                 )),
             }
         }
@@ -405,6 +410,14 @@ fn patch_steps(d: &GhesDerived, from: &str, to: &str, primary: &Primary, plan: &
         .filter(|r| crate::base::version::same_release(&r.version, to).unwrap_or(false))
         .map(|r| r.hostname.clone())
         .collect();
+    if let Some(ask) = &pkg.ask {
+        plan.steps.push(Step::setup(
+            "choose-platform",
+            "Name the appliance's platform (GHES_PLATFORM): it names the upgrade package",
+            "this shell",
+            vec![ask.clone()],
+        ));
+    }
     let mut nodes = vec![(primary.host.clone(), "primary".to_string())];
     nodes.extend(upgraded.iter().map(|r| (named(r), format!("replica {r}"))));
     for (index, (host, role)) in nodes.iter().enumerate() {
@@ -412,11 +425,7 @@ fn patch_steps(d: &GhesDerived, from: &str, to: &str, primary: &Primary, plan: &
             0 => String::new(),
             _ => format!("-{}", host.label()),
         };
-        let mut fetch = Vec::new();
-        if index == 0 {
-            fetch.extend(pkg.ask.clone());
-        }
-        fetch.push(ssh_passing(host, passed, &pkg.download));
+        let fetch = vec![ssh_passing(host, passed, &pkg.download)];
         let there = ssh_passing(host, passed, &sh!("test -s {}", pkg.file_word.clone()));
         plan.steps.push(Step {
             id: format!("download-package{suffix}"),
@@ -510,6 +519,21 @@ fn ssh_wait(host: &Host, command: &Line) -> Line {
     )
 }
 
+/// Polls, within the runbook's wait, until the node answers over ssh and reports `version`:
+/// after a VM restore the appliance boots first.
+fn version_polled(host: &Host, version: &str) -> Line {
+    sh!(
+        "ok=no; deadline=$((SECONDS + ${RIPCORD_RUNBOOK_WAIT:-1800})); while [ \"$SECONDS\" -lt \"$deadline\" ]; do v=$({} 2>/dev/null) || v=; case \"$v\" in *{}*) ok=yes; break;; esac; sleep 3; done; if [ \"$ok\" = yes ]; then echo {}\"$v\"; else echo {}\"${RIPCORD_RUNBOOK_WAIT:-1800} s\" >&2; false; fi",
+        ssh_wait(host, &sh!("ghe-version")),
+        Word::quote(&format!(" {version} ")),
+        Word::quote(&format!("{}: ", host.label())),
+        Word::quote(&format!(
+            "{} does not answer on {version} after ",
+            host.label()
+        ))
+    )
+}
+
 /// The node reports `version` (`ghe-version`: `GitHub Enterprise Server 3.17.8 ami …`).
 fn version_check(host: &Host, version: &str) -> Line {
     sh!(
@@ -555,7 +579,13 @@ fn snapshot_wording(platform: Option<&str>, snapshot: &str) -> (String, String) 
     }
 }
 
-fn feature_steps(d: &GhesDerived, from: &str, primary: &Primary, plan: &mut Plan) {
+fn feature_steps(
+    d: &GhesDerived,
+    from: &str,
+    primary: &Primary,
+    vm: Option<&str>,
+    plan: &mut Plan,
+) {
     plan.steps
         .extend(replication_step(d, primary, "stop", false));
     let alternative = d
@@ -577,19 +607,35 @@ fn feature_steps(d: &GhesDerived, from: &str, primary: &Primary, plan: &mut Plan
             plan.headline = format!(
                 "Rollback possible: restore the VM snapshot {snapshot}{taken} of the primary{alternative}"
             );
-            plan.steps.push(Step {
-                id: "restore-vm-snapshot".into(),
-                check: Vec::new(),
-                verify: Vec::new(),
-                on_failure: String::new(),
-                title: format!(
-                    "{title} of the primary {} so root and data partitions stay consistent; {how}",
-                    primary.host.label()
-                ),
-                run_on: "the hypervisor or cloud console".into(),
-                commands: vec![],
-                request: None,
-            });
+            // The platform's CLI, where the platform verified every disk's snapshot.
+            let verified = d.vm_snapshot.source.as_deref() == Some("platform");
+            let volumes = &d.vm_snapshot.volumes;
+            let cli =
+                match d.platform.as_deref().filter(|_| verified) {
+                    Some("ami") => vm_restore::AwsRestore::of(vm, volumes)
+                        .map(|r| r.steps(&primary.host, from)),
+                    Some("gce") => vm_restore::GceRestore::of(vm, volumes)
+                        .map(|r| r.steps(&primary.host, from)),
+                    Some("azure") => vm_restore::AzureRestore::of(vm, volumes)
+                        .map(|r| r.steps(&primary.host, from)),
+                    _ => None,
+                };
+            match cli {
+                Some(steps) => plan.steps.extend(steps),
+                None => plan.steps.push(Step {
+                    id: "restore-vm-snapshot".into(),
+                    title: format!(
+                        "By hand: {title} of the primary {} so root and data partitions stay consistent; {how}",
+                        primary.host.label()
+                    ),
+                    run_on: "the hypervisor or cloud console".into(),
+                    verify: vec![version_polled(&primary.host, from)],
+                    on_failure: format!(
+                        "the appliance does not answer on {from}: check the VM's console; restore the snapshot again if it booted the upgraded disks"
+                    ),
+                    ..Step::default()
+                }),
+            }
         }
         None => {
             plan.headline = match (&d.promotable_replica, &d.vm_snapshot.problem) {
@@ -612,6 +658,7 @@ fn feature_steps(d: &GhesDerived, from: &str, primary: &Primary, plan: &mut Plan
                 check: Vec::new(),
                 verify: Vec::new(),
                 on_failure: String::new(),
+                every_run: false,
                 title: format!(
                     "Restore the VM snapshot of the primary {} (root and data volumes) taken before the upgrade: none was recorded, so find it in the hypervisor or cloud console; if none exists there is no way back",
                     primary.host.label()
@@ -665,10 +712,15 @@ fn feature_steps(d: &GhesDerived, from: &str, primary: &Primary, plan: &mut Plan
             ));
         }
         plan.steps.push(Step {
-            id: "features".into(),
+            id: "resume-replication".into(),
             check: Vec::new(),
-            verify: Vec::new(),
-            on_failure: String::new(),
+            // Only the replicas set up here are waited for; the others are by hand.
+            verify: on_from
+                .iter()
+                .map(|r| replication_comes_up(&named(&r.hostname)))
+                .collect(),
+            on_failure: "replication does not come up: ghe-repl-status -vv on the replica names the stream; fix it before taking the instance out of maintenance mode".into(),
+            every_run: false,
             title,
             run_on: replica_hosts(d).join(", "),
             commands,
@@ -689,6 +741,7 @@ fn feature_steps(d: &GhesDerived, from: &str, primary: &Primary, plan: &mut Plan
 /// The instance comes back in maintenance mode (the upgrade, or the snapshot taken in it).
 fn leave_maintenance(primary: &Primary) -> Step {
     Step {
+        every_run: false,
         id: "leave-maintenance".into(),
         check: Vec::new(),
         verify: Vec::new(),
@@ -773,6 +826,7 @@ fn promote(replica: &str, from: &str, primary: &Primary) -> Plan {
                 check: Vec::new(),
                 verify: Vec::new(),
                 on_failure: String::new(),
+                every_run: false,
                 title: fence_title,
                 run_on: primary.host.label().to_string(),
                 commands: fence,
@@ -783,6 +837,7 @@ fn promote(replica: &str, from: &str, primary: &Primary) -> Plan {
                 check: Vec::new(),
                 verify: Vec::new(),
                 on_failure: String::new(),
+                every_run: false,
                 title: format!("Promote {replica}"),
                 run_on: replica.to_string(),
                 commands: vec![ssh(&named(replica), &sh!("ghe-repl-promote"))],
@@ -797,6 +852,7 @@ fn promote(replica: &str, from: &str, primary: &Primary) -> Plan {
                 check: Vec::new(),
                 verify: Vec::new(),
                 on_failure: String::new(),
+                every_run: false,
                 title: format!(
                     "Build a new replica (for example {}, reinstalled on {from}) and run ghe-repl-setup {replica}, then ghe-repl-start, on it",
                     primary.host.label()

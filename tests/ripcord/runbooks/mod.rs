@@ -197,7 +197,8 @@ impl Rehearsal {
             .env("PATH", path)
             .env("SIM_CONTROL", stack.control.uri())
             .env("RIPCORD_RUNBOOK_DIR", self.state_dir())
-            .env("RIPCORD_RUNBOOK_WAIT", "4")
+            // Kibana is polled every 2 s and bash's SECONDS counts whole seconds.
+            .env("RIPCORD_RUNBOOK_WAIT", "6")
             .env("RIPCORD_ES_API_KEY", READ_KEY)
             .env_remove("RIPCORD_ES_WRITE_USERNAME")
             .env("RIPCORD_KIBANA_USERNAME", "kibana_ops")
@@ -382,22 +383,20 @@ fn write_stub(dir: &std::path::Path, name: &str, body: &str) {
 }
 
 impl GhesRehearsal {
-    fn new() -> Self {
+    /// The runbook of scenario `name`'s committed bundle.
+    fn new(name: &str) -> Self {
         let dir = tempfile::tempdir().expect("tmp");
         let runbook = dir.path().join("rollback.sh");
-        let out = Ripcord::new(&[
-            "rollback",
-            "ghes",
-            "--facts",
-            &facts_path("ghes-ha-patch-failure"),
-            "--now",
-            "2026-11-20T12:00:00Z",
-            "--format",
-            "runbook",
-            "--output",
-            runbook.to_str().expect("utf-8"),
-        ])
-        .run();
+        let mut args = scenario_args(name);
+        args.extend([
+            "--facts".to_string(),
+            facts_path(name),
+            "--format".into(),
+            "runbook".into(),
+            "--output".into(),
+            runbook.to_str().expect("utf-8").into(),
+        ]);
+        let out = Ripcord::new(&args).run();
         assert!(runbook.is_file(), "no runbook: {}", out.stderr);
         let script = std::fs::read_to_string(&runbook).expect("runbook");
         assert_eq!(
@@ -409,6 +408,9 @@ impl GhesRehearsal {
             std::fs::create_dir(dir.path().join(sub)).expect("dir");
         }
         write_stub(&dir.path().join("bin"), "ssh", ghes_sim::SSH_STUB);
+        write_stub(&dir.path().join("bin"), "aws", ghes_sim::AWS_STUB);
+        write_stub(&dir.path().join("bin"), "gcloud", ghes_sim::GCLOUD_STUB);
+        write_stub(&dir.path().join("bin"), "az", ghes_sim::AZ_STUB);
         for (name, body) in ghes_sim::APPLIANCE_STUBS {
             write_stub(&dir.path().join("appliance-bin"), name, body);
         }
@@ -430,7 +432,8 @@ impl GhesRehearsal {
             .env("SIM_ROOT", self.dir.path().join("hosts"))
             .env("SIM_APPLIANCE_BIN", self.dir.path().join("appliance-bin"))
             .env("RIPCORD_RUNBOOK_DIR", self.dir.path().join("state"))
-            .env("RIPCORD_RUNBOOK_WAIT", "4")
+            // Polls every 3-5 s and bash's SECONDS counts whole seconds: room for two polls.
+            .env("RIPCORD_RUNBOOK_WAIT", "9")
             .stdin(Stdio::null())
             .output()
             .await
@@ -462,7 +465,7 @@ fn assert_ghes_goal(appliances: &ghes_sim::Appliances, run: &Run, case: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_ghes_patch_runbook_rolls_back_and_stops_at_each_gate() {
     let appliances = ghes_sim::Appliances::ha_patch_failure(&[]).await;
-    let rehearsal = GhesRehearsal::new();
+    let rehearsal = GhesRehearsal::new("ghes-ha-patch-failure");
     let run = rehearsal.run(&appliances).await;
     assert_ghes_goal(&appliances, &run, "happy path");
     let calls = appliances.state.lock().expect("state").calls.join("\n");
@@ -509,7 +512,7 @@ async fn the_ghes_patch_runbook_rolls_back_and_stops_at_each_gate() {
     ] {
         let case = format!("{fault:?}");
         let appliances = ghes_sim::Appliances::ha_patch_failure(&[fault]).await;
-        let rehearsal = GhesRehearsal::new();
+        let rehearsal = GhesRehearsal::new("ghes-ha-patch-failure");
         let run = rehearsal.run(&appliances).await;
         assert_eq!(run.code, 1, "{case}: did not stop:\n{}", run.stderr);
         assert_eq!(
@@ -530,5 +533,118 @@ async fn the_ghes_patch_runbook_rolls_back_and_stops_at_each_gate() {
         appliances.clear_faults();
         let rerun = rehearsal.run(&appliances).await;
         assert_ghes_goal(&appliances, &rerun, &format!("{case}, rerun"));
+    }
+}
+
+/// The feature rollback from a verified EC2 snapshot set, as `aws ec2` commands against a
+/// stateful EC2 behind a stub `aws`: to the goal, and stopped at each gate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ghes_vm_snapshot_runbook_restores_the_verified_volumes() {
+    let appliances = ghes_sim::Appliances::aws_feature_failure(&[]).await;
+    let rehearsal = GhesRehearsal::new("ghes-aws-verified");
+    let run = rehearsal.run(&appliances).await;
+    assert_ghes_goal(&appliances, &run, "happy path");
+    {
+        let state = appliances.state.lock().expect("state");
+        let root = &state.ec2.attached["/dev/sda1"];
+        let data = &state.ec2.attached["/dev/xvdf"];
+        assert_eq!(state.ec2.volumes[root].0, "snap-0a1b2c3d4e5f60718");
+        assert_eq!(state.ec2.volumes[data].0, "snap-0c2d3e4f5a6b70829");
+        assert_eq!(
+            state.ec2.volumes["vol-0root1234567890a"].1, "available",
+            "the upgraded volume is kept, detached"
+        );
+    }
+    for (fault, step, never) in [
+        (
+            ghes_sim::Fault::InstanceWontStop,
+            "vm-stop",
+            "aws create-volume",
+        ),
+        (
+            ghes_sim::Fault::VolumeCreateFails,
+            "vm-create-volumes",
+            "aws detach-volume",
+        ),
+        (
+            ghes_sim::Fault::NeverComesBack,
+            "vm-start",
+            "maintenance-off",
+        ),
+    ] {
+        let case = format!("{fault:?}");
+        let appliances = ghes_sim::Appliances::aws_feature_failure(&[fault]).await;
+        let rehearsal = GhesRehearsal::new("ghes-aws-verified");
+        let run = rehearsal.run(&appliances).await;
+        assert_eq!(run.code, 1, "{case}: did not stop:\n{}", run.stderr);
+        assert_eq!(
+            stopped_at(&run).as_deref(),
+            Some(step),
+            "{case}: stopped elsewhere:\n{}",
+            run.stderr
+        );
+        {
+            let state = appliances.state.lock().expect("state");
+            assert!(
+                !state.calls.iter().any(|c| c.ends_with(never)),
+                "{case}: went on to {never}: {:?}",
+                state.calls
+            );
+        }
+        appliances.clear_faults();
+        let rerun = rehearsal.run(&appliances).await;
+        assert_ghes_goal(&appliances, &rerun, &format!("{case}, rerun"));
+        let state = appliances.state.lock().expect("state");
+        assert!(
+            state.ec2.created <= 2,
+            "{case}: a rerun created volumes again: {}",
+            state.ec2.created
+        );
+    }
+}
+
+/// Google Cloud and Azure: the same restore with `gcloud compute` and `az`, to the goal and
+/// with a disk that cannot be created.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ghes_vm_snapshot_runbook_speaks_gcloud_and_az() {
+    let gce_disks: &[(&str, &str)] = &[("ghe-primary", "ghe-primary"), ("ghe-data", "ghe-data")];
+    let azure_disks: &[(&str, &str)] = &[("os", "ghe-primary-os"), ("lun0", "ghe-primary-data")];
+    let azure_root = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/ghe-backups/providers/Microsoft.Compute/snapshots/ghe-os-pre-3-19-2";
+    for (scenario, disks, root_snapshot) in [
+        ("ghes-gce-verified", gce_disks, "ghe-root-pre-3-19-2"),
+        ("ghes-azure-verified", azure_disks, azure_root),
+    ] {
+        let appliances = ghes_sim::Appliances::vm_feature_failure(&[], disks, root_snapshot).await;
+        let rehearsal = GhesRehearsal::new(scenario);
+        let run = rehearsal.run(&appliances).await;
+        assert_ghes_goal(&appliances, &run, scenario);
+
+        let appliances = ghes_sim::Appliances::vm_feature_failure(
+            &[ghes_sim::Fault::VolumeCreateFails],
+            disks,
+            root_snapshot,
+        )
+        .await;
+        let rehearsal = GhesRehearsal::new(scenario);
+        let run = rehearsal.run(&appliances).await;
+        assert_eq!(
+            stopped_at(&run).as_deref(),
+            Some("vm-create-volumes"),
+            "{scenario}:\n{}",
+            run.stderr
+        );
+        assert!(
+            !appliances
+                .state
+                .lock()
+                .expect("state")
+                .calls
+                .iter()
+                .any(|c| c.ends_with("detach-volume")),
+            "{scenario}: detached a disk after a failed create"
+        );
+        appliances.clear_faults();
+        let rerun = rehearsal.run(&appliances).await;
+        assert_ghes_goal(&appliances, &rerun, &format!("{scenario}, rerun"));
     }
 }

@@ -234,6 +234,7 @@ impl NewCluster {
             check: Vec::new(),
             verify: Vec::new(),
             on_failure: String::new(),
+            every_run: false,
             title: format!(
                 "Stand up a new, empty Elasticsearch {v} cluster{how}: nodes cannot be downgraded in place, and the upgraded nodes' data paths must not be reused"
             ),
@@ -262,6 +263,7 @@ impl NewCluster {
             check: Vec::new(),
             verify: Vec::new(),
             on_failure: String::new(),
+            every_run: false,
             title: format!(
                 "On the node the new cluster's URL reaches, add the superuser {RESTORE_USER} to the file realm: the full restore replaces the native users, so requests run as this user until it is done"
             ),
@@ -281,7 +283,7 @@ impl NewCluster {
         // anything but an Elasticsearch of the old version) must never get the deletes.
         let not_old = match &self.old_uuid {
             Some(uuid) => sh!(
-                "case \"$NEW_ES_INFO\" in *{}*) echo 'STOP: that is the upgraded cluster, not a new one';; *) NEW_ES_OK=yes; echo \"new cluster confirmed: $NEW_ES_INFO\";; esac",
+                "case \"$NEW_ES_INFO\" in *{}*) echo 'STOP: that is the upgraded cluster, not a new one' >&2; false;; *) NEW_ES_OK=yes; echo \"new cluster confirmed: $NEW_ES_INFO\";; esac",
                 Word::quote(&format!("\"cluster_uuid\":\"{uuid}\""))
             ),
             None => sh!("NEW_ES_OK=yes; echo \"new cluster confirmed: $NEW_ES_INFO\""),
@@ -290,24 +292,26 @@ impl NewCluster {
             id: "new-cluster-variables".into(),
             check: Vec::new(),
             verify: Vec::new(),
-            on_failure: String::new(),
+            on_failure: "the URL does not reach a new Elasticsearch of the old version: check it (and its CA), then run again; nothing is written until it does".into(),
+            // Asked (or read from the same-named variables) on every run: a rerun needs them.
+            every_run: true,
             title: format!(
                 "Set the new cluster's URL, its CA and the restore user's password, and confirm the URL reaches a new Elasticsearch {v} (every write below runs only if it does)"
             ),
             run_on: "this shell (bash)".into(),
             commands: vec![
                 sh!(
-                    "read -r -p {} NEW_ES_URL && NEW_ES_URL=${NEW_ES_URL%/}",
+                    "{ [ -n \"${NEW_ES_URL:-}\" ] || read -r -p {} NEW_ES_URL; } && NEW_ES_URL=${NEW_ES_URL%/}",
                     Word::quote(&format!(
                         "URL of the new Elasticsearch {v} cluster (e.g. https://new-es-1:9200): "
                     ))
                 ),
                 sh!(
-                    "read -r -p 'PEM CA certificate of the new cluster (empty if publicly trusted): ' NEW_ES_CA"
+                    "[ -n \"${NEW_ES_CA+set}\" ] || read -r -p 'PEM CA certificate of the new cluster (empty if publicly trusted): ' NEW_ES_CA"
                 ),
-                sh!("read -r -s -p 'Password of ripcord_restore: ' NEW_ES_PASSWORD; echo"),
+                sh!("[ -n \"${NEW_ES_PASSWORD:-}\" ] || { read -r -s -p 'Password of ripcord_restore: ' NEW_ES_PASSWORD; echo; }"),
                 sh!(
-                    "NEW_ES_OK=no; NEW_ES_INFO=$({} {}); case \"$NEW_ES_INFO\" in *{}*) {};; *) echo {}\"$NEW_ES_INFO\";; esac",
+                    "NEW_ES_OK=no; NEW_ES_INFO=$({} {}); case \"$NEW_ES_INFO\" in *{}*) {};; *) echo {}\"$NEW_ES_INFO\" >&2; false;; esac",
                     unguarded.get(),
                     url_arg(NEW_ES_URL, "/?filter_path=version.number,cluster_uuid"),
                     Word::quote(&format!("\"number\":\"{v}\"")),
@@ -348,6 +352,7 @@ impl NewCluster {
                 check: Vec::new(),
                 verify: Vec::new(),
                 on_failure: String::new(),
+                every_run: false,
                 title: "Turn off the GeoIP downloader, the ILM history store, ILM, machine learning, monitoring collection, Watcher and, only where it is on, Universal Profiling's index template management on the new cluster (an error from a feature the licence lacks is harmless)".into(),
                 run_on: on.clone(),
                 commands: vec![
@@ -360,13 +365,15 @@ impl NewCluster {
                     // off only when it is on; the answer is remembered for turning it back on.
                     // Only "true" is on, only "false" or no such setting (`{}`, written '{''}' in the template) is off: an
                     // error body (curl -sS does not fail on HTTP errors) leaves it unknown.
+                    // Kept in a file beside the runbook's state, for the step that turns it back on
+                    // (a rerun starts a new shell).
                     sh!(
-                        "PROFILING_WAS_ON=unknown; PROFILING_SETTING=$({} {}) && case \"$PROFILING_SETTING\" in *'\"enabled\":\"true\"'*) PROFILING_WAS_ON=yes;; *'\"enabled\":\"false\"'*|'{''}') PROFILING_WAS_ON=no;; esac; echo \"Universal Profiling index template management was on: $PROFILING_WAS_ON\"   # unknown: the answer was an error; read the setting before going on",
+                        "PROFILING_WAS_ON=unknown; PROFILING_SETTING=$({} {}) && case \"$PROFILING_SETTING\" in *'\"enabled\":\"true\"'*) PROFILING_WAS_ON=yes;; *'\"enabled\":\"false\"'*|'{''}') PROFILING_WAS_ON=no;; esac; echo \"$PROFILING_WAS_ON\" > profiling-was-on; echo \"Universal Profiling index template management was on: $PROFILING_WAS_ON\"   # unknown: the answer was an error; read the setting before going on",
                         c.get(),
                         url_arg(NEW_ES_URL, PROFILING_SETTING_PATH)
                     ),
                     sh!(
-                        "[ \"$PROFILING_WAS_ON\" = yes ] && {}",
+                        "if [ \"$(cat profiling-was-on)\" = yes ]; then {}; fi",
                         c.put(NEW_ES_URL, "/_cluster/settings", &profiling(false))
                     ),
                 ],
@@ -377,6 +384,7 @@ impl NewCluster {
                 check: Vec::new(),
                 verify: Vec::new(),
                 on_failure: String::new(),
+                every_run: false,
                 title: "Allow wildcard deletes, then delete every data stream and index the new cluster created (it holds no data yet)".into(),
                 run_on: on.clone(),
                 commands: vec![
@@ -389,19 +397,19 @@ impl NewCluster {
             Step {
                 id: "restore-cluster".into(),
                 check: Vec::new(),
-                verify: Vec::new(),
-                on_failure: String::new(),
+                on_failure: "the full restore did not complete: read its answer (restore-cluster.json beside the log), fix the cause (the repository's access from the new nodes, a leftover index) and run again; point no client at the new cluster before it succeeds".into(),
+                every_run: false,
                 title: format!(
                     "Restore the whole snapshot {repository}/{snapshot} (started {started}) with the cluster state and every feature state, kibana included"
                 ),
                 run_on: on.clone(),
-                commands: vec![
+                commands: vec![super::gates::saved_answer(
                     c.post(NEW_ES_URL, &restore_path, &restore),
-                    sh!(
-                        "{} {}   # waits until every primary is restored (yellow)",
-                        c.get(),
-                        url_arg(NEW_ES_URL, "/_cluster/health?wait_for_status=yellow&timeout=30m")
-                    ),
+                    super::gates::CLUSTER_RESTORE_ANSWER,
+                )],
+                verify: vec![
+                    super::gates::restore_succeeded(super::gates::CLUSTER_RESTORE_ANSWER),
+                    super::gates::health_at_least_yellow(NEW_ES_URL, c),
                 ],
                 request: Some(Request {
                     method: "POST".into(),
@@ -414,6 +422,7 @@ impl NewCluster {
                 check: Vec::new(),
                 verify: Vec::new(),
                 on_failure: String::new(),
+                every_run: false,
                 title: "Turn everything back on (Universal Profiling's index template management only if it was on) and reset action.destructive_requires_name (the snapshot's licence came back with it; install a current one if it has expired)".into(),
                 run_on: on,
                 commands: vec![
@@ -423,7 +432,7 @@ impl NewCluster {
                     c.put(NEW_ES_URL, "/_cluster/settings", &monitoring_on),
                     c.post_empty(NEW_ES_URL, "/_watcher/_start"),
                     sh!(
-                        "[ \"$PROFILING_WAS_ON\" = yes ] && {}",
+                        "if [ \"$(cat profiling-was-on 2>/dev/null)\" = yes ]; then {}; fi",
                         c.put(NEW_ES_URL, "/_cluster/settings", &profiling(true))
                     ),
                     c.put(NEW_ES_URL, "/_cluster/settings", &destructive_reset),
@@ -446,6 +455,7 @@ impl NewCluster {
             check: Vec::new(),
             verify: Vec::new(),
             on_failure: String::new(),
+            every_run: false,
             title: format!(
                 "Once the new cluster and Kibana are verified, retire the upgraded cluster {old_url}: it cannot be downgraded and its nodes cannot join an older cluster; keep its data until you are sure"
             ),

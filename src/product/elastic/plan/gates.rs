@@ -17,6 +17,9 @@ use serde_json::json;
 /// pasted), for its verification and for the operator to read.
 pub(super) const RESTORE_ANSWER: &str = "restore-kibana-state.json";
 
+/// Where the full-cluster restore's answer is saved.
+pub(super) const CLUSTER_RESTORE_ANSWER: &str = "restore-cluster.json";
+
 /// `jq` reading one answer from stdin (or `file`), printing `program`'s result: the program
 /// ends in `error(…)` when the answer is not what it must be.
 fn jq(program: &str, args: &[(&str, &str)], file: Option<&str>) -> Line {

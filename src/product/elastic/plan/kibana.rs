@@ -271,12 +271,16 @@ impl<'a> Kibana<'a> {
             .collect()
     }
 
-    /// ECK: the resource's name and namespace as variables every later kubectl command reads
-    /// (one shell), or asked for when the URL does not name them.
-    fn eck_variables(&self) -> Vec<Line> {
-        match &self.eck {
+    /// ECK: the step that sets the resource's name and namespace, which every later kubectl
+    /// command reads (one shell; a runbook sets them again on every run), from its service URL
+    /// or asked for.
+    fn eck_resource_step(&self) -> Vec<Step> {
+        if self.flavor != Flavor::Eck {
+            return Vec::new();
+        }
+        let commands = match &self.eck {
             Some((name, ns)) => vec![sh!(
-                "KB_NAME={} KB_NS={}   # the Kibana resource, from its service URL; later kubectl commands of this plan read them (one shell)",
+                "KB_NAME={} KB_NS={}   # the Kibana resource, from its service URL",
                 Word::quote(name),
                 Word::quote(ns)
             )],
@@ -285,7 +289,13 @@ impl<'a> Kibana<'a> {
                 sh!("[ -n \"${KB_NAME:-}\" ] || read -r -p 'Kibana resource name: ' KB_NAME"),
                 sh!("[ -n \"${KB_NS:-}\" ] || read -r -p 'Its namespace: ' KB_NS"),
             ],
-        }
+        };
+        vec![Step::setup(
+            "kibana-resource",
+            "Name the Kibana resource (KB_NAME, KB_NS) the kubectl commands below act on",
+            "this shell",
+            commands,
+        )]
     }
 
     /// The read-only checks that every instance refuses connections: only "connection
@@ -320,18 +330,21 @@ impl<'a> Kibana<'a> {
         let row = flavor_row(self.flavor, version, version);
         let (commands, how) = match self.flavor {
             _ if self.per_host() => (self.on_every_host(|r| &r.stop, &row), String::new()),
-            Flavor::Eck => {
-                let mut c = self.eck_variables();
-                c.push(sh!("KB_COUNT=$(kubectl get kibana \"$KB_NAME\" -n \"$KB_NS\" -o jsonpath='{.spec.count}')   # to start the same number again (one shell)"));
-                c.push(sh!("kubectl patch kibana \"$KB_NAME\" -n \"$KB_NS\" --type merge -p '{\"spec\":{\"count\":0}}'"));
-                (c, String::new())
-            }
+            Flavor::Eck => (
+                vec![
+                    // Kept in a file, for the start step (a rerun starts a new shell).
+                    sh!("kubectl get kibana \"$KB_NAME\" -n \"$KB_NS\" -o jsonpath='{.spec.count}' > kibana-count   # to start the same number again"),
+                    sh!("kubectl patch kibana \"$KB_NAME\" -n \"$KB_NS\" --type merge -p '{\"spec\":{\"count\":0}}'"),
+                ],
+                String::new(),
+            ),
             _ => (
                 Vec::new(),
                 ": the deployment flavour is unknown, so stop each one the way it runs (systemctl stop kibana.service, docker stop, the Kibana resource's spec.count: 0)".to_string(),
             ),
         };
-        vec![Step {
+        let mut steps = self.eck_resource_step();
+        steps.push(Step {
             id: "stop-kibana".into(),
             title: format!("Stop every Kibana instance{how}{running}"),
             run_on: self.run_on(),
@@ -339,7 +352,8 @@ impl<'a> Kibana<'a> {
             verify: self.refused_checks(),
             on_failure: "an instance still answers: stop it (its process, container or pod) and make sure nothing restarts it, then run again; never restore while any Kibana runs".into(),
             ..Step::default()
-        }]
+        });
+        steps
     }
 
     /// Install (or select) `version` and start every instance; verified when each reports
@@ -396,7 +410,7 @@ impl<'a> Kibana<'a> {
                         "kubectl annotate kibana \"$KB_NAME\" -n \"$KB_NS\" --overwrite eck.k8s.elastic.co/disable-downgrade-validation=true"
                     ),
                     sh!(
-                        "kubectl patch kibana \"$KB_NAME\" -n \"$KB_NS\" --type merge -p \"$(printf '{\"spec\":{\"version\":\"%s\",\"count\":%s}}' {} \"${KB_COUNT:-1}\")\"",
+                        "kubectl patch kibana \"$KB_NAME\" -n \"$KB_NS\" --type merge -p \"$(printf '{\"spec\":{\"version\":\"%s\",\"count\":%s}}' {} \"$(cat kibana-count 2>/dev/null || echo 1)\")\"",
                         v
                     ),
                 ],
@@ -485,20 +499,17 @@ impl<'a> Kibana<'a> {
     }
 
     /// Restart the instances of `version` (a failed migration is retried at start).
-    pub(super) fn restart(&self, version: &str) -> Step {
+    pub(super) fn restart(&self, version: &str) -> Vec<Step> {
         let row = flavor_row(self.flavor, version, version);
         let commands = match self.flavor {
             _ if self.per_host() => self.on_every_host(|r| &r.restart, &row),
-            Flavor::Eck => {
-                let mut c = self.eck_variables();
-                c.push(sh!(
-                    "kubectl rollout restart deployment \"$KB_NAME-kb\" -n \"$KB_NS\""
-                ));
-                c
-            }
+            Flavor::Eck => vec![sh!(
+                "kubectl rollout restart deployment \"$KB_NAME-kb\" -n \"$KB_NS\""
+            )],
             _ => Vec::new(),
         };
-        Step {
+        let mut steps = self.eck_resource_step();
+        steps.push(Step {
             id: "restart-kibana".into(),
             title: format!(
                 "Keep Kibana {version}, or restart it: Kibana retries a failed saved-object migration when it starts"
@@ -509,7 +520,8 @@ impl<'a> Kibana<'a> {
             on_failure:
                 "the migration fails again: find its error (next step) before anything else".into(),
             ..Step::default()
-        }
+        });
+        steps
     }
 
     /// Where the migration error of Kibana `version` is logged, per flavour.

@@ -208,7 +208,7 @@ fn restore_kibana(ctx: &Ctx<'_>) -> Plan {
             plan.loses = Some(loses_line(ctx, s));
         }
         None => {
-            plan.steps.push(pick_and_restore_step(ctx));
+            plan.steps.extend(pick_and_restore_steps(ctx));
             plan.warnings.push("the snapshots could not be listed, so no snapshot was verified: everything saved after the chosen snapshot's start is lost".into());
         }
     }
@@ -239,6 +239,7 @@ fn restore_feature_step(ctx: &Ctx<'_>, snap: &SnapshotChoice, base: &str, curl: 
     let mut check = ctx.kibana.refused_checks();
     check.extend(gates::write_credential_checks(base, curl));
     Step {
+        every_run: false,
         id: "restore-kibana-state".into(),
         title: format!(
             "Restore the kibana feature state from {}/{} (started {}); Elasticsearch closes and overwrites the .kibana* indices itself",
@@ -266,22 +267,34 @@ fn restore_feature_step(ctx: &Ctx<'_>, snap: &SnapshotChoice, base: &str, curl: 
 }
 
 /// The snapshots could not be listed: list them, let the operator pick, restore that one.
-fn pick_and_restore_step(ctx: &Ctx<'_>) -> Step {
+fn pick_and_restore_steps(ctx: &Ctx<'_>) -> Vec<Step> {
     let base = &ctx.es_url;
     let body = restore_body();
     let list = "/_snapshot/_all/_all?verbose=true&filter_path=snapshots.snapshot,snapshots.repository,snapshots.state,snapshots.start_time,snapshots.feature_states.feature_name";
     let mut check = ctx.kibana.refused_checks();
     check.extend(gates::write_credential_checks(base, &ctx.es_writer));
-    Step {
+    let choose = Step::setup(
+        "choose-snapshot",
+        "List the snapshots and name the one to restore: the newest SUCCESS snapshot that includes the kibana feature state and started before the upgrade (RESTORE_REPOSITORY and RESTORE_SNAPSHOT, asked unless set)",
+        cluster_label(ctx, base),
+        vec![
+            sh!("{} {}", ctx.es.get(), url_arg(base, list)),
+            sh!(
+                "[ -n \"${RESTORE_REPOSITORY:-}\" ] || read -r -p 'Repository of the chosen snapshot: ' RESTORE_REPOSITORY"
+            ),
+            sh!(
+                "[ -n \"${RESTORE_SNAPSHOT:-}\" ] || read -r -p 'Name of the chosen snapshot: ' RESTORE_SNAPSHOT"
+            ),
+        ],
+    );
+    let restore = Step {
+        every_run: false,
         id: "restore-kibana-state".into(),
         check,
         on_failure: "the restore did not complete: read its answer (restore-kibana-state.json beside the log), fix the cause and run again; start no Kibana before it succeeds".into(),
-        title: "Pick the newest SUCCESS snapshot that includes the kibana feature state and started before the upgrade, and restore the feature state from it".into(),
+        title: "Restore the kibana feature state from the snapshot chosen ($RESTORE_REPOSITORY/$RESTORE_SNAPSHOT)".into(),
         run_on: cluster_label(ctx, base),
         commands: vec![
-            sh!("{} {}", ctx.es.get(), url_arg(base, list)),
-            sh!("[ -n \"${RESTORE_REPOSITORY:-}\" ] || read -r -p 'Repository of the chosen snapshot: ' RESTORE_REPOSITORY"),
-            sh!("[ -n \"${RESTORE_SNAPSHOT:-}\" ] || read -r -p 'Name of the chosen snapshot: ' RESTORE_SNAPSHOT"),
             gates::saved_answer(
                 sh!(
                     "{} -X POST {}\"/_snapshot/${RESTORE_REPOSITORY}/${RESTORE_SNAPSHOT}/_restore?wait_for_completion=true\" -H 'Content-Type: application/json' -d {}",
@@ -301,7 +314,8 @@ fn pick_and_restore_step(ctx: &Ctx<'_>) -> Step {
             path: "/_snapshot/${RESTORE_REPOSITORY}/${RESTORE_SNAPSHOT}/_restore?wait_for_completion=true".into(),
             body,
         }),
-    }
+    };
+    vec![choose, restore]
 }
 
 /// Elasticsearch goes back too: a new cluster of the old version, the documented full-cluster
@@ -337,6 +351,7 @@ fn restore_cluster(ctx: &Ctx<'_>) -> Plan {
         check: Vec::new(),
         verify: Vec::new(),
         on_failure: String::new(),
+        every_run: false,
         title: format!(
             "Stop every client that writes to {} (Beats, Elastic Agent, Logstash, applications): nothing written from now on is in the snapshot; and stop snapshot lifecycle management there, so retention cannot delete the snapshot during the restore",
             ctx.es_url
@@ -440,6 +455,7 @@ fn cloud_new_deployment(ctx: &Ctx<'_>) -> Plan {
         check: Vec::new(),
         verify: Vec::new(),
         on_failure: String::new(),
+        every_run: false,
         title: format!(
             "Stop every client that writes to {deployment} (Beats, Elastic Agent, Logstash, applications): nothing written from now on is in the snapshot"
         ),
@@ -463,6 +479,7 @@ fn cloud_new_deployment(ctx: &Ctx<'_>) -> Plan {
         check: Vec::new(),
         verify: Vec::new(),
         on_failure: String::new(),
+        every_run: false,
         title: format!(
             "In the Elastic Cloud console, create a deployment at version {}, {how}",
             ctx.from
@@ -476,6 +493,7 @@ fn cloud_new_deployment(ctx: &Ctx<'_>) -> Plan {
         check: Vec::new(),
         verify: Vec::new(),
         on_failure: String::new(),
+        every_run: false,
         title: format!(
             "Verify: the new deployment's Elasticsearch and Kibana report {} and are healthy (console, or GET /api/status on its Kibana endpoint)",
             ctx.from
@@ -489,6 +507,7 @@ fn cloud_new_deployment(ctx: &Ctx<'_>) -> Plan {
         check: Vec::new(),
         verify: Vec::new(),
         on_failure: String::new(),
+        every_run: false,
         title: "Point every client at the new deployment (its Cloud ID and endpoints are new)"
             .into(),
         run_on: "every client".into(),
@@ -528,6 +547,7 @@ fn register_repository_step(ctx: &Ctx<'_>, new: &NewCluster, name: &str) -> Step
                 check: Vec::new(),
                 verify: Vec::new(),
                 on_failure: String::new(),
+                every_run: false,
                 title,
                 run_on: "the new cluster ($NEW_ES_URL)".into(),
                 commands: vec![new.curl.put(commands::NEW_ES_URL, &path, &body)],
@@ -544,6 +564,7 @@ fn register_repository_step(ctx: &Ctx<'_>, new: &NewCluster, name: &str) -> Step
             check: Vec::new(),
             verify: Vec::new(),
             on_failure: String::new(),
+            every_run: false,
             title,
             run_on: "the new cluster ($NEW_ES_URL)".into(),
             commands: vec![sh!(
@@ -596,7 +617,7 @@ fn no_way_back(ctx: &Ctx<'_>) -> Plan {
         plan.headline = format!("No way back: {why}; fix forward on Kibana {}", ctx.to);
         plan.steps
             .push(snapshot_now_step(ctx, "before changing anything"));
-        plan.steps.push(ctx.kibana.restart(ctx.to));
+        plan.steps.extend(ctx.kibana.restart(ctx.to));
         plan.steps.push(ctx.kibana.find_migration_error(ctx.to));
         plan.steps.push(Step::by_hand(
             "Resolve the error with Elastic's guide \"Resolve migration failures\" (the error names the cause: mappings, corrupt saved objects, routing allocation, disk)",
@@ -648,6 +669,7 @@ fn snapshot_now_step(ctx: &Ctx<'_>, when: &str) -> Step {
             check: Vec::new(),
             verify: Vec::new(),
             on_failure: String::new(),
+            every_run: false,
             title: format!(
                 "{title}: no writable snapshot repository is registered; register one first (Stack Management > Snapshot and Restore)"
             ),
@@ -676,6 +698,7 @@ fn snapshot_now_step(ctx: &Ctx<'_>, when: &str) -> Step {
         check: Vec::new(),
         verify: Vec::new(),
         on_failure: String::new(),
+        every_run: false,
         title: format!("{title} ({repository}/{name})"),
         run_on: cluster_label(ctx, &ctx.es_url),
         commands: vec![ctx.es_writer.put(&ctx.es_url, &path, &body)],
@@ -736,18 +759,14 @@ fn common_warnings(ctx: &Ctx<'_>, context: &PlanContext, plan: &mut Plan) {
     {
         plan.steps.insert(
             0,
-            Step {
-                id: "set-es-url".into(),
-                check: Vec::new(),
-                verify: Vec::new(),
-                on_failure: String::new(),
-                title: "Set the Elasticsearch URL (none was given with --es)".into(),
-                run_on: "this shell".into(),
-                commands: vec![sh!(
-                    "read -r -p 'Elasticsearch URL (e.g. https://es:9200): ' ES_URL"
+            Step::setup(
+                "set-es-url",
+                "Set the Elasticsearch URL (none was given with --es)",
+                "this shell",
+                vec![sh!(
+                    "[ -n \"${ES_URL:-}\" ] || read -r -p 'Elasticsearch URL (e.g. https://es:9200): ' ES_URL"
                 )],
-                request: None,
-            },
+            ),
         );
     }
     if ctx.kibana.flavor == Flavor::Unknown {
