@@ -40,8 +40,8 @@ fn jq(program: &str, args: &[(&str, &str)], file: Option<&str>) -> Line {
 }
 
 /// Before anything changes: the cluster answers with the UUID collected (and, in a rollback,
-/// the version), and the snapshot to restore is still there as SUCCESS. Runs on every run of
-/// the runbook, so it checks only what the plan itself does not change.
+/// the version), and the snapshot to restore is still there as SUCCESS: only what the plan
+/// itself does not change.
 pub(super) fn drift_step(ctx: &Ctx<'_>, snap: Option<&SnapshotChoice>) -> Option<Step> {
     let mut check = Vec::new();
     let cluster = ctx.bundle.facts.cluster.as_ref();

@@ -7,7 +7,8 @@
 //! kept in files beside the runbook's state; GCE and Azure: `DISK-ripcord-restored`) and never
 //! creates a second set.
 
-use super::{Host, version_polled};
+use super::Host;
+use super::gates::version_polled;
 use crate::model::plan::{Step, Word, sh};
 use crate::product::ghes::vm_snapshot::VolumeChoice;
 
