@@ -201,12 +201,7 @@ fn write_step(out: &mut String, step: &Step, number: usize, total: usize) {
         let _ = writeln!(out, "else");
     }
     for check in &step.check {
-        let _ = writeln!(
-            out,
-            "  run {} || stop {id} {} \"$RUNBOOK_ON_FAILURE\"",
-            word(check),
-            word(&format!("this check failed: {check}"))
-        );
+        run_line(out, &id, check, "check");
     }
     if !setup && !checks_only {
         let _ = writeln!(out, "  confirm {id}");
@@ -215,26 +210,26 @@ fn write_step(out: &mut String, step: &Step, number: usize, total: usize) {
         let _ = writeln!(out, "  by_hand {id} \"$RUNBOOK_ON_FAILURE\"");
     }
     for command in &step.commands {
-        let _ = writeln!(
-            out,
-            "  run {} || stop {id} {} \"$RUNBOOK_ON_FAILURE\"",
-            word(command),
-            word(&format!("this command failed: {command}"))
-        );
+        run_line(out, &id, command, "command");
     }
     for verify in &step.verify {
-        let _ = writeln!(
-            out,
-            "  run {} || stop {id} {} \"$RUNBOOK_ON_FAILURE\"",
-            word(verify),
-            word(&format!("this verification failed: {verify}"))
-        );
+        run_line(out, &id, verify, "verification");
     }
     if !setup {
         let _ = writeln!(out, "  printf '%s\\n' {id} >> \"$RUNBOOK_STATE\"");
     }
     let _ = writeln!(out, "  say {}", word("   verified"));
     let _ = writeln!(out, "{}", if setup { "}" } else { "fi" });
+}
+
+/// One line of a step: run it; on failure stop, naming the step and the `what` that failed.
+fn run_line(out: &mut String, id: &str, line: &str, what: &str) {
+    let _ = writeln!(
+        out,
+        "  run {} || stop {id} {} \"$RUNBOOK_ON_FAILURE\"",
+        word(line),
+        word(&format!("this {what} failed: {line}"))
+    );
 }
 
 /// Asks for the operator's write credential when a step needs it and none is set: never

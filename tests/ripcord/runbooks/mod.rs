@@ -510,30 +510,61 @@ async fn the_ghes_patch_runbook_rolls_back_and_stops_at_each_gate() {
             "maintenance-off",
         ),
     ] {
-        let case = format!("{fault:?}");
         let appliances = ghes_sim::Appliances::ha_patch_failure(&[fault]).await;
-        let rehearsal = GhesRehearsal::new("ghes-ha-patch-failure");
-        let run = rehearsal.run(&appliances).await;
-        assert_eq!(run.code, 1, "{case}: did not stop:\n{}", run.stderr);
-        assert_eq!(
-            stopped_at(&run).as_deref(),
-            Some(step),
-            "{case}: stopped elsewhere:\n{}",
-            run.stderr
-        );
-        {
-            let state = appliances.state.lock().expect("state");
-            assert!(
-                !state.calls.iter().any(|c| c.ends_with(never)),
-                "{case}: went on to {never}: {:?}",
-                state.calls
-            );
-            assert!(state.nodes[0].maintenance, "{case}: left maintenance mode");
-        }
-        appliances.clear_faults();
-        let rerun = rehearsal.run(&appliances).await;
-        assert_ghes_goal(&appliances, &rerun, &format!("{case}, rerun"));
+        assert_ghes_fault(
+            &appliances,
+            "ghes-ha-patch-failure",
+            fault,
+            step,
+            never,
+            true,
+        )
+        .await;
     }
+}
+
+/// Runs scenario `name`'s runbook against `appliances` with `fault` injected: it must stop at
+/// `step` with exit 1, never having run `never` (and, for a patch rollback, with the primary
+/// still in maintenance mode); then, the fault cleared, a rerun of the same runbook reaches
+/// the goal, creating no second set of disks.
+async fn assert_ghes_fault(
+    appliances: &ghes_sim::Appliances,
+    name: &str,
+    fault: ghes_sim::Fault,
+    step: &str,
+    never: &str,
+    in_maintenance: bool,
+) {
+    let case = format!("{fault:?}");
+    let rehearsal = GhesRehearsal::new(name);
+    let run = rehearsal.run(appliances).await;
+    assert_eq!(run.code, 1, "{case}: did not stop:\n{}", run.stderr);
+    assert_eq!(
+        stopped_at(&run).as_deref(),
+        Some(step),
+        "{case}: stopped elsewhere:\n{}",
+        run.stderr
+    );
+    {
+        let state = appliances.state.lock().expect("state");
+        assert!(
+            !state.calls.iter().any(|c| c.ends_with(never)),
+            "{case}: went on to {never}: {:?}",
+            state.calls
+        );
+        assert!(
+            !in_maintenance || state.nodes[0].maintenance,
+            "{case}: left maintenance mode"
+        );
+    }
+    appliances.clear_faults();
+    let rerun = rehearsal.run(appliances).await;
+    assert_ghes_goal(appliances, &rerun, &format!("{case}, rerun"));
+    let created = appliances.state.lock().expect("state").ec2.created;
+    assert!(
+        created <= 2,
+        "{case}: a rerun created disks again: {created}"
+    );
 }
 
 /// The feature rollback from a verified EC2 snapshot set, as `aws ec2` commands against a
@@ -572,34 +603,8 @@ async fn the_ghes_vm_snapshot_runbook_restores_the_verified_volumes() {
             "maintenance-off",
         ),
     ] {
-        let case = format!("{fault:?}");
         let appliances = ghes_sim::Appliances::aws_feature_failure(&[fault]).await;
-        let rehearsal = GhesRehearsal::new("ghes-aws-verified");
-        let run = rehearsal.run(&appliances).await;
-        assert_eq!(run.code, 1, "{case}: did not stop:\n{}", run.stderr);
-        assert_eq!(
-            stopped_at(&run).as_deref(),
-            Some(step),
-            "{case}: stopped elsewhere:\n{}",
-            run.stderr
-        );
-        {
-            let state = appliances.state.lock().expect("state");
-            assert!(
-                !state.calls.iter().any(|c| c.ends_with(never)),
-                "{case}: went on to {never}: {:?}",
-                state.calls
-            );
-        }
-        appliances.clear_faults();
-        let rerun = rehearsal.run(&appliances).await;
-        assert_ghes_goal(&appliances, &rerun, &format!("{case}, rerun"));
-        let state = appliances.state.lock().expect("state");
-        assert!(
-            state.ec2.created <= 2,
-            "{case}: a rerun created volumes again: {}",
-            state.ec2.created
-        );
+        assert_ghes_fault(&appliances, "ghes-aws-verified", fault, step, never, false).await;
     }
 }
 
@@ -625,26 +630,14 @@ async fn the_ghes_vm_snapshot_runbook_speaks_gcloud_and_az() {
             root_snapshot,
         )
         .await;
-        let rehearsal = GhesRehearsal::new(scenario);
-        let run = rehearsal.run(&appliances).await;
-        assert_eq!(
-            stopped_at(&run).as_deref(),
-            Some("vm-create-volumes"),
-            "{scenario}:\n{}",
-            run.stderr
-        );
-        assert!(
-            !appliances
-                .state
-                .lock()
-                .expect("state")
-                .calls
-                .iter()
-                .any(|c| c.ends_with("detach-volume")),
-            "{scenario}: detached a disk after a failed create"
-        );
-        appliances.clear_faults();
-        let rerun = rehearsal.run(&appliances).await;
-        assert_ghes_goal(&appliances, &rerun, &format!("{scenario}, rerun"));
+        assert_ghes_fault(
+            &appliances,
+            scenario,
+            ghes_sim::Fault::VolumeCreateFails,
+            "vm-create-volumes",
+            "detach-volume",
+            false,
+        )
+        .await;
     }
 }
