@@ -483,6 +483,10 @@ impl Respond for Control {
                 state.kibana[index].running = true;
                 ResponseTemplate::new(200)
             }
+            "download" if state.faults.contains(&Fault::PackageDownloadFails) => {
+                ResponseTemplate::new(503)
+            }
+            "download" => ResponseTemplate::new(200),
             "install" => {
                 if state.faults.contains(&Fault::PackageDownloadFails) {
                     return ResponseTemplate::new(500).set_body_string(
@@ -512,7 +516,9 @@ pub const STUBS: &[(&str, &str)] = &[
         r#"#!/bin/bash
 host=$1; shift
 [ "${1:-}" = -- ] && shift
-export SIM_HOST="$host"
+# On "the host": its own tar folder, and its commands (tar's download and unpack) first.
+export SIM_HOST="$host" PATH="$SIM_HOST_BIN:$PATH" KIBANA_TAR_DIR="$KIBANA_TAR_DIR/$host"
+mkdir -p "$KIBANA_TAR_DIR"
 exec /bin/bash -c "$*"
 "#,
     ),
@@ -536,10 +542,68 @@ echo "apt-get stub: $*" >&2; exit 100
 "#,
     ),
     (
+        "kubectl",
+        r#"#!/bin/bash
+# The Kibana resource of ECK: count 0 stops every instance, a version and a count install that
+# version on each and start it.
+case "$1 $2" in
+  "get kibana")
+    if [ "${3:-}" = -A ]; then printf 'NAMESPACE   NAME   HEALTH   NODES   VERSION   AGE\nelastic     logs   red      1       8.18.0    30d\n'; exit 0; fi
+    printf '2'; exit 0 ;;
+  "annotate kibana") exit 0 ;;
+  "patch kibana")
+    body=${!#}
+    for host in $SIM_KIBANA_HOSTS; do
+      if [[ $body == *'"count":0'* ]]; then
+        /usr/bin/curl -fsS -X POST "$SIM_CONTROL/kibana/$host/stop" || exit 1
+      else
+        version=$(printf '%s' "$body" | sed -n 's/.*"version":"\([^"]*\)".*/\1/p')
+        /usr/bin/curl -fsS -X POST "$SIM_CONTROL/kibana/$host/install/$version" || exit 1
+        /usr/bin/curl -fsS -X POST "$SIM_CONTROL/kibana/$host/start" || exit 1
+      fi
+    done
+    exit 0 ;;
+esac
+echo "kubectl stub: $*" >&2; exit 1
+"#,
+    ),
+    (
         "dpkg-query",
         r#"#!/bin/bash
 [ "$*" = "-s kibana" ] || { echo "dpkg-query stub: $*" >&2; exit 1; }
 printf 'Package: kibana\nStatus: install ok installed\nVersion: %s\n' "$(/usr/bin/curl -fsS "$SIM_CONTROL/kibana/${SIM_HOST:?}/installed")"
+"#,
+    ),
+];
+
+/// What runs on a Kibana host for a tar install: the download (`curl -fsSLO`), its checksum,
+/// the unpacking (a `kibana-V/bin/kibana` that, run, installs and starts version V), and
+/// `pkill` of the running version, each reported to the control server.
+pub const HOST_STUBS: &[(&str, &str)] = &[
+    (
+        "curl",
+        r#"#!/bin/bash
+url=${!#}
+/usr/bin/curl -fsS -o /dev/null -X POST "$SIM_CONTROL/kibana/$SIM_HOST/download" 2>/dev/null \
+  || { echo "curl: (22) The requested URL returned error: 503" >&2; exit 22; }
+printf 'archive\n' > "${url##*/}"
+"#,
+    ),
+    ("sha512sum", "#!/bin/bash\necho \"${1:-}: OK\"\n"),
+    (
+        "tar",
+        r#"#!/bin/bash
+archive=${!#}
+v=${archive#kibana-}; v=${v%%-linux-*}
+mkdir -p "kibana-$v/bin" "kibana-$v/config" "kibana-$v/data"
+printf '#!/bin/bash\n/usr/bin/curl -fsS -X POST "$SIM_CONTROL/kibana/$SIM_HOST/install/%s" && /usr/bin/curl -fsS -X POST "$SIM_CONTROL/kibana/$SIM_HOST/start"\n' "$v" > "kibana-$v/bin/kibana"
+chmod +x "kibana-$v/bin/kibana"
+"#,
+    ),
+    (
+        "pkill",
+        r#"#!/bin/bash
+exec /usr/bin/curl -fsS -X POST "$SIM_CONTROL/kibana/$SIM_HOST/stop"
 "#,
     ),
 ];

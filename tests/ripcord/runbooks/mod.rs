@@ -116,8 +116,14 @@ impl Rehearsal {
     /// The runbook ripcord prints for the failed 8.17.3 → 8.18.0 upgrade, its bundle pointed
     /// at `stack` and recording the read-only credentials the collection used.
     fn elastic(stack: &Stack) -> Self {
+        Self::elastic_scenario(stack, "failed-minor-upgrade", &[])
+    }
+
+    /// [`Rehearsal::elastic`] from scenario `name`'s bundle (the same cluster, another flavour),
+    /// `extra` given to ripcord (`--flavor tar`).
+    fn elastic_scenario(stack: &Stack, name: &str, extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("tmp");
-        let text = std::fs::read_to_string(facts_path("failed-minor-upgrade")).expect("bundle");
+        let text = std::fs::read_to_string(facts_path(name)).expect("bundle");
         let text = text
             .replace("https://es.example:9200", &stack.es_url())
             .replace("https://kb-1.example:5601", &stack.kibana_urls[0])
@@ -145,6 +151,7 @@ impl Rehearsal {
             "--output",
             runbook.to_str().expect("utf-8"),
         ])
+        .args(extra)
         .run();
         assert!(runbook.is_file(), "no runbook: {}", out.stderr);
         let script = std::fs::read_to_string(&runbook).expect("runbook");
@@ -153,6 +160,11 @@ impl Rehearsal {
             "",
             "the rehearsed runbook is shellcheck-clean"
         );
+        let host_bin = dir.path().join("host-bin");
+        std::fs::create_dir(&host_bin).expect("host-bin");
+        for (name, body) in elastic_sim::HOST_STUBS {
+            write_stub(&host_bin, name, body);
+        }
         let stubs = dir.path().join("bin");
         std::fs::create_dir(&stubs).expect("bin");
         for (name, body) in elastic_sim::STUBS {
@@ -196,6 +208,12 @@ impl Rehearsal {
             .current_dir(self.dir.path())
             .env("PATH", path)
             .env("SIM_CONTROL", stack.control.uri())
+            .env("SIM_KIBANA_HOSTS", "127.0.0.2 127.0.0.3")
+            .env("SIM_HOST_BIN", self.dir.path().join("host-bin"))
+            .env("KIBANA_TAR_DIR", self.dir.path().join("opt"))
+            // ECK: the Kibana resource the plan asks for, as an operator would set it.
+            .env("KB_NAME", "logs")
+            .env("KB_NS", "elastic")
             .env("RIPCORD_RUNBOOK_DIR", self.state_dir())
             // Kibana is polled every 2 s and bash's SECONDS counts whole seconds.
             .env("RIPCORD_RUNBOOK_WAIT", "6")
@@ -310,6 +328,76 @@ async fn the_elastic_runbook_gets_kibana_back_and_a_rerun_after_the_fix_finishes
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("finished in an earlier run: skipped"));
     assert_eq!(stack.state.lock().expect("state").writes.len(), writes);
+}
+
+/// ECK: the same rollback through the Kibana resource (`spec.count` 0, then `spec.version` and
+/// the former count), to the goal and with a Kibana that keeps answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_eck_runbook_goes_through_the_kibana_resource() {
+    let stack = Stack::failed_minor_upgrade(&[]).await;
+    let rehearsal = Rehearsal::elastic_scenario(&stack, "eck-failed-minor-upgrade", &[]);
+    let run = rehearsal.run(&stack, &["--yes"]).await;
+    assert_goal(&stack, &run, "eck");
+
+    let stack = Stack::failed_minor_upgrade(&[Fault::KibanaKeepsAnswering]).await;
+    let rehearsal = Rehearsal::elastic_scenario(&stack, "eck-failed-minor-upgrade", &[]);
+    let run = rehearsal.run(&stack, &["--yes"]).await;
+    assert_eq!(
+        stopped_at(&run).as_deref(),
+        Some("stop-kibana"),
+        "{}",
+        run.stderr
+    );
+    assert!(stack.state.lock().expect("state").writes.is_empty());
+    stack.clear_faults();
+    let rerun = rehearsal.run(&stack, &["--yes"]).await;
+    assert_goal(&stack, &rerun, "eck, rerun");
+}
+
+/// A tar install: the running version's process stopped, the old version unpacked beside it
+/// (its download checked), its config copied over, and started, on each host.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tar_runbook_stops_unpacks_and_starts_each_kibana() {
+    let stack = Stack::failed_minor_upgrade(&[]).await;
+    let rehearsal =
+        Rehearsal::elastic_scenario(&stack, "failed-minor-upgrade", &["--flavor", "tar"]);
+    let opt = rehearsal.dir.path().join("opt");
+    for host in ["127.0.0.2", "127.0.0.3"] {
+        // What the upgrade left: the new version unpacked, configured.
+        let config = opt.join(host).join("kibana-8.18.0/config");
+        std::fs::create_dir_all(&config).expect("config");
+        std::fs::write(config.join("kibana.yml"), "server.host: 0.0.0.0\n").expect("yml");
+    }
+    let run = rehearsal.run(&stack, &["--yes"]).await;
+    assert_goal(&stack, &run, "tar");
+    for host in ["127.0.0.2", "127.0.0.3"] {
+        let yml = opt.join(host).join("kibana-8.17.3/config/kibana.yml");
+        assert!(
+            yml.is_file(),
+            "{host}: the config was not carried over: {}",
+            std::fs::read_to_string(rehearsal.state_dir().join("log")).unwrap_or_default()
+        );
+    }
+    let stack = Stack::failed_minor_upgrade(&[Fault::PackageDownloadFails]).await;
+    let rehearsal =
+        Rehearsal::elastic_scenario(&stack, "failed-minor-upgrade", &["--flavor", "tar"]);
+    let run = rehearsal.run(&stack, &["--yes"]).await;
+    assert_eq!(
+        stopped_at(&run).as_deref(),
+        Some("start-kibana"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !stack
+            .state
+            .lock()
+            .expect("state")
+            .host_calls
+            .iter()
+            .any(|c| c.contains(" start")),
+        "started without the download"
+    );
 }
 
 /// Each fault at its gate: where the run stops, and what it must not have done by then.
