@@ -96,7 +96,7 @@ confirm() {
 # A step done by hand: the operator says when it is done.
 by_hand() {
   if [ "$RUNBOOK_YES" = yes ]; then
-    say "   by hand; --yes given: taken as done"
+    say "   by hand; --yes given: not asked, the verification below says when it is done"
     return 0
   fi
   [ -t 0 ] || stop "$1" "a step done by hand, and no terminal to say it is done" "do it, then run this runbook again on a terminal (if it fails: $2)"
