@@ -10,7 +10,7 @@
 //! script runs what a person would paste. Only the fixed prelude below is ripcord's code.
 
 use crate::model::plan::Word;
-use crate::model::report::v1::{Plan, Report, Step, Verdict};
+use crate::model::report::v1::{Report, Step, Verdict};
 use std::fmt::Write as _;
 
 /// The helpers every runbook starts with (after its variables).
@@ -145,9 +145,6 @@ pub(crate) fn render(report: &Report) -> String {
         return out;
     }
     let _ = writeln!(out, "say {}", word(&plan.headline));
-    if writes_with_operator_credential(plan) {
-        out.push_str(WRITE_CREDENTIAL);
-    }
     let total = plan.steps.len();
     for (index, step) in plan.steps.iter().enumerate() {
         write_step(&mut out, step, index + 1, total);
@@ -230,34 +227,6 @@ fn run_line(out: &mut String, id: &str, line: &str, what: &str) {
         word(line),
         word(&format!("this {what} failed: {line}"))
     );
-}
-
-/// Asks for the operator's write credential when a step needs it and none is set: never
-/// echoed, never logged (commands name the variable, not its value).
-const WRITE_CREDENTIAL: &str = r#"
-if [ -z "${RIPCORD_ES_WRITE_API_KEY:-}" ] && [ -z "${RIPCORD_ES_WRITE_USERNAME:-}" ]; then
-  if [ -t 0 ]; then
-    read -r -s -p "Elasticsearch API key allowed to restore (RIPCORD_ES_WRITE_API_KEY; empty for user and password): " RIPCORD_ES_WRITE_API_KEY || true
-    printf '\n' >&2
-    if [ -z "$RIPCORD_ES_WRITE_API_KEY" ]; then
-      read -r -p "Elasticsearch user allowed to restore (RIPCORD_ES_WRITE_USERNAME): " RIPCORD_ES_WRITE_USERNAME || true
-      read -r -s -p "Its password (RIPCORD_ES_WRITE_PASSWORD): " RIPCORD_ES_WRITE_PASSWORD || true
-      printf '\n' >&2
-    fi
-  fi
-fi
-if [ -z "${RIPCORD_ES_WRITE_API_KEY:-}" ] && [ -z "${RIPCORD_ES_WRITE_USERNAME:-}" ]; then
-  stop credentials "no operator credential: the restore writes, and ripcord's read-only one cannot" "set RIPCORD_ES_WRITE_API_KEY (or RIPCORD_ES_WRITE_USERNAME and RIPCORD_ES_WRITE_PASSWORD) to a user allowed to restore, then run it again"
-fi
-export RIPCORD_ES_WRITE_API_KEY="${RIPCORD_ES_WRITE_API_KEY:-}" RIPCORD_ES_WRITE_USERNAME="${RIPCORD_ES_WRITE_USERNAME:-}" RIPCORD_ES_WRITE_PASSWORD="${RIPCORD_ES_WRITE_PASSWORD:-}"
-"#;
-
-/// Whether a step of `plan` writes to Elasticsearch with the operator's credential.
-fn writes_with_operator_credential(plan: &Plan) -> bool {
-    plan.steps
-        .iter()
-        .flat_map(|s| s.check.iter().chain(&s.commands).chain(&s.verify))
-        .any(|c| c.contains("RIPCORD_ES_WRITE_"))
 }
 
 /// What the confirmation names: the cluster, the Kibana instances, the GHES primary, the

@@ -297,7 +297,7 @@ struct Package {
     file_word: Line,
     /// The command that downloads it on the appliance.
     download: Line,
-    /// `ghe-upgrade --allow-patch-rollback FILE`.
+    /// `ghe-upgrade -y --allow-patch-rollback FILE`.
     rollback: Line,
     /// The `read` of the platform, when the facts do not name it.
     ask: Option<Line>,

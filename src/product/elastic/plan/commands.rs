@@ -94,6 +94,11 @@ impl Curl {
         }
     }
 
+    /// Whether `line` authenticates with the operator's write credential.
+    pub(super) fn writes(line: &Line) -> bool {
+        line.contains("$RIPCORD_ES_WRITE_API_KEY")
+    }
+
     /// Whether requests carry credentials.
     pub(super) fn authenticated(&self) -> bool {
         self.authenticated
@@ -162,6 +167,31 @@ pub(super) fn url_base(base: &str) -> Line {
         Some(var) => sh!("\"${}\"", var),
         None => sh!("{}", Word::quote(base)),
     }
+}
+
+/// The step that sets the operator's write credential, for a plan whose writes use it: asked
+/// without echo unless already set (`RIPCORD_ES_WRITE_API_KEY`, or `RIPCORD_ES_WRITE_USERNAME`
+/// and `RIPCORD_ES_WRITE_PASSWORD`), never printed; without one (no terminal to ask on) it
+/// fails, so a runbook stops before any change. On every run: a rerun needs it too.
+pub(super) fn operator_credential_step() -> Step {
+    let mut step = Step::setup(
+        "credentials",
+        "Set the operator's Elasticsearch credential for the writes below (ripcord's own is read-only): RIPCORD_ES_WRITE_API_KEY, or RIPCORD_ES_WRITE_USERNAME and RIPCORD_ES_WRITE_PASSWORD, asked without echo unless set",
+        "this shell (bash)",
+        vec![
+            sh!(
+                "[ -n \"${RIPCORD_ES_WRITE_API_KEY:-}${RIPCORD_ES_WRITE_USERNAME:-}\" ] || { read -r -s -p 'Elasticsearch API key allowed to restore (empty for a user and password): ' RIPCORD_ES_WRITE_API_KEY; echo >&2; }"
+            ),
+            sh!(
+                "[ -n \"${RIPCORD_ES_WRITE_API_KEY:-}${RIPCORD_ES_WRITE_USERNAME:-}\" ] || { read -r -p 'Elasticsearch user allowed to restore: ' RIPCORD_ES_WRITE_USERNAME && read -r -s -p 'Its password: ' RIPCORD_ES_WRITE_PASSWORD; echo >&2; }"
+            ),
+            sh!(
+                "[ -n \"${RIPCORD_ES_WRITE_API_KEY:-}${RIPCORD_ES_WRITE_USERNAME:-}\" ] || { echo \"no operator credential: the writes need one, and ripcord's read-only one cannot\" >&2; false; }"
+            ),
+        ],
+    );
+    step.on_failure = "set RIPCORD_ES_WRITE_API_KEY (or RIPCORD_ES_WRITE_USERNAME and RIPCORD_ES_WRITE_PASSWORD) to a user allowed to restore, or run on a terminal to be asked, then run again".into();
+    step
 }
 
 /// The new cluster of the old version, in the deployment's flavour.

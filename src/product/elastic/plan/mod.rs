@@ -79,10 +79,34 @@ pub(crate) fn plan(bundle: &Bundle<Elastic>, derived: &Derived, context: &PlanCo
     if derived.mode == Mode::Preflight {
         plan.headline = crate::model::plan::if_it_fails(&plan.headline);
     }
+    ask_operator_credential(&mut plan);
     if plan.kind != PlanKind::NothingToRollBack {
         common_warnings(&ctx, context, &mut plan);
     }
     plan
+}
+
+/// A plan (and each alternative) whose writes use the operator's credential sets it right
+/// after the identity checks: asked once, before any change.
+fn ask_operator_credential(plan: &mut Plan) {
+    let writes = plan.steps.iter().any(|s| {
+        s.check
+            .iter()
+            .chain(&s.commands)
+            .chain(&s.verify)
+            .any(Curl::writes)
+    });
+    if writes {
+        let at = plan
+            .steps
+            .iter()
+            .take_while(|s| s.id == "check-drift")
+            .count();
+        plan.steps.insert(at, commands::operator_credential_step());
+    }
+    plan.alternatives
+        .iter_mut()
+        .for_each(ask_operator_credential);
 }
 
 fn lead(ctx: &Ctx<'_>) -> &'static str {
